@@ -1,0 +1,75 @@
+"""The hand-over to sales and what became of it."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Handoff(models.Model):
+    """A sales-ready lead passed to a sales rep, with its dossier.
+
+    The rep accepts it (the lead becomes a sales-accepted lead) or rejects it
+    with a reason, and the lead goes back to be recycled.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for sales"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="handoffs")
+    cycle = models.PositiveIntegerField(default=1)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="handoffs_made",
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_received"
+    )
+    # Need, budget, authority, timeframe, pains, buying plan: what the rep reads
+    # before opening a consultative conversation.
+    dossier = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["to_user", "status", "created_at"], name="handoff_inbox"),
+            models.Index(fields=["lead", "cycle"], name="handoff_lead_cycle"),
+        ]
+        constraints = [
+            # One open handoff per lead at a time.
+            models.UniqueConstraint(
+                fields=["lead"], condition=models.Q(status="pending"),
+                name="handoff_one_pending_per_lead",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Handoff of lead {self.lead_id} to {self.to_user}"
+
+
+class Outcome(models.Model):
+    """What sales made of an accepted lead: an opportunity, then won or lost."""
+
+    class Kind(models.TextChoices):
+        OPPORTUNITY = "opportunity", "Opportunity"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="outcomes")
+    cycle = models.PositiveIntegerField(default=1)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at"], name="outcome_kind_at")]

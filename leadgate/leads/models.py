@@ -1,0 +1,287 @@
+"""The core: people who work leads, companies, leads and their stage history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .lifecycle import CLOSED, ON_DESK, IllegalMove, Role, Stage, allowed_targets, check_move
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+class Team(models.Model):
+    """A group of qualifiers (or sales reps) who share a pool of leads."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person at the company. The role is the Django group of the role's name."""
+
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    @property
+    def roles(self) -> set[str]:
+        # Cached per instance: a page checks the role many times.
+        cached = getattr(self, "_roles", None)
+        if cached is None:
+            cached = set(self.groups.values_list("name", flat=True))
+            if self.is_superuser:
+                cached.add(Role.ADMIN.value)
+            self._roles = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.has_role(Role.MANAGER, Role.ADMIN, Role.MARKETING)
+
+
+class Account(models.Model):
+    """A company. Leads of one company share an account (and its owner)."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    website = models.CharField(max_length=300, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    state = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~Q(domain=""), name="account_domain_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadQuerySet(models.QuerySet["Lead"]):
+    def visible_to(self, user: User) -> LeadQuerySet:
+        """Leads a user may open: managers, admins and marketing see all;
+        qualifiers their own and their team's; sales reps what was handed to them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self
+        scope = Q(owner=user)
+        if user.has_role(Role.QUALIFIER) and user.team_id:
+            scope |= Q(team_id=user.team_id)
+        if user.has_role(Role.SALES):
+            from leadgate.handoff.models import Handoff
+
+            scope |= Q(pk__in=Handoff.objects.filter(to_user=user).values("lead_id"))
+        return self.filter(scope)
+
+    def on_desk(self) -> LeadQuerySet:
+        return self.filter(stage__in=ON_DESK)
+
+    def open(self) -> LeadQuerySet:
+        return self.exclude(stage__in=CLOSED)
+
+
+class Lead(models.Model):
+    """A person in a buying cycle. Each raw submission is an Inquiry of the lead."""
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    # Where the lead first came from; every later inquiry keeps its own.
+    source = models.ForeignKey(
+        "intake.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    campaign = models.ForeignKey(
+        "intake.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.INQUIRY)
+    cycle = models.PositiveIntegerField(default=1)
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The qualifier's desk: my open leads, newest first.
+            models.Index(fields=["owner", "stage", "-created_at"], name="lead_owner_stage"),
+            models.Index(fields=["team", "stage"], name="lead_team_stage"),
+            # Funnel and report queries by stage and month.
+            models.Index(fields=["stage", "created_at"], name="lead_stage_created"),
+            models.Index(fields=["created_at"], name="lead_created"),
+            # Matching a returning person.
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["phone"], name="lead_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"Lead {self.pk}"
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage in CLOSED
+
+    def next_stages(self, user: User | None = None) -> list[Stage]:
+        """The stages this lead may move to now, by this user if one is given."""
+        targets = allowed_targets(self.stage)
+        if user is None:
+            return targets
+        legal = []
+        for target in targets:
+            try:
+                check_move(self.stage, target, user.roles, reason="-")
+            except IllegalMove:
+                continue
+            legal.append(target)
+        return legal
+
+    @transaction.atomic
+    def move_to(
+        self,
+        target: str,
+        *,
+        by: User | None = None,
+        reason: str = "",
+        at: datetime | None = None,
+    ) -> StageChange:
+        """Move the lead to `target`, recording who, when and why.
+
+        The row is locked first so two people moving the same lead at once
+        cannot both succeed from the same stage. `by=None` is the system.
+        """
+        locked = Lead.objects.select_for_update().get(pk=self.pk)
+        roles = None if by is None else by.roles
+        check_move(locked.stage, target, roles, reason)
+        if target == Stage.QUALIFIED and not locked.handoffs.filter(
+            cycle=locked.cycle, status="pending"
+        ).exists():
+            raise IllegalMove("a qualified lead needs a handoff to a sales rep", field="to_user")
+        at = at or timezone.now()
+        change = StageChange.objects.create(
+            lead=locked,
+            cycle=locked.cycle,
+            from_stage=locked.stage,
+            to_stage=target,
+            at=at,
+            by=by,
+            reason=reason.strip(),
+        )
+        Lead.objects.filter(pk=self.pk).update(stage=target, stage_changed_at=at)
+        if target in (Stage.ACCEPTED, Stage.REJECTED):
+            # Sales' decision closes the pending handoff in the same transaction.
+            locked.handoffs.filter(status="pending").update(
+                status=target, decided_at=at, decision_reason=reason.strip()
+            )
+        self.stage, self.stage_changed_at = target, at
+        return change
+
+    @transaction.atomic
+    def start_new_cycle(
+        self, *, by: User | None = None, reason: str = "", at: datetime | None = None
+    ) -> StageChange:
+        """A closed lead came back: open a new cycle at `inquiry`; the old one
+        stays in the history."""
+        locked = Lead.objects.select_for_update().get(pk=self.pk)
+        if locked.stage not in CLOSED:
+            raise IllegalMove(
+                f"lead is still in {locked.stage!r}: only a closed cycle "
+                "(won, lost, disqualified) can be followed by a new one"
+            )
+        at = at or timezone.now()
+        cycle = locked.cycle + 1
+        change = StageChange.objects.create(
+            lead=locked,
+            cycle=cycle,
+            from_stage=locked.stage,
+            to_stage=Stage.INQUIRY,
+            at=at,
+            by=by,
+            reason=reason.strip() or "returned: new cycle",
+        )
+        Lead.objects.filter(pk=self.pk).update(
+            stage=Stage.INQUIRY, cycle=cycle, stage_changed_at=at
+        )
+        self.stage, self.cycle, self.stage_changed_at = Stage.INQUIRY, cycle, at
+        return change
+
+    def history(self) -> QuerySet[StageChange]:
+        return self.stage_changes.select_related("by").order_by("at", "pk")
+
+
+class StageChange(models.Model):
+    """One move of a lead between stages. Never updated, never deleted."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    cycle = models.PositiveIntegerField()
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="stage_changes"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["lead", "at"], name="stagechange_lead_at"),
+            # Conversion and velocity: who reached a stage, when.
+            models.Index(fields=["to_stage", "at"], name="stagechange_to_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '∅'} → {self.to_stage}"
+
+
+def create_lead(*, by: User | None = None, at: datetime | None = None, **fields) -> Lead:
+    """Create a lead at `inquiry` with the first entry of its history."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.create(created_at=at, stage_changed_at=at, **fields)
+        StageChange.objects.create(
+            lead=lead, cycle=lead.cycle, from_stage="", to_stage=lead.stage, at=at, by=by,
+            reason="received",
+        )
+    return lead

@@ -1,0 +1,48 @@
+"""`advance()`: a stage move together with the records it implies.
+
+Views, the API and commands call this rather than `Lead.move_to()` so that a
+move to `qualified` always opens a handoff and a move to `opportunity`, `won`
+or `lost` after sales accepted always records an outcome.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from leadgate.handoff.models import Handoff, Outcome
+
+from .lifecycle import IllegalMove, Role, Stage
+from .models import Lead, StageChange, User
+
+OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
+
+
+@transaction.atomic
+def advance(
+    lead: Lead,
+    target: str,
+    *,
+    by: User | None,
+    reason: str = "",
+    to_user: User | None = None,
+    dossier: dict | None = None,
+    amount: Decimal | None = None,
+) -> StageChange:
+    if target == Stage.QUALIFIED:
+        if to_user is None:
+            raise IllegalMove("choose the sales rep to hand the lead to", field="to_user")
+        if not to_user.is_active or not to_user.has_role(Role.SALES):
+            raise IllegalMove(f"{to_user.username} is not an active sales rep", field="to_user")
+        # Created before the move, which requires it; an illegal move rolls it back.
+        Handoff.objects.create(
+            lead=lead, cycle=lead.cycle, from_user=by, to_user=to_user, dossier=dossier or {}
+        )
+    if amount is not None and amount < 0:
+        raise IllegalMove("amount cannot be negative", field="amount")
+    change = lead.move_to(target, by=by, reason=reason)
+    if target in OUTCOME_STAGES:
+        Outcome.objects.create(
+            lead=lead, cycle=lead.cycle, kind=target, amount=amount, reason=change.reason,
+            by=by, at=change.at,
+        )
+    return change

@@ -1,0 +1,34 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .lifecycle import Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the screen of their role."""
+    user = request.user
+    if user.has_role(Role.QUALIFIER):
+        return redirect("desk")
+    if user.has_role(Role.SALES):
+        return redirect("inbox")
+    return redirect("funnel")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # any database failure means "not healthy"
+        return JsonResponse(
+            {"status": "error", "database": type(error).__name__}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from leadgate.api.urls import api
+from leadgate.leads import views as lead_views
+
+urlpatterns = [
+    path("", lead_views.home, name="home"),
+    path("healthz", lead_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("leadgate.workspace.urls")),
+    path("sales/", include("leadgate.handoff.urls")),
+    path("reports/", include("leadgate.reports.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

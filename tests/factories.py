@@ -1,0 +1,49 @@
+"""Plain factory functions for tests: each makes one real row with sane defaults."""
+
+import itertools
+
+from django.contrib.auth.models import Group
+
+from leadgate.intake.models import Campaign, Inquiry, Source
+from leadgate.leads.models import Account, Lead, Team, User, create_lead
+
+PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only
+_counter = itertools.count(1)
+
+
+def make_team(name: str = "") -> Team:
+    return Team.objects.get_or_create(name=name or f"Team {next(_counter)}")[0]
+
+
+def make_user(username: str, role: str = "qualifier", team: Team | None = None) -> User:
+    user = User.objects.create_user(
+        username=username, email=f"{username}@example.com", password=PASSWORD, team=team
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_source(name: str = "") -> Source:
+    return Source.objects.create(name=name or f"Source {next(_counter)}", kind="web")
+
+
+def make_campaign(source: Source | None = None, name: str = "") -> Campaign:
+    return Campaign.objects.create(
+        name=name or f"Campaign {next(_counter)}", source=source or make_source()
+    )
+
+
+def make_account(name: str = "Acme", domain: str = "") -> Account:
+    return Account.objects.create(name=name, domain=domain or f"acme{next(_counter)}.example")
+
+
+def make_lead(owner: User | None = None, **fields) -> Lead:
+    n = next(_counter)
+    fields.setdefault("first_name", "Ada")
+    fields.setdefault("last_name", f"Lovelace{n}")
+    fields.setdefault("email", f"ada{n}@analytical.example")
+    if owner is not None:
+        fields.setdefault("team", owner.team)
+    lead = create_lead(owner=owner, **fields)
+    Inquiry.objects.create(lead=lead, channel="form", payload={"email": lead.email})
+    return lead
