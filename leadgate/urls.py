@@ -1,6 +1,9 @@
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from ninja.openapi.views import openapi_view
 
 from leadgate.api.urls import api
 from leadgate.leads import views as lead_views
@@ -14,5 +17,6 @@ urlpatterns = [
     path("sales/", include("leadgate.handoff.urls")),
     path("reports/", include("leadgate.reports.urls")),
     path("api/v1/", api.urls),
+    path("api/docs", partial(openapi_view, api=api), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,77 @@
-from ninja import NinjaAPI
+"""The API object, mounted at /api/v1/ by leadgate/urls.py, and the handlers
+that make every error the same JSON shape: {"detail": str, "field": str|None}."""
 
-api = NinjaAPI(title="Leadgate API", version="1")
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from leadgate.leads.lifecycle import IllegalMove
+
+from .views import router as leads_router
+
+api = NinjaAPI(
+    title="Leadgate API",
+    version="1",
+    description=(
+        "Send `Authorization: Bearer <key>`; keys are made with "
+        "`leadgate apikey create`. Scopes: read, write, intake."
+    ),
+    # The interactive docs live at /api/docs (leadgate/urls.py), one place only.
+    docs_url=None,
+)
+api.add_router("/", leads_router)
+
+
+def _field_of(loc: list | tuple) -> str | None:
+    """`["body", "payload", "to_user"]` -> "to_user"; `["query", "stage"]` -> "stage"."""
+    parts = [str(part) for part in loc]
+    if parts and parts[0] == "body":
+        parts = parts[2:] or parts[1:]
+    elif parts:
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # Keep pydantic's list for clients that want every error, minus its
+    # context objects, which are not always JSON.
+    errors = [
+        {"field": _field_of(err.get("loc", ())), "loc": list(err.get("loc", ())),
+         "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors
+    ]
+    first = errors[0] if errors else {"field": None, "msg": "invalid input"}
+    detail = f"{first['field']}: {first['msg']}" if first["field"] else first["msg"]
+    return api.create_response(
+        request, {"detail": detail, "field": first["field"], "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(IllegalMove)
+def illegal_move(request: HttpRequest, exc: IllegalMove) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": "missing, malformed, unknown or revoked API key", "field": None},
+        status=401,
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ValueError):
+        # Ninja reports a body it cannot parse as a bare 400; it is bad input
+        # like any other, so it gets the same 422 and names the body.
+        return api.create_response(
+            request, {"detail": "the request body is not valid JSON", "field": "body"}, status=422
+        )
+    return api.create_response(request, {"detail": str(exc), "field": None}, status=exc.status_code)

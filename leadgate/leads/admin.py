@@ -6,7 +6,7 @@ from .models import Account, Lead, StageChange, Team, User
 
 @admin.register(User)
 class LeadgateUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Leadgate", {"fields": ("team", "time_zone")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Leadgate", {"fields": ("team", "time_zone")}))
     list_display = ("username", "email", "team", "is_active")
 
 

@@ -151,7 +151,7 @@ def check_move(stage: str, target: str, roles: set[str] | None, reason: str) -> 
             f"allowed from {current.value!r}: {legal}"
         )
     if roles is not None and not roles & (move.roles | {Role.MANAGER, Role.ADMIN}):
-        who = ", ".join(sorted(r.value for r in move.roles))
+        who = ", ".join(sorted(str(role) for role in move.roles))
         raise IllegalMove(
             f"moving to {wanted.value!r} is for: {who}, manager or admin", field="role"
         )

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from leadgate.handoff.models import Handoff, Outcome
 
-from .lifecycle import IllegalMove, Role, Stage
+from .lifecycle import IllegalMove, Role, Stage, check_move
 from .models import Lead, StageChange, User
 
 OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
@@ -33,7 +33,9 @@ def advance(
             raise IllegalMove("choose the sales rep to hand the lead to", field="to_user")
         if not to_user.is_active or not to_user.has_role(Role.SALES):
             raise IllegalMove(f"{to_user.username} is not an active sales rep", field="to_user")
-        # Created before the move, which requires it; an illegal move rolls it back.
+        # Check the move first; the handoff is created before the move, which
+        # requires it, and the transaction rolls both back on any later failure.
+        check_move(lead.stage, target, None if by is None else by.roles, reason)
         Handoff.objects.create(
             lead=lead, cycle=lead.cycle, from_user=by, to_user=to_user, dossier=dossier or {}
         )

@@ -5,11 +5,12 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .http import AuthedRequest
 from .lifecycle import Role
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Send each person to the screen of their role."""
     user = request.user
     if user.has_role(Role.QUALIFIER):

@@ -1,0 +1,31 @@
+"""`make bench`: run every benchmark in this folder, each in its own process
+(each sets up its own database), with the sizes given here. Every benchmark
+prints its own table with ratios against a baseline measured in the same run."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# Modest sizes so `make bench` finishes in minutes; docs/benchmarks.md also
+# records the large runs and the commands for them.
+BENCHMARKS = [
+    ("bench_demo.py", ["--leads", "100000"]),
+]
+
+
+def main() -> int:
+    failed = []
+    for script, args in BENCHMARKS:
+        print(f"\n=== {script} {' '.join(args)}", flush=True)
+        result = subprocess.run([sys.executable, str(HERE / script), *args], check=False)
+        if result.returncode:
+            failed.append(script)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

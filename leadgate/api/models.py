@@ -1,0 +1,118 @@
+"""API keys: how scripts, integrations and forms on other sites call the API.
+
+A key is shown once, at creation; only its SHA-256 is stored. The key carries
+32 random bytes from `secrets`, so a fast hash is enough: there is nothing to
+guess that a slow hash would protect. The short `prefix` is public and finds
+the row in one indexed lookup, then the hash is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+KEY_PREFIX = "lg"
+SCOPES = ("read", "write", "intake")
+# Writing `last_used_at` on every call would turn each read into a write;
+# to the minute is what an admin needs to spot an unused key.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_secret(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_key(key: str) -> str | None:
+    """The prefix of a well-formed key `lg_<prefix>_<secret>`, else None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1]
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A bearer key with scopes. With a user it acts with that user's
+    permissions; without one it is an org-wide service key that sees every lead
+    and moves leads as the system."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    # CASCADE, not SET_NULL: a person's key must never outlive them as a
+    # service key that sees everything.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @classmethod
+    def issue(cls, *, name: str, scopes: list[str], user=None) -> tuple[ApiKey, str]:
+        """Create a key; return the row and the full key, which is not kept."""
+        unknown = [scope for scope in scopes if scope not in SCOPES]
+        if unknown:
+            raise ValueError(f"unknown scope {', '.join(unknown)}; scopes are: {', '.join(SCOPES)}")
+        prefix = secrets.token_hex(4)
+        while cls.objects.filter(prefix=prefix).exists():  # 2**32 values: a clash is rare
+            prefix = secrets.token_hex(4)
+        key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+        row = cls.objects.create(
+            name=name, prefix=prefix, key_hash=hash_secret(key), scopes=list(dict.fromkeys(scopes)),
+            user=user,
+        )
+        return row, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> ApiKey | None:
+        """The active key matching `key`, or None for anything else."""
+        prefix = parse_key(key)
+        if prefix is None:
+            return None
+        row = cls.objects.active().select_related("user").filter(prefix=prefix).first()
+        if row is None or not hmac.compare_digest(row.key_hash, hash_secret(key)):
+            return None
+        # A deactivated person's keys stop working with them.
+        if row.user is not None and not row.user.is_active:
+            return None
+        row.touch()
+        return row
+
+    def touch(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            ApiKey.objects.filter(pk=self.pk).update(revoked_at=self.revoked_at)
+
+    @property
+    def is_service_key(self) -> bool:
+        return self.user_id is None

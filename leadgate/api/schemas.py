@@ -1,0 +1,160 @@
+"""Request and response shapes of the API. Inputs are validated here, at the
+edge, so a bad value is a 422 naming the field rather than a database error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from leadgate.leads.lifecycle import Stage
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL refuses NUL in text; without this it would be a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# How many inquiries the lead detail lists; the count covers all of them.
+RECENT_INQUIRIES = 20
+
+CleanStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    field: str | None = None
+    errors: list[dict]
+
+
+class LeadFilters(Schema):
+    stage: Stage | None = None
+    owner: Annotated[CleanStr, Field(max_length=150)] | None = Field(
+        None, description="username of the lead's owner"
+    )
+
+
+class LeadOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    company_name: str
+    stage: str
+    cycle: int
+    owner: str | None
+    team: str | None
+    created_at: datetime
+    stage_changed_at: datetime
+
+    @staticmethod
+    def resolve_owner(lead) -> str | None:
+        return lead.owner.username if lead.owner else None
+
+    @staticmethod
+    def resolve_team(lead) -> str | None:
+        return lead.team.name if lead.team else None
+
+
+class StageChangeOut(Schema):
+    from_stage: str
+    to_stage: str
+    at: datetime
+    by: str | None
+    reason: str
+    cycle: int
+
+    @staticmethod
+    def resolve_by(change) -> str | None:
+        return change.by.username if change.by else None
+
+
+class InquiryOut(Schema):
+    id: int
+    cycle: int
+    channel: str
+    source: str | None
+    campaign: str | None
+    is_hot: bool
+    received_at: datetime
+
+    @staticmethod
+    def resolve_source(inquiry) -> str | None:
+        return inquiry.source.name if inquiry.source else None
+
+    @staticmethod
+    def resolve_campaign(inquiry) -> str | None:
+        return inquiry.campaign.name if inquiry.campaign else None
+
+
+class InquiriesOut(Schema):
+    count: int
+    last_received_at: datetime | None
+    items: list[InquiryOut] = Field(description="the most recent inquiries, newest first")
+
+
+class LeadDetailOut(LeadOut):
+    phone: str
+    title: str
+    country: str
+    account: str | None
+    source: str | None
+    campaign: str | None
+    history: list[StageChangeOut]
+    inquiries: InquiriesOut
+
+    @staticmethod
+    def resolve_history(lead) -> list:
+        return list(lead.history())
+
+    @staticmethod
+    def resolve_inquiries(lead) -> dict:
+        inquiries = lead.inquiries.select_related("source", "campaign").order_by(
+            "-received_at", "-pk"
+        )
+        recent = list(inquiries[:RECENT_INQUIRIES])
+        return {
+            # One query, not two, for the common lead with a few inquiries.
+            "count": inquiries.count() if len(recent) == RECENT_INQUIRIES else len(recent),
+            "last_received_at": recent[0].received_at if recent else None,
+            "items": recent,
+        }
+
+    @staticmethod
+    def resolve_account(lead) -> str | None:
+        return lead.account.name if lead.account else None
+
+    @staticmethod
+    def resolve_source(lead) -> str | None:
+        return lead.source.name if lead.source else None
+
+    @staticmethod
+    def resolve_campaign(lead) -> str | None:
+        return lead.campaign.name if lead.campaign else None
+
+
+class StageMoveIn(Schema):
+    stage: Annotated[CleanStr, Field(max_length=20)]
+    reason: Annotated[CleanStr, Field(max_length=5000)] = ""
+    to_user: Annotated[CleanStr, Field(max_length=150)] | None = Field(
+        None, description="username of the sales rep; required to move to 'qualified'"
+    )
+    # The bounds of Outcome.amount, so an oversized number is a 422, not a DB error.
+    amount: Annotated[Decimal, Field(max_digits=14, decimal_places=2)] | None = None
+
+
+class StageMoveOut(Schema):
+    id: int
+    stage: str
+    cycle: int
+    change: StageChangeOut

@@ -1,0 +1,70 @@
+"""`leadgate serve`: the web app (gunicorn) and the background worker together,
+for a single machine. Larger set-ups run `gunicorn leadgate.wsgi` and
+`leadgate db_worker` (or an RQ worker) as separate services instead."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the web app and the background worker on this machine."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+        parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+            help="gunicorn worker processes (default: WEB_CONCURRENCY or 2)",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="threads per web worker (default: 4)"
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="serve the web app only"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], options["port"]
+        web = [
+            sys.executable, "-m", "gunicorn", "leadgate.wsgi:application",
+            "--bind", f"{host}:{port}",
+            "--workers", str(options["workers"]),
+            "--threads", str(options["threads"]),
+            "--worker-class", "gthread",
+            "--access-logfile", "-",
+            "--graceful-timeout", "10",
+        ]
+        processes = [subprocess.Popen(web)]  # noqa: S603 - our own interpreter and args
+        if not options["no_worker"]:
+            worker = [sys.executable, "-m", "leadgate", "db_worker", "--queue-name", "*"]
+            processes.append(subprocess.Popen(worker))  # noqa: S603
+
+        def stop(signum: int, _frame: object) -> None:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"Leadgate is serving at http://{host}:{port}/ (Ctrl-C stops it)")
+        # When either process ends, stop the other: a half-running service is
+        # worse than a stopped one a supervisor can restart.
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        finally:
+            stop(signal.SIGTERM, None)
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        codes = [process.returncode for process in processes]
+        if any(code not in (0, -signal.SIGTERM) for code in codes):
+            sys.exit(1)

@@ -1,0 +1,30 @@
+"""Forms of the qualifier's screens."""
+
+from django import forms
+
+from leadgate.leads.lifecycle import Role, Stage
+from leadgate.leads.models import User
+
+
+def sales_reps():
+    """Active sales reps, the people a qualified lead may be handed to."""
+    return User.objects.filter(is_active=True, groups__name=Role.SALES).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+class StageForm(forms.Form):
+    """A move of a lead to the next stage. The lifecycle checks the rest."""
+
+    target = forms.ChoiceField(choices=Stage.choices)
+    reason = forms.CharField(required=False, max_length=2000)
+    to_user = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "choose an active sales rep from the list"},
+    )
+    amount = forms.DecimalField(required=False, max_digits=14, decimal_places=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = sales_reps()

@@ -1,0 +1,248 @@
+"""The qualifier's screens: the desk (my open leads) and the lead page.
+
+Views stay thin: visibility comes from `Lead.objects.visible_to()`, moves go
+through `leadgate.leads.transitions.advance()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.db.models import F, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from leadgate.handoff.models import Handoff, Outcome
+from leadgate.intake.models import Inquiry
+from leadgate.leads.lifecycle import TRANSITIONS, IllegalMove, Role, Stage, check_move
+from leadgate.leads.models import Lead
+from leadgate.leads.transitions import advance
+from leadgate.workspace.models import Task, Touch
+
+from .forms import StageForm, sales_reps
+
+DESK_PAGE_SIZE = 50
+# Each kind of event shown on the lead page, newest first; older ones stay in
+# the database (and the admin) but the page stays fast for a lead with a long life.
+TIMELINE_LIMIT = 100
+AMOUNT_STAGES = {Stage.OPPORTUNITY, Stage.WON}
+DESK_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
+
+
+def page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+@require_GET
+def desk(request: HttpRequest) -> HttpResponse:
+    """My open leads (or my team's unowned pool), next task due first, then newest.
+
+    Paged by slicing one row past the page, so no COUNT(*) is ever run; the
+    queries use the (owner, stage, created_at) and (team, stage) indexes.
+    """
+    user = request.user
+    if not user.has_role(*DESK_ROLES):
+        raise PermissionDenied
+    tab = "pool" if request.GET.get("tab") == "pool" else "mine"
+    leads = Lead.objects.visible_to(user).on_desk()
+    if tab == "pool":
+        leads = leads.filter(owner__isnull=True, team_id=user.team_id) if user.team_id else (
+            leads.none()
+        )
+    else:
+        leads = leads.filter(owner=user)
+    next_task = (
+        Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    leads = (
+        leads.select_related("account")
+        .annotate(next_due=Subquery(next_task))
+        .order_by(F("next_due").asc(nulls_last=True), "-created_at", "-pk")
+    )
+    page = page_number(request)
+    start = (page - 1) * DESK_PAGE_SIZE
+    rows = list(leads[start : start + DESK_PAGE_SIZE + 1])
+    return render(
+        request,
+        "workspace/desk.html",
+        {
+            "nav": "desk",
+            "tab": tab,
+            "leads": rows[:DESK_PAGE_SIZE],
+            "page": page,
+            "has_next": len(rows) > DESK_PAGE_SIZE,
+            "has_previous": page > 1,
+            "now": timezone.now(),
+        },
+    )
+
+
+def visible_lead(request: HttpRequest, pk: int) -> Lead:
+    """The lead if this user may see it, else 404 (not 403: do not confirm it exists)."""
+    leads = Lead.objects.visible_to(request.user).select_related(
+        "account", "owner", "team", "source", "campaign"
+    )
+    return get_object_or_404(leads, pk=pk)
+
+
+@dataclass
+class Event:
+    at: datetime
+    kind: str
+    obj: Any
+    extra: dict = field(default_factory=dict)
+
+
+def timeline(lead: Lead) -> list[Event]:
+    """Inquiries, touches, stage changes, handoffs (and their decisions) and
+    outcomes of the lead, newest first."""
+    events: list[Event] = []
+    for inquiry in (
+        Inquiry.objects.filter(lead=lead)
+        .select_related("source", "campaign")
+        .order_by("-received_at")[:TIMELINE_LIMIT]
+    ):
+        events.append(Event(inquiry.received_at, "inquiry", inquiry))
+    for touch in (
+        Touch.objects.filter(lead=lead).select_related("actor").order_by("-at")[:TIMELINE_LIMIT]
+    ):
+        events.append(Event(touch.at, "touch", touch))
+    for change in lead.stage_changes.select_related("by").order_by("-at", "-pk")[:TIMELINE_LIMIT]:
+        events.append(Event(change.at, "stage", change))
+    for handoff in (
+        Handoff.objects.filter(lead=lead)
+        .select_related("from_user", "to_user")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    ):
+        events.append(Event(handoff.created_at, "handoff", handoff))
+        if handoff.decided_at:
+            events.append(Event(handoff.decided_at, "decision", handoff))
+    for outcome in (
+        Outcome.objects.filter(lead=lead).select_related("by").order_by("-at")[:TIMELINE_LIMIT]
+    ):
+        events.append(Event(outcome.at, "outcome", outcome))
+    # Stable sort: within one instant the order above (stage after handoff) holds.
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events
+
+
+def stage_moves(lead: Lead, user, errors: dict, submitted: dict) -> list[dict]:
+    """One small form per stage this user may move the lead to now."""
+    moves = []
+    allowed = TRANSITIONS[Stage(lead.stage)]
+    for target in lead.next_stages(user):
+        mine = submitted.get("target") == target.value
+        moves.append(
+            {
+                "target": target.value,
+                "label": target.label,
+                "reason_required": allowed[target].reason_required,
+                "needs_rep": target == Stage.QUALIFIED,
+                "needs_amount": target in AMOUNT_STAGES,
+                "errors": errors if mine else {},
+                "values": submitted if mine else {},
+                "danger": target in (Stage.DISQUALIFIED, Stage.REJECTED, Stage.LOST),
+            }
+        )
+    return moves
+
+
+def lead_context(
+    request: HttpRequest, lead: Lead, *, errors: dict | None = None,
+    submitted: dict | None = None, notice: str = "",
+) -> dict:
+    errors, submitted = errors or {}, submitted or {}
+    moves = stage_moves(lead, request.user, errors, submitted)
+    shown = {move["target"] for move in moves}
+    # An error about a move that has no form on the page (an illegal target,
+    # a role that may not make it) shows above the moves.
+    panel_errors = [] if submitted.get("target") in shown else list(errors.values())
+    return {
+        "nav": "desk",
+        "lead": lead,
+        "moves": moves,
+        "panel_errors": panel_errors,
+        "sales_reps": list(sales_reps()) if any(m["needs_rep"] for m in moves) else [],
+        "tasks": lead.tasks.open().select_related("assignee").order_by("due_at")[:20],
+        "events": timeline(lead),
+        "notice": notice,
+    }
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = visible_lead(request, pk)
+    template = "workspace/_lead_panel.html" if is_htmx(request) else "workspace/lead.html"
+    return render(request, template, lead_context(request, lead))
+
+
+@login_required
+@require_POST
+def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the lead. Success: redirect to the lead (htmx: the re-rendered panel).
+    A refused move: the page again with the error at its field, status 400."""
+    lead = visible_lead(request, pk)
+    form = StageForm(request.POST)
+    submitted = {key: request.POST.get(key, "") for key in ("target", "reason", "to_user", "amount")}
+    errors: dict[str, str] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            # Checked here too, so a refused move never touches the database.
+            check_move(lead.stage, data["target"], request.user.roles, data["reason"])
+            advance(
+                lead, data["target"], by=request.user, reason=data["reason"],
+                to_user=data["to_user"], amount=data["amount"],
+            )
+        except IllegalMove as error:
+            errors[error.field] = str(error)
+        except IntegrityError:
+            # Someone else handed the lead off at the same moment.
+            errors["stage"] = "the lead changed meanwhile; reload and try again"
+    else:
+        errors = {name: " ".join(messages_) for name, messages_ in form.errors.items()}
+        if "target" in errors:
+            errors["stage"] = errors.pop("target")
+    if errors:
+        lead = visible_lead(request, pk)
+        template = "workspace/_lead_panel.html" if is_htmx(request) else "workspace/lead.html"
+        context = lead_context(request, lead, errors=errors, submitted=submitted)
+        return render(request, template, context, status=400)
+    notice = f"Moved to {Stage(form.cleaned_data['target']).label}."
+    # The lead may have left this user's sight with the move (rare): then home.
+    lead = (
+        Lead.objects.visible_to(request.user)
+        .select_related("account", "owner", "team", "source", "campaign")
+        .filter(pk=pk)
+        .first()
+    )
+    if is_htmx(request):
+        if lead is None:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("home")
+            return response
+        return render(
+            request, "workspace/_lead_panel.html", lead_context(request, lead, notice=notice)
+        )
+    messages.success(request, notice)
+    return redirect("lead", pk=pk) if lead is not None else redirect("home")

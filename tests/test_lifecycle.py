@@ -1,0 +1,229 @@
+"""The lifecycle: every legal move, every illegal one refused with its reason,
+complete histories, and new cycles for returning people."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from leadgate.handoff.models import Handoff, Outcome
+from leadgate.leads.lifecycle import CLOSED, TRANSITIONS, IllegalMove, Stage, check_move
+from leadgate.leads.models import Lead, StageChange
+from leadgate.leads.transitions import advance
+from tests.factories import make_lead
+
+LEGAL = [(src, dst) for src, moves in TRANSITIONS.items() for dst in moves]
+ILLEGAL = [
+    (src, dst)
+    for src in Stage
+    for dst in Stage
+    if dst not in TRANSITIONS[src] and src not in CLOSED
+]
+
+
+def put_in_stage(lead: Lead, stage: str, sam) -> None:
+    """Walk a fresh lead along the lifecycle to `stage` the way people would."""
+    paths = {
+        Stage.INQUIRY: [],
+        Stage.MQL: [Stage.MQL],
+        Stage.WORKING: [Stage.WORKING],
+        Stage.QUALIFIED: [Stage.WORKING, Stage.QUALIFIED],
+        Stage.ACCEPTED: [Stage.WORKING, Stage.QUALIFIED, Stage.ACCEPTED],
+        Stage.OPPORTUNITY: [Stage.WORKING, Stage.QUALIFIED, Stage.ACCEPTED, Stage.OPPORTUNITY],
+        Stage.WON: [Stage.WORKING, Stage.QUALIFIED, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON],
+        Stage.LOST: [Stage.WORKING, Stage.QUALIFIED, Stage.ACCEPTED, Stage.LOST],
+        Stage.NURTURE: [Stage.NURTURE],
+        Stage.DISQUALIFIED: [Stage.DISQUALIFIED],
+        Stage.REJECTED: [Stage.WORKING, Stage.QUALIFIED, Stage.REJECTED],
+    }
+    for step in paths[Stage(stage)]:
+        advance(lead, step, by=None, reason="test path", to_user=sam)
+
+
+@pytest.mark.parametrize(("src", "dst"), LEGAL, ids=[f"{s}->{d}" for s, d in LEGAL])
+def test_it_allows_every_legal_move(db, sam, src, dst):
+    lead = make_lead()
+    put_in_stage(lead, src, sam)
+    change = advance(lead, dst, by=None, reason="because", to_user=sam)
+    lead.refresh_from_db()
+    assert lead.stage == dst
+    assert (change.from_stage, change.to_stage) == (src, dst)
+
+
+@pytest.mark.parametrize(("src", "dst"), ILLEGAL, ids=[f"{s}->{d}" for s, d in ILLEGAL])
+def test_it_refuses_every_illegal_move_with_the_reason(db, sam, src, dst):
+    lead = make_lead()
+    put_in_stage(lead, src, sam)
+    before = lead.stage_changes.count()
+    with pytest.raises(IllegalMove) as refused:
+        advance(lead, dst, by=None, reason="because", to_user=sam)
+    assert f"cannot move from {src.value!r} to {dst.value!r}" in str(refused.value)
+    lead.refresh_from_db()
+    assert lead.stage == src
+    assert lead.stage_changes.count() == before
+
+
+@pytest.mark.parametrize("closed", sorted(CLOSED))
+def test_it_refuses_any_move_out_of_a_closed_cycle(db, sam, closed):
+    lead = make_lead()
+    put_in_stage(lead, closed, sam)
+    with pytest.raises(IllegalMove, match="cycle is closed"):
+        lead.move_to(Stage.WORKING)
+
+
+def test_it_refuses_an_unknown_stage_naming_the_valid_ones():
+    with pytest.raises(IllegalMove, match="unknown stage 'hot'.*inquiry, mql"):
+        check_move(Stage.INQUIRY, "hot", None, "")
+
+
+def test_it_requires_a_reason_to_disqualify(db):
+    lead = make_lead()
+    with pytest.raises(IllegalMove, match="needs a reason") as refused:
+        lead.move_to(Stage.DISQUALIFIED, reason="  ")
+    assert refused.value.field == "reason"
+
+
+def test_it_refuses_a_qualifier_the_moves_of_sales(db, alice, sam):
+    lead = make_lead(owner=alice)
+    put_in_stage(lead, Stage.QUALIFIED, sam)
+    with pytest.raises(IllegalMove, match="is for: sales") as refused:
+        lead.move_to(Stage.ACCEPTED, by=alice)
+    assert refused.value.field == "role"
+
+
+def test_it_lets_a_manager_make_any_legal_move(db, mia, sam):
+    lead = make_lead()
+    put_in_stage(lead, Stage.QUALIFIED, sam)
+    lead.move_to(Stage.ACCEPTED, by=mia)
+    assert lead.stage == Stage.ACCEPTED
+
+
+def test_it_offers_a_user_only_the_moves_of_their_role(db, alice, sam):
+    lead = make_lead(owner=alice)
+    put_in_stage(lead, Stage.QUALIFIED, sam)
+    assert lead.next_stages(alice) == []
+    assert lead.next_stages(sam) == [Stage.ACCEPTED, Stage.REJECTED]
+
+
+def test_it_refuses_to_qualify_without_a_sales_rep(db, alice):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.WORKING, by=alice)
+    with pytest.raises(IllegalMove, match="sales rep") as refused:
+        advance(lead, Stage.QUALIFIED, by=alice)
+    assert refused.value.field == "to_user"
+
+
+def test_it_refuses_to_hand_off_to_someone_who_is_not_in_sales(db, alice, bob):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.WORKING, by=alice)
+    with pytest.raises(IllegalMove, match="bob is not an active sales rep"):
+        advance(lead, Stage.QUALIFIED, by=alice, to_user=bob)
+    assert not Handoff.objects.exists()
+
+
+def test_it_refuses_a_bare_move_to_qualified_without_a_handoff(db, alice):
+    lead = make_lead(owner=alice)
+    lead.move_to(Stage.WORKING, by=alice)
+    with pytest.raises(IllegalMove, match="needs a handoff"):
+        lead.move_to(Stage.QUALIFIED, by=alice)
+
+
+def test_it_records_the_full_history_of_a_won_lead(db, alice, sam):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        lead = make_lead(owner=alice)
+        steps = [
+            (Stage.MQL, alice, {}),
+            (Stage.WORKING, alice, {}),
+            (Stage.QUALIFIED, alice, {"to_user": sam, "dossier": {"need": "CRM"}}),
+            (Stage.ACCEPTED, sam, {}),
+            (Stage.OPPORTUNITY, sam, {"amount": Decimal("12000")}),
+            (Stage.WON, sam, {"amount": Decimal("11500")}),
+        ]
+        for stage, actor, extra in steps:
+            clock.shift(timedelta(hours=1))
+            advance(lead, stage, by=actor, **extra)
+
+    history = list(lead.history())
+    assert [(c.from_stage, c.to_stage) for c in history] == [
+        ("", "inquiry"), ("inquiry", "mql"), ("mql", "working"), ("working", "qualified"),
+        ("qualified", "accepted"), ("accepted", "opportunity"), ("opportunity", "won"),
+    ]
+    assert [c.by for c in history[1:]] == [alice, alice, alice, sam, sam, sam]
+    assert [c.at - start for c in history[1:]] == [timedelta(hours=h) for h in range(1, 7)]
+    handoff = Handoff.objects.get(lead=lead)
+    assert (handoff.status, handoff.to_user, handoff.dossier) == ("accepted", sam, {"need": "CRM"})
+    assert list(Outcome.objects.filter(lead=lead).values_list("kind", "amount")) == [
+        ("opportunity", Decimal("12000")), ("won", Decimal("11500")),
+    ]
+
+
+def test_it_records_a_reject_and_the_recycling(db, alice, sam):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.WORKING, by=alice)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam)
+    advance(lead, Stage.REJECTED, by=sam, reason="no budget this year")
+    advance(lead, Stage.WORKING, by=alice)
+    advance(lead, Stage.NURTURE, by=alice, reason="budget in Q3")
+
+    assert [(c.from_stage, c.to_stage, c.reason) for c in lead.history()][3:] == [
+        ("qualified", "rejected", "no budget this year"),
+        ("rejected", "working", ""),
+        ("working", "nurture", "budget in Q3"),
+    ]
+    handoff = Handoff.objects.get(lead=lead)
+    assert (handoff.status, handoff.decision_reason) == ("rejected", "no budget this year")
+    assert handoff.decided_at is not None
+
+
+def test_it_allows_a_second_handoff_after_a_reject(db, alice, sam):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.WORKING, by=alice)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam)
+    advance(lead, Stage.REJECTED, by=sam, reason="wrong territory")
+    advance(lead, Stage.WORKING, by=alice)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam)
+    assert list(lead.handoffs.order_by("pk").values_list("status", flat=True)) == [
+        "rejected", "pending",
+    ]
+
+
+def test_it_starts_a_new_cycle_for_a_returning_lead(db, alice, sam):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.DISQUALIFIED, by=alice, reason="student")
+    lead.start_new_cycle(reason="came back from a webinar")
+    advance(lead, Stage.WORKING, by=alice)
+
+    lead.refresh_from_db()
+    assert (lead.stage, lead.cycle) == (Stage.WORKING, 2)
+    assert [(c.cycle, c.from_stage, c.to_stage) for c in lead.history()] == [
+        (1, "", "inquiry"), (1, "inquiry", "disqualified"),
+        (2, "disqualified", "inquiry"), (2, "inquiry", "working"),
+    ]
+
+
+def test_it_refuses_a_new_cycle_while_the_lead_is_open(db, alice):
+    lead = make_lead(owner=alice)
+    with pytest.raises(IllegalMove, match="still in 'inquiry'"):
+        lead.start_new_cycle()
+    assert lead.stage_changes.count() == 1
+
+
+def test_it_keeps_a_lead_and_its_history_unchanged_when_a_move_fails(db, alice):
+    lead = make_lead(owner=alice)
+    with pytest.raises(IllegalMove):
+        advance(lead, Stage.WON, by=alice, amount=Decimal("10"))
+    assert StageChange.objects.filter(lead=lead).count() == 1
+    assert not Outcome.objects.exists()
+
+
+def test_it_refuses_a_negative_amount(db, sam):
+    lead = make_lead()
+    put_in_stage(lead, Stage.ACCEPTED, sam)
+    with pytest.raises(IllegalMove, match="negative") as refused:
+        advance(lead, Stage.OPPORTUNITY, by=sam, amount=Decimal("-1"))
+    assert refused.value.field == "amount"
+    lead.refresh_from_db()
+    assert lead.stage == Stage.ACCEPTED
