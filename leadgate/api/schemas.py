@@ -1,8 +1,6 @@
 """Request and response shapes of the API. Inputs are validated here, at the
 edge, so a bad value is a 422 naming the field rather than a database error."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated

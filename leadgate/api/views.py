@@ -1,12 +1,10 @@
 """Lead endpoints. Handlers stay thin: visibility comes from the QuerySet,
 moves from `transitions.advance()`; errors become JSON in `urls.py`."""
 
-from __future__ import annotations
-
 from django.db import IntegrityError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from leadgate.leads.lifecycle import IllegalMove
@@ -19,7 +17,6 @@ from .schemas import (
     LeadDetailOut,
     LeadFilters,
     LeadOut,
-    StageChangeOut,
     StageMoveIn,
     StageMoveOut,
     ValidationErrorOut,
@@ -94,11 +91,13 @@ def move_lead(request: HttpRequest, lead_id: int, payload: StageMoveIn):
         )
     except IntegrityError:
         # Someone else changed the lead meanwhile (e.g. opened its handoff).
-        return 409, {"detail": "the lead changed meanwhile; reload it and retry", "field": "stage"}
-    return 200, {
+        return Status(
+            409, {"detail": "the lead changed meanwhile; reload it and retry", "field": "stage"}
+        )
+    return {
         "id": lead.pk,
         "stage": lead.stage,
         "cycle": lead.cycle,
-        "change": StageChangeOut.from_orm(change),
+        "change": change,
     }
 

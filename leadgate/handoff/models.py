@@ -73,3 +73,6 @@ class Outcome(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "at"], name="outcome_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of lead {self.lead_id}"

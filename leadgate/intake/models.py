@@ -56,6 +56,9 @@ class CampaignCost(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.amount} {self.currency} from {self.period_start}"
+
 
 class Inquiry(models.Model):
     """One raw submission as it arrived, attached to the lead it belongs to."""

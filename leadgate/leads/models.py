@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from leadgate.lib.timezones import is_time_zone
 
 from .lifecycle import CLOSED, ON_DESK, IllegalMove, Role, Stage, allowed_targets, check_move
 
@@ -16,11 +20,16 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 
+def validate_time_zone(value: str) -> None:
+    if value and not is_time_zone(value):
+        raise ValidationError(f"{value!r} is not a time zone name such as 'Europe/Paris'")
+
+
 class Team(models.Model):
     """A group of qualifiers (or sales reps) who share a pool of leads."""
 
     name = models.CharField(max_length=100, unique=True)
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
     def __str__(self) -> str:
         return self.name
@@ -32,7 +41,13 @@ class User(AbstractUser):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    @property
+    def display_time_zone(self) -> str:
+        """The user's time zone, or the site's if theirs is not a valid name
+        (a bad value in the database must not break every page)."""
+        return self.time_zone if is_time_zone(self.time_zone) else settings.TIME_ZONE
 
     @property
     def roles(self) -> set[str]:
@@ -115,7 +130,7 @@ class Lead(models.Model):
     title = models.CharField(max_length=200, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
     country = models.CharField(max_length=2, blank=True)
-    time_zone = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )

@@ -116,3 +116,6 @@ class Qualification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["lead", "at"], name="qualification_lead_at")]
+
+    def __str__(self) -> str:
+        return f"{self.framework.upper()} of lead {self.lead_id}"

@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Inquiry
-from leadgate.leads.lifecycle import TRANSITIONS, IllegalMove, Role, Stage, check_move
+from leadgate.leads.http import AuthedRequest
+from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
 from leadgate.leads.models import Lead
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Task, Touch
@@ -51,7 +52,7 @@ def is_htmx(request: HttpRequest) -> bool:
 
 @login_required
 @require_GET
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthedRequest) -> HttpResponse:
     """My open leads (or my team's unowned pool), next task due first, then newest.
 
     Paged by slicing one row past the page, so no COUNT(*) is ever run; the
@@ -96,7 +97,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     )
 
 
-def visible_lead(request: HttpRequest, pk: int) -> Lead:
+def visible_lead(request: AuthedRequest, pk: int) -> Lead:
     """The lead if this user may see it, else 404 (not 403: do not confirm it exists)."""
     leads = Lead.objects.visible_to(request.user).select_related(
         "account", "owner", "team", "source", "campaign"
@@ -160,14 +161,17 @@ def stage_moves(lead: Lead, user, errors: dict, submitted: dict) -> list[dict]:
                 "needs_amount": target in AMOUNT_STAGES,
                 "errors": errors if mine else {},
                 "values": submitted if mine else {},
-                "danger": target in (Stage.DISQUALIFIED, Stage.REJECTED, Stage.LOST),
+                "style": (
+                    "danger" if target in (Stage.DISQUALIFIED, Stage.REJECTED, Stage.LOST)
+                    else "primary" if target in FUNNEL else ""
+                ),
             }
         )
     return moves
 
 
 def lead_context(
-    request: HttpRequest, lead: Lead, *, errors: dict | None = None,
+    request: AuthedRequest, lead: Lead, *, errors: dict | None = None,
     submitted: dict | None = None, notice: str = "",
 ) -> dict:
     errors, submitted = errors or {}, submitted or {}
@@ -190,7 +194,7 @@ def lead_context(
 
 @login_required
 @require_GET
-def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = visible_lead(request, pk)
     template = "workspace/_lead_panel.html" if is_htmx(request) else "workspace/lead.html"
     return render(request, template, lead_context(request, lead))
@@ -198,12 +202,14 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     """Move the lead. Success: redirect to the lead (htmx: the re-rendered panel).
     A refused move: the page again with the error at its field, status 400."""
     lead = visible_lead(request, pk)
     form = StageForm(request.POST)
-    submitted = {key: request.POST.get(key, "") for key in ("target", "reason", "to_user", "amount")}
+    submitted = {
+        key: request.POST.get(key, "") for key in ("target", "reason", "to_user", "amount")
+    }
     errors: dict[str, str] = {}
     if form.is_valid():
         data = form.cleaned_data
@@ -220,7 +226,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
             # Someone else handed the lead off at the same moment.
             errors["stage"] = "the lead changed meanwhile; reload and try again"
     else:
-        errors = {name: " ".join(messages_) for name, messages_ in form.errors.items()}
+        errors = {name: " ".join(map(str, errs)) for name, errs in form.errors.items()}
         if "target" in errors:
             errors["stage"] = errors.pop("target")
     if errors:
@@ -230,19 +236,19 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, template, context, status=400)
     notice = f"Moved to {Stage(form.cleaned_data['target']).label}."
     # The lead may have left this user's sight with the move (rare): then home.
-    lead = (
+    moved = (
         Lead.objects.visible_to(request.user)
         .select_related("account", "owner", "team", "source", "campaign")
         .filter(pk=pk)
         .first()
     )
     if is_htmx(request):
-        if lead is None:
+        if moved is None:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = reverse("home")
             return response
         return render(
-            request, "workspace/_lead_panel.html", lead_context(request, lead, notice=notice)
+            request, "workspace/_lead_panel.html", lead_context(request, moved, notice=notice)
         )
     messages.success(request, notice)
-    return redirect("lead", pk=pk) if lead is not None else redirect("home")
+    return redirect("lead", pk=pk) if moved is not None else redirect("home")
