@@ -1,0 +1,67 @@
+"""`leadgate demo`: fill an empty database with a realistic demo company."""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from leadgate.leads.demo import DEFAULT_PASSWORD, DEFAULT_SEED, DemoError, generate
+from leadgate.leads.demo_words import USERS
+from leadgate.leads.models import Lead, User
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an EMPTY database with a reproducible demo company: users for every role, "
+        "sources, campaigns with monthly costs, and a year of leads with full histories."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=5000, help="how many leads (5000)")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                            help="same seed, same data")
+        parser.add_argument("--password", default=DEFAULT_PASSWORD,
+                            help=f"password of every demo user ({DEFAULT_PASSWORD})")
+        parser.add_argument("--batch-size", type=int, default=10_000,
+                            help="leads written per transaction (10000)")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--if-empty", action="store_true",
+            help="do nothing (but print the demo logins) when the database already has leads",
+        )
+
+    def handle(self, *args, leads, seed, password, batch_size, quiet, if_empty, **options):
+        if if_empty and Lead.objects.exists():
+            # `make run` the second time: keep what is there, remind the logins.
+            self.stdout.write(f"The database already has leads ({Lead.objects.count():,}); kept.")
+            self.print_logins(self.existing_demo_logins(), password)
+            return
+        started = time.monotonic()
+        # The bar goes to stderr, and only to a terminal: logs stay clean.
+        progress = not quiet and options.get("verbosity", 1) > 0 and sys.stderr.isatty()
+        try:
+            summary = generate(leads, seed, password=password, batch_size=batch_size,
+                               progress=progress)
+        except DemoError as error:
+            raise CommandError(str(error)) from error
+        rows = ", ".join(f"{count:,} {name}" for name, count in summary["rows"].items())
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready in {time.monotonic() - started:.1f}s (seed {seed}): {rows}."
+        ))
+        self.print_logins(summary["logins"], summary["password"])
+
+    def existing_demo_logins(self) -> list[tuple[str, str]]:
+        """The first demo user of each role that is still in the database."""
+        logins: dict[str, str] = {}
+        active = set(User.objects.filter(is_active=True).values_list("username", flat=True))
+        for username, *_names, role, _team in USERS:
+            if username in active and role not in logins:
+                logins[role] = username
+        return list(logins.items())
+
+    def print_logins(self, logins: list[tuple[str, str]], password: str) -> None:
+        if not logins:
+            return
+        self.stdout.write("Demo logins (role: username / password, unless changed since):")
+        for role, username in logins:
+            self.stdout.write(f"  {role + ':':<11} {username} / {password}")

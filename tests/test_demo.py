@@ -1,0 +1,221 @@
+"""`leadgate demo`: a realistic, consistent, reproducible demo company."""
+
+import hashlib
+from collections import defaultdict
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from leadgate.handoff.models import Handoff, Outcome
+from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
+from leadgate.leads.demo import generate
+from leadgate.leads.lifecycle import FUNNEL, ON_DESK, TRANSITIONS, Stage
+from leadgate.leads.models import Account, Lead, StageChange, Team, User, create_lead
+from leadgate.workspace.models import Qualification, Task, Touch
+
+pytestmark = pytest.mark.django_db
+
+
+def run_demo(leads=300, **options):
+    out = StringIO()
+    call_command("demo", leads=leads, quiet=True, stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo(db):
+    return run_demo(300)
+
+
+def histories():
+    """Each lead's stage changes in time order."""
+    by_lead = defaultdict(list)
+    for change in StageChange.objects.order_by("lead_id", "at", "pk"):
+        by_lead[change.lead_id].append(change)
+    return by_lead
+
+
+def test_it_creates_the_company(demo):
+    assert Lead.objects.count() == 300
+    assert Source.objects.count() == 6
+    assert Campaign.objects.count() == 12
+    assert CampaignCost.objects.filter(campaign__name="Google Ads: brand").count() >= 12
+    assert User.objects.filter(groups__name="qualifier").count() == 8
+    assert Team.objects.filter(members__groups__name="qualifier").distinct().count() == 2
+    assert User.objects.filter(groups__name="sales").count() == 4
+    assert User.objects.filter(groups__name="manager").count() == 1
+    assert User.objects.filter(is_superuser=True).count() == 1
+    assert 80 <= Account.objects.count() <= 120
+
+
+def test_it_gives_every_lead_an_inquiry_owner_and_team(demo):
+    assert not Lead.objects.filter(inquiries__isnull=True).exists()
+    assert not Lead.objects.filter(owner__isnull=True).exists()
+    for lead in Lead.objects.select_related("owner"):
+        assert lead.team_id == lead.owner.team_id
+        assert lead.owner.has_role("qualifier")
+        assert lead.phone == "" or (lead.phone.startswith("+") and lead.phone[1:].isdigit())
+        assert "@" in lead.email
+    assert set(Inquiry.objects.values_list("channel", flat=True)) <= {"form", "api", "import"}
+
+
+def test_it_chains_every_stage_change_to_its_predecessor(demo):
+    for changes in histories().values():
+        assert (changes[0].from_stage, changes[0].to_stage) == ("", Stage.INQUIRY)
+        for before, after in zip(changes, changes[1:], strict=False):
+            assert after.from_stage == before.to_stage
+            assert after.at > before.at
+
+
+def test_it_only_makes_legal_moves(demo):
+    for changes in histories().values():
+        for change in changes[1:]:
+            if change.to_stage == Stage.INQUIRY:  # a new cycle after a closed one
+                assert change.from_stage in (Stage.WON, Stage.LOST, Stage.DISQUALIFIED)
+                continue
+            move = TRANSITIONS[Stage(change.from_stage)][Stage(change.to_stage)]
+            if move.reason_required:
+                assert change.reason.strip()
+
+
+def test_it_keeps_the_lead_in_its_last_stage(demo):
+    by_lead = histories()
+    for lead in Lead.objects.all():
+        last = by_lead[lead.pk][-1]
+        assert (lead.stage, lead.cycle, lead.stage_changed_at) == (last.to_stage, last.cycle,
+                                                                    last.at)
+
+
+def test_it_puts_nothing_in_the_future(demo):
+    now = timezone.now()
+    assert not StageChange.objects.filter(at__gt=now).exists()
+    assert not Touch.objects.filter(at__gt=now).exists()
+    assert not Lead.objects.filter(created_at__lt=now - timezone.timedelta(days=366)).exists()
+    for touch in Touch.objects.select_related("lead"):
+        assert touch.at > touch.lead.created_at
+        assert touch.actor_id == touch.lead.owner_id
+
+
+def test_it_hands_off_every_lead_that_reached_qualified(demo):
+    reached = set(StageChange.objects.filter(to_stage=Stage.QUALIFIED)
+                  .values_list("lead_id", "cycle"))
+    assert reached
+    handed = set(Handoff.objects.values_list("lead_id", "cycle"))
+    assert reached == handed
+    for handoff in Handoff.objects.select_related("to_user"):
+        assert handoff.to_user.has_role("sales")
+        if handoff.status == "rejected":
+            assert handoff.decision_reason
+    assert not Lead.objects.filter(stage=Stage.QUALIFIED).exclude(
+        handoffs__status="pending").exists()
+    qualified = set(Qualification.objects.filter(verdict="sales_ready")
+                    .values_list("lead_id", flat=True))
+    assert {lead for lead, _ in reached} <= qualified
+
+
+def test_it_records_outcomes_for_sales_stages(demo):
+    for stage in (Stage.OPPORTUNITY, Stage.WON):
+        reached = StageChange.objects.filter(to_stage=stage).count()
+        assert reached == Outcome.objects.filter(kind=stage, amount__gt=0).count()
+    assert not Outcome.objects.filter(kind="lost", reason="").exists()
+
+
+def test_it_gives_every_lead_on_a_desk_an_open_task(demo):
+    on_desk = set(Lead.objects.filter(stage__in=ON_DESK).values_list("pk", flat=True))
+    with_task = set(Task.objects.open().values_list("lead_id", flat=True))
+    assert on_desk == with_task
+
+
+def test_it_brings_some_people_back_for_a_second_cycle(demo):
+    returning = Lead.objects.filter(cycle=2)
+    assert returning.exists()
+    for lead in returning:
+        cycles = list(lead.history().values_list("cycle", "from_stage", "to_stage"))
+        assert cycles[0] == (1, "", Stage.INQUIRY)
+        start = next(c for c in cycles if c[0] == 2)
+        assert start[1] in (Stage.WON, Stage.LOST, Stage.DISQUALIFIED)
+        assert start[2] == Stage.INQUIRY
+        assert lead.inquiries.filter(cycle=2).exists()
+
+
+def test_it_recycles_some_rejected_leads(db):
+    run_demo(1000)
+    assert StageChange.objects.filter(from_stage=Stage.REJECTED, to_stage=Stage.WORKING).exists()
+
+
+def test_it_refuses_a_database_with_leads(demo):
+    with pytest.raises(CommandError, match="already holds leads"):
+        run_demo(10)
+
+
+def test_it_keeps_existing_data_and_reprints_the_logins_with_if_empty(demo):
+    before = (Lead.objects.count(), StageChange.objects.count())
+    out = run_demo(50, if_empty=True)
+    assert "already has leads (300); kept" in out
+    assert "qualifier:  qualifier / leadgate-demo" in out
+    assert (Lead.objects.count(), StageChange.objects.count()) == before
+
+
+def test_it_prints_logins_that_work(db):
+    out = run_demo(20, password="s3cret-demo-pw")
+    for username in ("manager", "qualifier", "sales", "marketing", "admin"):
+        assert username in out
+        assert authenticate(username=username, password="s3cret-demo-pw") is not None
+    assert "s3cret-demo-pw" in out
+    assert authenticate(username="qualifier8", password="s3cret-demo-pw").has_role("qualifier")
+    assert User.objects.get(username="admin").has_role("admin")
+
+
+def digest() -> str:
+    rows = Lead.objects.order_by("pk").values_list("email", "stage", "cycle", "created_at")
+    changes = StageChange.objects.order_by("pk").values_list("to_stage", "at")
+    return hashlib.sha256(repr((list(rows), list(changes))).encode()).hexdigest()
+
+
+def wipe():
+    for model in (Lead, Account, Campaign, Source, Team):
+        model.objects.all().delete()
+    User.objects.all().delete()
+
+
+def test_it_is_reproducible_for_a_seed(db, time_machine):
+    time_machine.move_to("2025-06-01 12:00:00+00:00", tick=False)
+    generate(200, seed=7, batch_size=64)
+    first = digest()
+    wipe()
+    generate(200, seed=7, batch_size=64)
+    assert digest() == first
+    wipe()
+    generate(200, seed=8, batch_size=64)
+    assert digest() != first
+
+
+def test_it_converts_at_realistic_b2b_rates(db):
+    generate(5000)
+    # Count leads old enough for their first cycle to have played out.
+    old = timezone.now() - timezone.timedelta(days=180)
+    furthest = defaultdict(int)
+    for lead_id, stage in StageChange.objects.filter(
+        cycle=1, lead__created_at__lt=old, to_stage__in=FUNNEL
+    ).values_list("lead_id", "to_stage"):
+        furthest[lead_id] = max(furthest[lead_id], FUNNEL.index(stage))
+    reached = [sum(1 for f in furthest.values() if f >= i) for i in range(len(FUNNEL))]
+    rate = {FUNNEL[i + 1].value: reached[i + 1] / reached[i] for i in range(len(FUNNEL) - 1)}
+    assert reached[0] > 2000
+    assert 0.40 <= rate["mql"] <= 0.60
+    assert 0.75 <= rate["working"] <= 0.95
+    assert 0.20 <= rate["qualified"] <= 0.30
+    assert 0.70 <= rate["accepted"] <= 0.85
+    assert 0.50 <= rate["opportunity"] <= 0.70
+    assert 0.20 <= rate["won"] <= 0.35
+
+
+def test_it_leaves_the_database_ready_for_new_rows(demo):
+    # Keys were assigned by the generator: PostgreSQL's sequences must have caught up.
+    lead = create_lead(first_name="New", email="new@example.com")
+    assert lead.pk > Lead.objects.exclude(pk=lead.pk).order_by("-pk").first().pk
+    assert Touch.objects.create(lead=lead, channel="call", disposition="connected").pk
