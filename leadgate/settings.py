@@ -103,7 +103,10 @@ TEMPLATES = [
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        return {"default": dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)}
+        max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+        return {
+            "default": dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
+        }
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
