@@ -39,6 +39,8 @@ class Command(BaseCommand):
             "--worker-class", "gthread",
             "--access-logfile", "-",
             "--graceful-timeout", "10",
+            # No control socket: it lives in $HOME and would clash between instances.
+            "--no-control-socket",
         ]
         processes = [subprocess.Popen(web)]  # noqa: S603 - our own interpreter and args
         if not options["no_worker"]:
