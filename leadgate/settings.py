@@ -188,3 +188,14 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Intake: phone numbers without a country code are read in this region; fuzzy
+# matches of people (name + company) and companies at or above these scores
+# (0-100) are proposed as duplicates / taken as the same account.
+LEADGATE_DEFAULT_PHONE_REGION = os.environ.get("LEADGATE_DEFAULT_PHONE_REGION", "US")
+LEADGATE_DUPLICATE_THRESHOLD = float(os.environ.get("LEADGATE_DUPLICATE_THRESHOLD", "88"))
+LEADGATE_ACCOUNT_MATCH_THRESHOLD = float(
+    os.environ.get("LEADGATE_ACCOUNT_MATCH_THRESHOLD", "92")
+)
+# Public web forms: submissions allowed per client address per minute.
+LEADGATE_FORM_RATE_LIMIT = int(os.environ.get("LEADGATE_FORM_RATE_LIMIT", "10"))

@@ -116,3 +116,24 @@ class ApiKey(models.Model):
     @property
     def is_service_key(self) -> bool:
         return self.user_id is None
+
+
+class IdempotentResponse(models.Model):
+    """The first answer to a write sent with an `Idempotency-Key` header: a retry
+    with the same key (by the same API key) gets it again instead of a second
+    write. A retry with the same key but another body is refused."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key}"

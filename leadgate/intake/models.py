@@ -1,8 +1,15 @@
 """Where leads come from: sources, campaigns with their costs, and every raw
 submission (an Inquiry), kept as received even when it is a duplicate."""
 
+import secrets
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+
+def default_form_fields() -> list[str]:
+    return ["first_name", "last_name", "email", "phone", "company", "message"]
 
 
 class Source(models.Model):
@@ -60,6 +67,12 @@ class CampaignCost(models.Model):
         return f"{self.campaign}: {self.amount} {self.currency} from {self.period_start}"
 
 
+class MatchedBy(models.TextChoices):
+    NEW = "new", "New lead"
+    EMAIL = "email", "Same email"
+    PHONE = "phone", "Same phone"
+
+
 class Inquiry(models.Model):
     """One raw submission as it arrived, attached to the lead it belongs to."""
 
@@ -79,13 +92,28 @@ class Inquiry(models.Model):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="inquiries"
     )
+    form = models.ForeignKey(
+        "WebForm", null=True, blank=True, on_delete=models.SET_NULL, related_name="inquiries"
+    )
     # A "hot" request (contact me, demo) runs on the 5-minute SLA clock.
     is_hot = models.BooleanField(default=False)
     payload = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    # How intake placed it: a new lead, or attached to an existing one by email or phone.
+    matched_by = models.CharField(max_length=10, choices=MatchedBy.choices, default="new")
+    # Import rows: a digest of the row, so importing a file twice adds nothing.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    consent_text = models.TextField(blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "inquiries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"], condition=~models.Q(fingerprint=""),
+                name="inquiry_fingerprint_unique",
+            )
+        ]
         indexes = [
             models.Index(fields=["lead", "received_at"], name="inquiry_lead_at"),
             models.Index(fields=["campaign", "received_at"], name="inquiry_campaign_at"),
@@ -94,3 +122,127 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} inquiry {self.pk}"
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class WebForm(models.Model):
+    """A form marketing puts on a website; it posts to `/f/<key>`."""
+
+    key = models.CharField(max_length=32, unique=True, default=new_form_key, editable=False)
+    name = models.CharField(max_length=200)
+    # The fields the form shows, in order: names of intake fields
+    # (`intake.fields.FIELDS`); anything else a page sends is kept in the payload.
+    fields = models.JSONField(default=default_form_fields)
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL)
+    is_hot = models.BooleanField(
+        default=False, help_text="a contact-me or demo request: on the 5-minute SLA clock"
+    )
+    redirect_url = models.URLField(blank=True, help_text="where to send the visitor after")
+    thank_you = models.TextField(default="Thank you, we will be in touch shortly.")
+    # Origins (scheme://host[:port]) allowed to post from a browser; one a line.
+    allowed_origins = models.TextField(blank=True)
+    consent_text = models.TextField(
+        blank=True, help_text="when set, the form asks for consent with this text"
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> list[str]:
+        return [line.strip().rstrip("/").lower() for line in self.allowed_origins.splitlines()
+                if line.strip()]
+
+
+class DuplicateCandidate(models.Model):
+    """Two leads that may be one person (a fuzzy match): a user merges them or
+    keeps them apart."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To review"
+        MERGED = "merged", "Merged"
+        KEPT_APART = "kept_apart", "Kept apart"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "candidate"], name="duplicate_pair_unique")
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="duplicate_review")]
+
+    def __str__(self) -> str:
+        return f"Lead {self.lead_id} ~ lead {self.candidate_id} ({self.score:.0f})"
+
+
+class Merge(models.Model):
+    """One lead merged into another: what moved, so it can be undone."""
+
+    survivor = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="merges")
+    merged_lead_id = models.BigIntegerField()
+    # The merged lead's row as it was, and the survivor's fields the merge filled.
+    snapshot = models.JSONField()
+    filled = models.JSONField(default=dict)
+    # {"app_label.model": {"field": "lead", "ids": [...]}}: the rows moved across.
+    moved = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return f"Lead {self.merged_lead_id} merged into lead {self.survivor_id}"
+
+
+class ImportRun(models.Model):
+    """One import of a file: what was asked, what happened, and where the
+    rejected rows are listed."""
+
+    file_name = models.CharField(max_length=255)
+    preset = models.CharField(max_length=30, blank=True)
+    mapping = models.JSONField(default=dict)
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL)
+    dry_run = models.BooleanField(default=False)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="already imported")
+    rejected = models.PositiveIntegerField(default=0)
+    errors_file = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name}"

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
+from leadgate.lib.normalize import company_key
 from leadgate.workspace.models import Qualification, Task, Touch
 
 from .demo_words import (
@@ -263,7 +264,8 @@ class _Batch:
         employees = rng.randint(*rng.choice(EMPLOYEES))
         owner, team = rng.choice(self.company.qualifiers[region])
         account = self._add(
-            Account, name=name, domain=domain, website=f"https://www.{domain}", industry=industry,
+            Account, name=name, name_key=company_key(name), domain=domain,
+            website=f"https://www.{domain}", industry=industry,
             employees=employees, annual_revenue=Decimal(employees * rng.randint(90, 320) * 1000),
             country=code, state=state, city=city, owner_id=owner, created_at=_ts(created),
         )
@@ -297,7 +299,8 @@ class _Batch:
         self._open_task(lead)
         self.rows[Lead].append(_new(Lead, dict(
             id=lead.id, first_name=first, last_name=last, email=email, phone=number,
-            title=lead.title, company_name=account.name, country=country, time_zone=tz,
+            title=lead.title, company_name=account.name, domain=account.domain, country=country,
+            time_zone=tz,
             account_id=account.id, source_id=source_id, campaign_id=campaign_id,
             stage=lead.stage, cycle=lead.cycle, stage_changed_at=_ts(lead.t), owner_id=owner,
             team_id=team, created_at=_ts(created),

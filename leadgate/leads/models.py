@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from leadgate.lib.normalize import company_key
 from leadgate.lib.timezones import is_time_zone
 
 from .lifecycle import CLOSED, ON_DESK, IllegalMove, Role, Stage, allowed_targets, check_move
@@ -72,6 +73,8 @@ class Account(models.Model):
     """A company. Leads of one company share an account (and its owner)."""
 
     name = models.CharField(max_length=200)
+    # `lib.normalize.company_key` of the name: "ACME, Inc." and "Acme" meet here.
+    name_key = models.CharField(max_length=200, blank=True, db_index=True)
     domain = models.CharField(max_length=253, blank=True, db_index=True)
     website = models.CharField(max_length=300, blank=True)
     industry = models.CharField(max_length=100, blank=True)
@@ -94,6 +97,10 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = company_key(self.name)
+        super().save(*args, **kwargs)
 
 
 class LeadQuerySet(models.QuerySet["Lead"]):
@@ -129,6 +136,14 @@ class Lead(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=200, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
+    website = models.CharField(max_length=300, blank=True)
+    # The company's domain, from the website or a non-free email address.
+    domain = models.CharField(max_length=253, blank=True)
+    # What normalization found: shown on the desk, used by scoring and routing.
+    email_invalid = models.BooleanField(default=False)
+    email_free = models.BooleanField(default=False, help_text="free-mail provider")
+    email_role = models.BooleanField(default=False, help_text="shared mailbox such as info@")
+    phone_invalid = models.BooleanField(default=False, help_text="kept as given")
     country = models.CharField(max_length=2, blank=True)
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     account = models.ForeignKey(
@@ -166,6 +181,8 @@ class Lead(models.Model):
             # Matching a returning person.
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
+            # Blocking for fuzzy duplicate search.
+            models.Index(fields=["last_name"], name="lead_last_name"),
         ]
 
     def __str__(self) -> str:

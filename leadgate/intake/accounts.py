@@ -1,0 +1,57 @@
+"""Lead -> account: by the company's domain (never a free-mail one), else by
+the company's name, exactly on its matching key and then fuzzily."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from rapidfuzz import fuzz, process
+
+from leadgate.leads.models import Account
+from leadgate.lib.normalize import company_key
+
+# Fuzzy name matching compares against accounts whose key starts alike; this
+# keeps it one indexed range scan however many accounts there are.
+BLOCK_PREFIX = 3
+BLOCK_LIMIT = 5000
+
+
+def find_account(domain: str, company: str) -> Account | None:
+    if domain:
+        account = Account.objects.filter(domain=domain).first()
+        if account:
+            return account
+    key = company_key(company)
+    if not key:
+        return None
+    account = Account.objects.filter(name_key=key).order_by("pk").first()
+    if account:
+        return account
+    block = dict(
+        Account.objects.filter(name_key__startswith=key[:BLOCK_PREFIX])
+        .values_list("pk", "name_key")[:BLOCK_LIMIT]
+    )
+    best = process.extractOne(
+        key, block, scorer=fuzz.ratio, score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD
+    )
+    return Account.objects.get(pk=best[2]) if best else None
+
+
+def match_account(domain: str, company: str) -> Account | None:
+    """The lead's account, created when the company is new; None when the
+    lead names no company and has no company domain."""
+    account = find_account(domain, company)
+    if account:
+        if domain and not account.domain:
+            # The first lead with a real domain teaches the account its domain.
+            Account.objects.filter(pk=account.pk, domain="").update(domain=domain)
+            account.domain = domain
+        return account
+    if not (domain or company_key(company)):
+        return None
+    try:
+        with transaction.atomic():
+            return Account.objects.create(name=company or domain, domain=domain)
+    except IntegrityError:
+        # Another intake created the same domain a moment ago: use that one.
+        return Account.objects.get(domain=domain)

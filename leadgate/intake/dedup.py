@@ -1,0 +1,98 @@
+"""Is this person already a lead? Exact matches on the normalized email, then
+the phone, are the same person; a close name at the same company may be, and
+goes to a review list for a person to decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from rapidfuzz import fuzz
+
+from leadgate.leads.models import Lead
+from leadgate.lib.normalize import company_key
+
+from .fields import LeadData
+from .models import DuplicateCandidate, MatchedBy
+
+# Fuzzy search looks at leads with the same last name or of the same account
+# (both indexed), at most this many, newest first.
+BLOCK_LIMIT = 500
+
+
+def exact_match(data: LeadData) -> tuple[Lead | None, str]:
+    """The newest lead with the same valid email, else the same valid phone."""
+    if data.email and not data.email_invalid:
+        lead = Lead.objects.filter(email=data.email).order_by("-created_at", "-pk").first()
+        if lead:
+            return lead, MatchedBy.EMAIL
+    if data.phone and not data.phone_invalid:
+        lead = Lead.objects.filter(phone=data.phone).order_by("-created_at", "-pk").first()
+        if lead:
+            return lead, MatchedBy.PHONE
+    return None, MatchedBy.NEW
+
+
+@dataclass(frozen=True)
+class Similarity:
+    score: float
+    reasons: list[str]
+
+
+def similarity(a: Lead, b: Lead) -> Similarity:
+    """0-100: mostly the name, then the company; equal emails or phones would
+    have matched exactly, so different ones weigh slightly against."""
+    name_a, name_b = f"{a.first_name} {a.last_name}".lower(), f"{b.first_name} {b.last_name}"
+    name = fuzz.token_sort_ratio(name_a, name_b.lower())
+    reasons = [f"name {name:.0f}% alike"]
+    company_a, company_b = company_key(a.company_name), company_key(b.company_name)
+    if a.account_id and a.account_id == b.account_id:
+        company = 100.0
+        reasons.append("same account")
+    elif company_a and company_b:
+        company = fuzz.token_set_ratio(company_a, company_b)
+        reasons.append(f"company {company:.0f}% alike")
+    else:
+        company = 50.0  # unknown: neither for nor against
+    score = 0.65 * name + 0.35 * company
+    if a.email and b.email and a.email != b.email:
+        score -= 3
+        reasons.append("different emails")
+    return Similarity(round(max(score, 0.0), 1), reasons)
+
+
+def fuzzy_candidates(lead: Lead) -> list[tuple[Lead, Similarity]]:
+    if not lead.last_name:
+        return []
+    block = Q(last_name=lead.last_name)
+    if lead.account_id:
+        block |= Q(account_id=lead.account_id)
+    others = (
+        Lead.objects.filter(block).exclude(pk=lead.pk).order_by("-created_at")[:BLOCK_LIMIT]
+    )
+    threshold = settings.LEADGATE_DUPLICATE_THRESHOLD
+    found = [(other, similarity(lead, other)) for other in others]
+    return sorted(
+        ((other, sim) for other, sim in found if sim.score >= threshold),
+        key=lambda pair: -pair[1].score,
+    )
+
+
+def record_candidates(lead: Lead) -> list[DuplicateCandidate]:
+    """Put the lead's likely duplicates on the review list (once per pair)."""
+    recorded = []
+    for other, sim in fuzzy_candidates(lead):
+        if DuplicateCandidate.objects.filter(lead=other, candidate=lead).exists():
+            continue
+        try:
+            with transaction.atomic():
+                recorded.append(
+                    DuplicateCandidate.objects.create(
+                        lead=lead, candidate=other, score=sim.score, reasons=sim.reasons
+                    )
+                )
+        except IntegrityError:
+            continue  # this pair is on the list already
+    return recorded

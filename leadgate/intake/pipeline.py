@@ -1,0 +1,137 @@
+"""`receive()`: every inquiry, from every channel, goes in here.
+
+Parse and normalize, find the person (same email, then same phone) under a
+lock on their identity, attach the inquiry to that lead or create a new lead
+with its account, and commit. Only then, after the commit, is the slower work
+queued (fuzzy duplicate search now; enrichment, scoring, routing later), so
+nothing that fails afterwards can lose the lead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leadgate.leads.models import Lead, User, create_lead
+
+from .accounts import match_account
+from .dedup import exact_match
+from .fields import IntakeError, LeadData, parse
+from .locks import lock_identities
+from .models import Campaign, Inquiry, Source, WebForm
+
+
+class AlreadyReceived(Exception):
+    """An import row whose fingerprint is already in: nothing to do."""
+
+    def __init__(self, inquiry: Inquiry):
+        super().__init__(f"already received as inquiry {inquiry.pk}")
+        self.inquiry = inquiry
+
+
+@dataclass(frozen=True)
+class Received:
+    lead: Lead
+    inquiry: Inquiry
+    created: bool  # a new lead, or the inquiry joined an existing one
+    warnings: dict[str, str]
+
+
+def json_safe(payload: dict) -> dict:
+    """The payload as JSON can hold it (dates as text, anything odd as its repr)."""
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder, default=str))
+
+
+def receive(
+    payload: dict,
+    *,
+    channel: str,
+    source: Source | None = None,
+    campaign: Campaign | None = None,
+    form: WebForm | None = None,
+    is_hot: bool = False,
+    by: User | None = None,
+    at: datetime | None = None,
+    fingerprint: str = "",
+    consent_text: str = "",
+    data: LeadData | None = None,
+) -> Received:
+    """Take one inquiry. `payload` is what arrived, keyed by intake field names
+    (plus anything else, which is kept); `data` may carry it already parsed.
+
+    Raises IntakeError naming the field when there is nothing to take, and
+    AlreadyReceived for a fingerprint seen before.
+    """
+    data = data or parse(payload)
+    at = at or timezone.now()
+    if campaign and not source:
+        source = campaign.source
+    try:
+        with transaction.atomic():
+            result = _receive(
+                data, json_safe(payload), channel=channel, source=source, campaign=campaign,
+                form=form, is_hot=is_hot, by=by, at=at, fingerprint=fingerprint,
+                consent_text=consent_text,
+            )
+    except IntegrityError:
+        if fingerprint:
+            seen = Inquiry.objects.filter(fingerprint=fingerprint).first()
+            if seen:
+                raise AlreadyReceived(seen) from None
+        raise
+    if result.created:
+        from .tasks import after_intake
+
+        transaction.on_commit(lambda: after_intake.enqueue(result.lead.pk))
+    return result
+
+
+def _receive(data: LeadData, payload: dict, *, channel, source, campaign, form, is_hot, by,
+             at, fingerprint, consent_text) -> Received:
+    if fingerprint:
+        seen = Inquiry.objects.filter(fingerprint=fingerprint).first()
+        if seen:
+            raise AlreadyReceived(seen)
+    lock_identities(data.email, data.phone)
+    lead, matched_by = exact_match(data)
+    created = lead is None
+    if lead is None:
+        account = match_account(data.domain, data.company_name)
+        owner = account.owner if account and account.owner_id else None
+        lead = create_lead(
+            **data.lead_fields(), account=account, source=source, campaign=campaign,
+            owner=owner, team=owner.team if owner else None, by=by, at=at,
+        )
+    else:
+        attach(lead, data, by=by, at=at)
+    inquiry = Inquiry.objects.create(
+        lead=lead, cycle=lead.cycle, channel=channel, source=source, campaign=campaign,
+        form=form, is_hot=is_hot, payload=payload, received_at=at, matched_by=matched_by,
+        fingerprint=fingerprint, consent_text=consent_text,
+        consent_at=at if consent_text else None,
+    )
+    return Received(lead, inquiry, created, data.warnings)
+
+
+def attach(lead: Lead, data: LeadData, *, by: User | None, at: datetime) -> None:
+    """A known person sent another inquiry. Their lead keeps its stage (never
+    moved backwards); a closed one starts a new cycle; empty fields are filled."""
+    if lead.is_closed:
+        lead.start_new_cycle(by=by, at=at, reason="returned with a new inquiry")
+    updates = {
+        name: value
+        for name, value in data.lead_fields().items()
+        if isinstance(value, str) and value and not getattr(lead, name)
+    }
+    if updates:
+        Lead.objects.filter(pk=lead.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(lead, name, value)
+
+
+__all__ = ["AlreadyReceived", "IntakeError", "Received", "receive"]
