@@ -219,3 +219,7 @@ def test_it_leaves_the_database_ready_for_new_rows(demo):
     lead = create_lead(first_name="New", email="new@example.com")
     assert lead.pk > Lead.objects.exclude(pk=lead.pk).order_by("-pk").first().pk
     assert Touch.objects.create(lead=lead, channel="call", disposition="connected").pk
+
+
+def test_it_leaves_no_lead_for_the_intake_retry_sweep(demo):
+    assert not Lead.objects.filter(processed_at__isnull=True).exists()

@@ -1,17 +1,44 @@
-"""Background work after a lead is saved."""
+"""Background work after a lead is saved, and the sweep that retries it."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django_tasks import task
 
 from leadgate.leads.models import Lead
+from leadgate.leads.periodic import every
 
 from .dedup import record_candidates
+
+# A lead still unprocessed this long after it arrived lost its task (the worker
+# died, the queue was down, the task failed): the sweep queues it again.
+RETRY_AFTER = timedelta(minutes=2)
+SWEEP_BATCH = 1000
 
 
 @task()
 def after_intake(lead_id: int) -> int:
-    """Fuzzy duplicate search for a new lead; returns how many candidates it
-    put on the review list. A lead merged or deleted meanwhile is skipped."""
+    """The steps after intake for one lead: the fuzzy duplicate search (later
+    also enrichment, scoring and routing). Returns how many duplicate
+    candidates it found. Safe to run twice; a lead merged away is skipped."""
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
         return 0
-    return len(record_candidates(lead))
+    found = len(record_candidates(lead))
+    Lead.objects.filter(pk=lead_id).update(processed_at=timezone.now())
+    return found
+
+
+@every(60)
+@task()
+def retry_unprocessed() -> int:
+    """Queue the steps after intake again for leads whose run never finished."""
+    stale = timezone.now() - RETRY_AFTER
+    ids = list(
+        Lead.objects.filter(processed_at__isnull=True, created_at__lt=stale)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for lead_id in ids:
+        after_intake.enqueue(lead_id)
+    return len(ids)

@@ -303,7 +303,7 @@ class _Batch:
             time_zone=tz,
             account_id=account.id, source_id=source_id, campaign_id=campaign_id,
             stage=lead.stage, cycle=lead.cycle, stage_changed_at=_ts(lead.t), owner_id=owner,
-            team_id=team, created_at=_ts(created),
+            team_id=team, created_at=_ts(created), processed_at=_ts(created),
         )))
 
     def _inquiry(self, lead: _Lead, source_id: int, campaign_id: int, kind: str) -> None:

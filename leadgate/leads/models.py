@@ -167,6 +167,9 @@ class Lead(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the steps after intake (duplicate search; later enrichment, scoring,
+    # routing) last completed. Null: still to do, and a periodic sweep retries it.
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     objects = LeadQuerySet.as_manager()
 
@@ -181,6 +184,11 @@ class Lead(models.Model):
             # Matching a returning person.
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
+            # The sweep that retries unfinished after-intake steps.
+            models.Index(
+                fields=["created_at"], condition=Q(processed_at__isnull=True),
+                name="lead_unprocessed",
+            ),
             # Blocking for fuzzy duplicate search.
             models.Index(fields=["last_name"], name="lead_last_name"),
         ]
@@ -281,6 +289,18 @@ class Lead(models.Model):
 
     def history(self) -> QuerySet[StageChange]:
         return self.stage_changes.select_related("by").order_by("at", "pk")
+
+
+class PeriodicJob(models.Model):
+    """When each periodic job (leads.periodic) is next due. A scheduler claims a
+    due row under a database lock, so several schedulers never run one twice."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField(default=timezone.now)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class StageChange(models.Model):

@@ -72,7 +72,7 @@ def clean_text(raw: object) -> str:
     if raw is None:
         return ""
     text = unicodedata.normalize("NFC", str(raw))
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in " \t")
+    text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -1,6 +1,7 @@
-"""`leadgate serve`: the web app (gunicorn) and the background worker together,
-for a single machine. Larger set-ups run `gunicorn leadgate.wsgi` and
-`leadgate db_worker` (or an RQ worker) as separate services instead."""
+"""`leadgate serve`: the web app (gunicorn), the background worker and the
+periodic-job scheduler together, for a single machine. Larger set-ups run
+`gunicorn leadgate.wsgi`, `leadgate db_worker` (or RQ workers) and
+`leadgate scheduler` as separate services instead."""
 
 import os
 import signal
@@ -26,7 +27,8 @@ class Command(BaseCommand):
             "--threads", type=int, default=4, help="threads per web worker (default: 4)"
         )
         parser.add_argument(
-            "--no-worker", action="store_true", help="serve the web app only"
+            "--no-worker", action="store_true",
+            help="serve the web app only (no task worker, no scheduler)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,8 +46,11 @@ class Command(BaseCommand):
         ]
         processes = [subprocess.Popen(web)]  # noqa: S603 - our own interpreter and args
         if not options["no_worker"]:
-            worker = [sys.executable, "-m", "leadgate", "db_worker", "--queue-name", "*"]
-            processes.append(subprocess.Popen(worker))  # noqa: S603
+            leadgate = [sys.executable, "-m", "leadgate"]
+            processes.append(
+                subprocess.Popen([*leadgate, "db_worker", "--queue-name", "*"])  # noqa: S603
+            )
+            processes.append(subprocess.Popen([*leadgate, "scheduler"]))  # noqa: S603
 
         def stop(signum: int, _frame: object) -> None:
             for process in processes:

@@ -1,0 +1,235 @@
+"""receive(): every channel's way in. Saved once, clean, attached to the right
+person and company, with the raw payload kept."""
+
+import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from leadgate.intake.fields import IntakeError, guess_field, parse
+from leadgate.intake.models import Inquiry
+from leadgate.intake.pipeline import AlreadyReceived, receive
+from leadgate.leads.lifecycle import Stage
+from leadgate.leads.models import Account, Lead
+from leadgate.leads.transitions import advance
+from tests.factories import make_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def ada(**extra):
+    return {"first_name": "ADA", "last_name": "lovelace", "email": "Ada@Analytical.example",
+            "company": "Analytical Engines Ltd", **extra}
+
+
+def test_it_creates_a_lead_with_normalized_fields():
+    result = receive(ada(phone="(202) 456-1111", title="CTO"), channel="api")
+    lead = Lead.objects.get(pk=result.lead.pk)
+    assert result.created
+    assert (lead.first_name, lead.last_name, lead.email, lead.phone) == (
+        "Ada", "Lovelace", "ada@analytical.example", "+12024561111",
+    )
+    assert (lead.domain, lead.country, lead.stage) == ("analytical.example", "US", "inquiry")
+    assert list(lead.history().values_list("from_stage", "to_stage")) == [("", "inquiry")]
+
+
+def test_it_keeps_the_raw_payload_including_unknown_fields():
+    result = receive(ada(utm_source="newsletter", budget="50k"), channel="form")
+    payload = Inquiry.objects.get(pk=result.inquiry.pk).payload
+    assert payload["utm_source"] == "newsletter"
+    assert payload["email"] == "Ada@Analytical.example"  # as it came, not normalized
+
+
+def test_it_merges_a_second_inquiry_with_the_same_email():
+    first = receive(ada(), channel="form")
+    second = receive({"email": "ada@analytical.EXAMPLE", "phone": "+1 202 456 1111"},
+                     channel="api")
+    assert not second.created
+    assert second.lead.pk == first.lead.pk
+    assert second.inquiry.matched_by == "email"
+    assert Lead.objects.count() == 1
+    assert Inquiry.objects.filter(lead=first.lead).count() == 2
+    # The new inquiry filled what the lead lacked.
+    assert Lead.objects.get(pk=first.lead.pk).phone == "+12024561111"
+
+
+def test_it_merges_by_phone_when_the_email_differs(settings):
+    settings.LEADGATE_DEFAULT_PHONE_REGION = "GB"  # the national number below is British
+    first = receive({"phone": "+44 20 7946 0958", "last_name": "Babbage"}, channel="import")
+    second = receive({"phone": "020 7946 0958", "email": "cb@diff.example"}, channel="api")
+    assert second.lead.pk == first.lead.pk
+    assert second.inquiry.matched_by == "phone"
+
+
+def test_it_never_moves_an_active_lead_backwards_on_a_new_inquiry(alice):
+    lead = receive(ada(), channel="form").lead
+    advance(lead, Stage.WORKING, by=alice)
+    receive(ada(), channel="api")
+    lead.refresh_from_db()
+    assert (lead.stage, lead.cycle) == ("working", 1)
+
+
+def test_it_starts_a_new_cycle_for_a_returning_closed_lead(alice):
+    lead = receive(ada(), channel="form").lead
+    advance(lead, Stage.DISQUALIFIED, by=alice, reason="no project")
+    again = receive(ada(), channel="form")
+    lead.refresh_from_db()
+    assert (lead.stage, lead.cycle) == ("inquiry", 2)
+    assert again.inquiry.cycle == 2
+
+
+def test_it_refuses_a_submission_without_email_or_phone():
+    with pytest.raises(IntakeError) as refused:
+        receive({"first_name": "Ada"}, channel="form")
+    assert refused.value.field == "email"
+    assert not Lead.objects.exists()
+
+
+def test_it_refuses_an_invalid_email_when_there_is_no_phone():
+    with pytest.raises(IntakeError, match="not a valid address") as refused:
+        receive({"email": "ada@@x"}, channel="form")
+    assert refused.value.field == "email"
+
+
+def test_it_keeps_an_invalid_email_flagged_when_a_phone_reaches_the_person():
+    result = receive({"email": "ada@@x", "phone": "+1 202 456 1111"}, channel="form")
+    assert result.lead.email_invalid
+    assert "email" in result.warnings
+
+
+def test_it_keeps_an_invalid_phone_as_given_and_flags_it():
+    result = receive({"email": "ada@acme.example", "phone": "12"}, channel="form")
+    assert (result.lead.phone, result.lead.phone_invalid) == ("12", True)
+
+
+def test_it_names_a_field_over_its_length():
+    with pytest.raises(IntakeError, match="limit is 200") as refused:
+        receive(ada(title="x" * 201), channel="api")
+    assert refused.value.field == "title"
+
+
+def test_it_refuses_a_list_where_text_is_expected():
+    with pytest.raises(IntakeError) as refused:
+        parse({"email": ["a@b.example"]})
+    assert refused.value.field == "email"
+
+
+def test_it_flags_free_mail_and_role_addresses():
+    lead = receive({"email": "info@gmail.com"}, channel="form").lead
+    assert (lead.email_free, lead.email_role, lead.domain) == (True, True, "")
+
+
+def test_it_matches_the_account_by_domain():
+    account = Account.objects.create(name="Analytical Engines", domain="analytical.example")
+    lead = receive(ada(company="Something Else"), channel="form").lead
+    assert lead.account == account
+
+
+def test_it_matches_the_account_by_company_name_for_free_mail():
+    account = Account.objects.create(name="Analytical Engines Ltd.", domain="ae.example")
+    lead = receive({"email": "ada@gmail.com", "company": "ANALYTICAL ENGINES"}, channel="form").lead
+    assert lead.account == account
+
+
+def test_it_matches_a_slightly_misspelt_company_name():
+    account = Account.objects.create(name="Babbage Difference Machines", domain="bdm.example")
+    lead = receive({"email": "x@gmail.com", "company": "Babage Difference Machines"},
+                   channel="form").lead
+    assert lead.account == account
+
+
+def test_it_creates_the_account_of_a_new_company_but_never_for_free_mail():
+    lead = receive(ada(), channel="form").lead
+    assert (lead.account.name, lead.account.domain) == (
+        "Analytical Engines Ltd", "analytical.example",
+    )
+    loner = receive({"email": "someone@gmail.com"}, channel="form").lead
+    assert loner.account is None
+    assert not Account.objects.filter(domain="gmail.com").exists()
+
+
+def test_it_gives_a_new_lead_the_owner_of_its_account(alice):
+    Account.objects.create(name="Analytical", domain="analytical.example", owner=alice)
+    lead = receive(ada(), channel="form").lead
+    assert (lead.owner, lead.team) == (alice, alice.team)
+
+
+def test_it_sets_source_and_campaign():
+    campaign = make_campaign()
+    result = receive(ada(), channel="form", campaign=campaign, is_hot=True)
+    assert (result.inquiry.campaign, result.inquiry.source) == (campaign, campaign.source)
+    assert result.inquiry.is_hot
+    assert result.lead.source == campaign.source
+
+
+def test_it_takes_a_fingerprinted_row_only_once():
+    receive(ada(), channel="import", fingerprint="f" * 64)
+    with pytest.raises(AlreadyReceived):
+        receive(ada(), channel="import", fingerprint="f" * 64)
+    assert Inquiry.objects.count() == 1
+
+
+def test_it_queues_the_duplicate_search_only_after_the_lead_is_committed(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = receive(ada(), channel="form")
+        assert not DBTaskResult.objects.exists()
+    assert len(callbacks) == 1
+    callbacks[0]()
+    queued = DBTaskResult.objects.get()
+    assert queued.args_kwargs["args"] == [result.lead.pk]
+
+
+def test_it_queues_nothing_when_the_inquiry_joins_a_lead(django_capture_on_commit_callbacks):
+    receive(ada(), channel="form")
+    with django_capture_on_commit_callbacks() as callbacks:
+        receive(ada(), channel="form")
+    assert callbacks == []
+
+
+def test_it_guesses_fields_from_common_headers():
+    assert [guess_field(h) for h in ["E-mail Address", "Surname", "Company Name", "Mobile",
+                                     "Job Title", "Favourite colour"]] == [
+        "email", "last_name", "company", "phone", "title", None,
+    ]
+
+
+def test_it_takes_an_identity_lock_on_postgresql():
+    from leadgate.intake.locks import lock_identities
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    lock_identities("ada@analytical.example", "+12024561111")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone()[0] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_makes_one_lead_of_two_simultaneous_inquiries_of_one_person():
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database does not run writers in parallel")
+    start = threading.Barrier(4)
+    errors = []
+
+    def submit():
+        try:
+            start.wait()
+            receive(ada(), channel="api")
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Lead.objects.count() == 1
+    assert Inquiry.objects.count() == 4
