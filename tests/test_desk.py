@@ -255,3 +255,13 @@ def test_it_shows_times_in_the_viewer_time_zone(client, alice):
     client.force_login(alice)
     body = client.get(reverse("lead", args=[lead.pk])).content.decode()
     assert "Jan 3, 2026 08:30" in body
+
+
+def test_it_shows_what_normalization_flagged_on_the_lead_page(client, alice):
+    lead = make_lead(owner=alice, email="info@gmail.com", phone="12")
+    Lead.objects.filter(pk=lead.pk).update(email_free=True, email_role=True, phone_invalid=True)
+    client.force_login(alice)
+    page = client.get(reverse("lead", args=[lead.pk])).content.decode()
+    assert "free mail" in page
+    assert "shared mailbox" in page
+    assert 'class="badge flag-bad" title="not a valid number: kept as given">invalid' in page
