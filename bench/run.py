@@ -12,6 +12,8 @@ HERE = Path(__file__).resolve().parent
 # records the large runs and the commands for them.
 BENCHMARKS = [
     ("bench_demo.py", ["--leads", "100000"]),
+    ("bench_import.py", ["--rows", "100000"]),
+    ("bench_api_intake.py", ["--requests", "2000"]),
 ]
 
 

@@ -199,3 +199,5 @@ LEADGATE_ACCOUNT_MATCH_THRESHOLD = float(
 )
 # Public web forms: submissions allowed per client address per minute.
 LEADGATE_FORM_RATE_LIMIT = int(os.environ.get("LEADGATE_FORM_RATE_LIMIT", "10"))
+# Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
+LEADGATE_TRUST_X_FORWARDED_FOR = env_bool("LEADGATE_TRUST_X_FORWARDED_FOR", False)

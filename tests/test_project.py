@@ -78,3 +78,9 @@ def test_it_opens_sqlite_in_wal_mode_with_a_busy_timeout(clean_env):
         [sys.executable, "-c", code], env=clean_env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["wal", "20000"], result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_role_groups_after_a_flush():
+    call_command("flush", "--no-input", verbosity=0)
+    assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ConfigDict
 
 from leadgate.leads.lifecycle import Stage
 
@@ -156,3 +156,63 @@ class StageMoveOut(Schema):
     stage: str
     cycle: int
     change: StageChangeOut
+
+
+# --- intake -------------------------------------------------------------------
+# The intake endpoints read their body by hand (content type, size, then the
+# intake fields through `leadgate.intake.fields.parse`), so these classes only
+# describe the shapes in the OpenAPI spec; unknown keys are allowed and kept.
+
+
+class LeadIn(Schema):
+    """One lead: intake field names or their aliases ("E-mail", "Company name"),
+    plus anything else, which is kept in the inquiry's payload."""
+
+    model_config = ConfigDict(extra="allow")
+
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, max_length=200, description="full name, when not split")
+    title: str | None = Field(None, max_length=200)
+    company: str | None = Field(None, max_length=200)
+    website: str | None = Field(None, max_length=300)
+    country: str | None = Field(None, max_length=100)
+    message: str | None = Field(None, max_length=5000)
+    source: str | None = Field(None, max_length=100, description="name of an existing source")
+    campaign: str | None = Field(
+        None, max_length=200, description="name of an existing campaign"
+    )
+    hot: bool = Field(False, description="a contact-me or demo request (5-minute SLA)")
+
+
+class BulkLeadsIn(Schema):
+    leads: list[LeadIn] = Field(max_length=1000)
+    source: str | None = Field(None, max_length=100, description="default for every lead")
+    campaign: str | None = Field(None, max_length=200, description="default for every lead")
+    hot: bool = Field(False, description="default for every lead")
+
+
+class IntakeOut(Schema):
+    lead: int
+    inquiry: int
+    created: bool = Field(description="true: a new lead; false: merged into an existing one")
+    warnings: dict[str, str] = Field(description="what normalization flagged, by field")
+
+
+class BulkItemOut(Schema):
+    index: int
+    status: str = Field(description="created, merged or error")
+    lead: int | None = None
+    inquiry: int | None = None
+    field: str | None = None
+    detail: str | None = None
+    warnings: dict[str, str] | None = None
+
+
+class BulkOut(Schema):
+    results: list[BulkItemOut]
+    created: int
+    merged: int
+    errors: int

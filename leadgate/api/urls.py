@@ -9,6 +9,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from leadgate.leads.lifecycle import IllegalMove
 
+# Importing `intake` adds POST /leads and /leads/bulk to the leads router
+# (they share /leads with the list: one path is one view in Django).
+from . import intake  # noqa: F401
 from .views import router as leads_router
 
 api = NinjaAPI(

@@ -4,7 +4,6 @@ the company's name, exactly on its matching key and then fuzzily."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from rapidfuzz import fuzz, process
 
 from leadgate.leads.models import Account
@@ -24,17 +23,20 @@ def find_account(domain: str, company: str) -> Account | None:
     key = company_key(company)
     if not key:
         return None
-    account = Account.objects.filter(name_key=key).order_by("pk").first()
-    if account:
-        return account
+    # One indexed range scan serves both the exact key and the fuzzy match.
     block = dict(
         Account.objects.filter(name_key__startswith=key[:BLOCK_PREFIX])
+        .order_by("pk")
         .values_list("pk", "name_key")[:BLOCK_LIMIT]
     )
-    best = process.extractOne(
-        key, block, scorer=fuzz.ratio, score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD
-    )
-    return Account.objects.get(pk=best[2]) if best else None
+    exact = next((pk for pk, name_key in block.items() if name_key == key), None)
+    if exact is None:
+        best = process.extractOne(
+            key, block, scorer=fuzz.ratio,
+            score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD,
+        )
+        exact = best[2] if best else None
+    return Account.objects.get(pk=exact) if exact is not None else None
 
 
 def match_account(domain: str, company: str) -> Account | None:
@@ -49,9 +51,5 @@ def match_account(domain: str, company: str) -> Account | None:
         return account
     if not (domain or company_key(company)):
         return None
-    try:
-        with transaction.atomic():
-            return Account.objects.create(name=company or domain, domain=domain)
-    except IntegrityError:
-        # Another intake created the same domain a moment ago: use that one.
-        return Account.objects.get(domain=domain)
+    # Intake holds the domain's lock (intake.locks), so no one else creates it now.
+    return Account.objects.create(name=company or domain, domain=domain)

@@ -44,8 +44,10 @@ class Similarity:
 def similarity(a: Lead, b: Lead) -> Similarity:
     """0-100: mostly the name, then the company; equal emails or phones would
     have matched exactly, so different ones weigh slightly against."""
-    name_a, name_b = f"{a.first_name} {a.last_name}".lower(), f"{b.first_name} {b.last_name}"
-    name = fuzz.token_sort_ratio(name_a, name_b.lower())
+    name_a = f"{a.first_name} {a.last_name}".strip().lower()
+    name_b = f"{b.first_name} {b.last_name}".strip().lower()
+    # Two blank names are not "100% alike": nothing is known.
+    name = fuzz.token_sort_ratio(name_a, name_b) if name_a and name_b else 0.0
     reasons = [f"name {name:.0f}% alike"]
     company_a, company_b = company_key(a.company_name), company_key(b.company_name)
     if a.account_id and a.account_id == b.account_id:
@@ -81,18 +83,25 @@ def fuzzy_candidates(lead: Lead) -> list[tuple[Lead, Similarity]]:
 
 
 def record_candidates(lead: Lead) -> list[DuplicateCandidate]:
-    """Put the lead's likely duplicates on the review list (once per pair)."""
+    """Put the lead's likely duplicates on the review list (once per pair).
+
+    A pair is stored one way only, the newer lead (higher id) as `lead`, so
+    the unique constraint holds it once even when two tasks find it at once;
+    a pair already reviewed (kept apart) is not asked about again."""
     recorded = []
     for other, sim in fuzzy_candidates(lead):
-        if DuplicateCandidate.objects.filter(lead=other, candidate=lead).exists():
+        newer, older = (lead, other) if lead.pk > other.pk else (other, lead)
+        if DuplicateCandidate.objects.filter(
+            Q(lead=newer, candidate=older) | Q(lead=older, candidate=newer)
+        ).exists():
             continue
         try:
             with transaction.atomic():
                 recorded.append(
                     DuplicateCandidate.objects.create(
-                        lead=lead, candidate=other, score=sim.score, reasons=sim.reasons
+                        lead=newer, candidate=older, score=sim.score, reasons=sim.reasons
                     )
                 )
         except IntegrityError:
-            continue  # this pair is on the list already
+            continue  # found by another task at the same moment
     return recorded

@@ -4,12 +4,18 @@ Every row that belongs to the merged lead (inquiries, touches, tasks, stage
 history, handoffs, ... whatever app adds them) moves to the survivor; the
 merged lead's row is kept as a snapshot in the Merge record and deleted. Undo
 recreates it with its own id and moves exactly those rows back.
+
+Earlier merges into the merged lead move to the survivor too (they would
+otherwise go with the deleted row and could no longer be undone), and the
+merged lead's duplicate candidates are kept in the snapshot, so an undo puts
+them back on the review list.
 """
 
 from __future__ import annotations
 
 import json
-from typing import cast
+from datetime import datetime
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,6 +26,7 @@ from leadgate.leads.lifecycle import CLOSED, FUNNEL, Stage
 from leadgate.leads.models import Lead, User
 
 from .models import DuplicateCandidate, Merge
+from .tasks import after_intake
 
 # Survivor fields a merge fills from the merged lead when they are empty.
 FILLABLE = (
@@ -28,6 +35,11 @@ FILLABLE = (
 )
 # Rows that describe the pair itself rather than belong to the lead.
 NOT_MOVED = (DuplicateCandidate, Merge)
+# Side stages, ranked as the main stage they sit beside: a lead rejected by
+# sales has been worked and handed off; a nurtured one is back to the start.
+SIDE_STAGES = {Stage.REJECTED: Stage.WORKING, Stage.NURTURE: Stage.INQUIRY}
+# Where the snapshot keeps the merged lead's duplicate candidates.
+CANDIDATES_KEY = "_duplicate_candidates"
 
 
 class MergeError(Exception):
@@ -39,14 +51,14 @@ def progress(lead: Lead) -> int:
     so a merge never moves an active lead backwards."""
     if lead.stage in CLOSED:
         return -1  # a closed cycle yields to an open one
-    stage = Stage(lead.stage)
+    stage = SIDE_STAGES.get(Stage(lead.stage), Stage(lead.stage))
     return FUNNEL.index(stage) if stage in FUNNEL else 0
 
 
 def pick_survivor(a: Lead, b: Lead) -> tuple[Lead, Lead]:
     """(survivor, merged): the lead further along; on a tie, the older one."""
-    def rank(lead: Lead) -> tuple[int, float]:
-        return progress(lead), -lead.created_at.timestamp()
+    def rank(lead: Lead) -> tuple[int, float, int]:
+        return progress(lead), -lead.created_at.timestamp(), -(lead.pk or 0)
 
     return (a, b) if rank(a) >= rank(b) else (b, a)
 
@@ -56,7 +68,7 @@ def lead_relations() -> list[tuple[type[models.Model], str]]:
     return [
         (cast(type[models.Model], rel.related_model), rel.field.name)
         for rel in Lead._meta.related_objects
-        if rel.one_to_many and rel.related_model not in NOT_MOVED
+        if (rel.one_to_many or rel.one_to_one) and rel.related_model not in NOT_MOVED
     ]
 
 
@@ -72,10 +84,27 @@ def snapshot(lead: Lead) -> dict:
 
 @transaction.atomic
 def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") -> Merge:
+    """Merge `merged` into `survivor`. Raises MergeError when it cannot be done:
+    the same lead twice, a lead gone meanwhile, a survivor behind an active
+    merged lead (the person would move backwards), rows that cannot share one
+    lead (two pending handoffs)."""
     if survivor.pk == merged.pk:
         raise MergeError("a lead cannot be merged into itself")
-    survivor = Lead.objects.select_for_update().get(pk=survivor.pk)
-    merged = Lead.objects.select_for_update().get(pk=merged.pk)
+    # Locked in id order, so two merges of one pair cannot wait on each other.
+    locked = {
+        lead.pk: lead
+        for lead in Lead.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
+        .order_by("pk")
+    }
+    if survivor.pk not in locked or merged.pk not in locked:
+        raise MergeError("one of these leads no longer exists (merged or deleted meanwhile)")
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    if merged.stage not in CLOSED and progress(merged) > progress(survivor):
+        raise MergeError(
+            f"lead {merged.pk} is further along ({merged.get_stage_display()}) than "
+            f"lead {survivor.pk} ({survivor.get_stage_display()}): merge it the other way, "
+            "so the person never moves backwards"
+        )
     filled = {}
     for name in FILLABLE:
         attname = lead_field(name).attname
@@ -92,19 +121,38 @@ def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") ->
                     rows.update(**{field: survivor})
                     moved[model._meta.label_lower] = {"field": field, "ids": ids}
     except IntegrityError as error:
-        raise MergeError(f"these leads cannot be merged as they are: {error}") from error
+        raise MergeError(
+            "these leads cannot be merged as they are (for example, both wait for "
+            "sales on a pending handoff): settle one first"
+        ) from error
+    # Earlier merges into the merged lead stay undoable: they follow it.
+    earlier = Merge.objects.filter(survivor=merged)
+    earlier_ids = list(earlier.values_list("pk", flat=True))
+    if earlier_ids:
+        earlier.update(survivor=survivor)
+        moved[Merge._meta.label_lower] = {"field": "survivor", "ids": earlier_ids}
+    kept = snapshot(merged)
+    kept[CANDIDATES_KEY] = list(
+        DuplicateCandidate.objects.filter(
+            models.Q(lead=merged) | models.Q(candidate=merged)
+        ).values("id", "lead_id", "candidate_id", "score", "reasons", "status",
+                 "resolved_by_id", "resolved_at", "created_at")
+    )
     record = Merge.objects.create(
         survivor=survivor,
         merged_lead_id=merged.pk,
-        snapshot=_json(snapshot(merged)),
+        snapshot=_json(kept),
         filled=_json(filled),
         moved=moved,
-        reason=reason or "same person",
+        reason=reason.strip() or "same person",
         by=by,
     )
     if filled:
         Lead.objects.filter(pk=survivor.pk).update(**filled)
-    merged.delete()
+    merged.delete()  # its duplicate candidates go with it (kept in the snapshot)
+    # The merged lead's other likely duplicates may be the survivor's now.
+    survivor_id = survivor.pk
+    transaction.on_commit(lambda: after_intake.enqueue(survivor_id))
     return record
 
 
@@ -116,27 +164,83 @@ def undo(record: Merge, *, by: User | None) -> Lead:
         raise MergeError("this merge was undone already")
     if Lead.objects.filter(pk=record.merged_lead_id).exists():
         raise MergeError(f"lead {record.merged_lead_id} exists again; nothing to restore")
-    values = {
-        field.attname: field.to_python(record.snapshot[field.attname])
-        for field in Lead._meta.concrete_fields
-        if field.attname in record.snapshot
-    }
+    values: dict[str, Any] = {}
+    for field in Lead._meta.concrete_fields:
+        if field.attname not in record.snapshot:
+            continue
+        value = field.to_python(record.snapshot[field.attname])
+        if field.is_relation and value is not None:
+            related = cast(type[models.Model], field.related_model)
+            if not related._default_manager.filter(pk=value).exists():
+                value = None  # the account, owner, ... was deleted since
+        values[field.attname] = value
     restored = Lead(**values)
-    restored.save(force_insert=True)
-    for label, move in record.moved.items():
-        model = apps.get_model(label)
-        model._default_manager.filter(pk__in=move["ids"]).update(**{move["field"]: restored})
+    try:
+        with transaction.atomic():
+            restored.save(force_insert=True)
+            for label, move in record.moved.items():
+                model = apps.get_model(label)
+                model._default_manager.filter(pk__in=move["ids"]).update(
+                    **{move["field"]: restored}
+                )
+    except IntegrityError as error:
+        raise MergeError(
+            "this merge cannot be undone as things are now (for example, a handoff "
+            "of the merged lead conflicts with a newer one): settle that first"
+        ) from error
     # Put back the survivor's fields the merge filled, unless changed since.
     survivor = Lead.objects.select_for_update().get(pk=record.survivor_id)
     for attname, value in record.filled.items():
         field = lead_field(attname.removesuffix("_id"))
         if _json(getattr(survivor, attname)) == value:
             Lead.objects.filter(pk=survivor.pk).update(**{field.attname: field.get_default()})
+    _restore_candidates(record.snapshot.get(CANDIDATES_KEY, []))
     record.undone_at, record.undone_by = timezone.now(), by
     record.save(update_fields=["undone_at", "undone_by"])
     return restored
 
 
-def _json(value: object) -> object:
+def _restore_candidates(rows: list[dict]) -> None:
+    """The merged lead's duplicate candidates, back on the review list. The
+    pair the merge resolved comes back open: the user now says they differ,
+    or will say so."""
+    for row in rows:
+        pair = (row["lead_id"], row["candidate_id"])
+        if Lead.objects.filter(pk__in=pair).count() != 2:
+            continue  # the other lead is gone
+        if DuplicateCandidate.objects.filter(
+            models.Q(lead_id=pair[0], candidate_id=pair[1])
+            | models.Q(lead_id=pair[1], candidate_id=pair[0])
+        ).exists():
+            continue
+        status = row["status"]
+        resolved = status != DuplicateCandidate.Status.KEPT_APART
+        resolver = row["resolved_by_id"]
+        if resolver and not User.objects.filter(pk=resolver).exists():
+            resolver = None
+        DuplicateCandidate.objects.create(
+            lead_id=pair[0], candidate_id=pair[1], score=row["score"], reasons=row["reasons"],
+            status=DuplicateCandidate.Status.OPEN if resolved else status,
+            resolved_by_id=None if resolved else resolver,
+            resolved_at=None if resolved else _datetime(row["resolved_at"]),
+            created_at=_datetime(row["created_at"]) or timezone.now(),
+        )
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class _Encoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, but datetimes to the microsecond (it cuts them to
+    milliseconds), so a restored lead has its exact times."""
+
+    def default(self, o: object) -> Any:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+def _json(value: object) -> Any:
     """Values as the JSONField stores them (datetimes and decimals as text)."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(value, cls=_Encoder))

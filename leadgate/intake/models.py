@@ -246,3 +246,23 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"Import of {self.file_name}"
+
+
+class RateWindow(models.Model):
+    """How many requests one key (a form and a client address) made in one
+    minute. Kept in the database, not in process memory, so every web process
+    and machine counts against the same limit."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="ratewindow_unique")
+        ]
+        # Pruning deletes old windows by time.
+        indexes = [models.Index(fields=["window_start"], name="ratewindow_start")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%H:%M}: {self.count}"

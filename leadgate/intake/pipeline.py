@@ -97,7 +97,8 @@ def _receive(data: LeadData, payload: dict, *, channel, source, campaign, form, 
         seen = Inquiry.objects.filter(fingerprint=fingerprint).first()
         if seen:
             raise AlreadyReceived(seen)
-    lock_identities(data.email, data.phone)
+    # The domain too: two new people of one new company must make one account.
+    lock_identities(data.email, data.phone, data.domain)
     lead, matched_by = exact_match(data)
     created = lead is None
     if lead is None:

@@ -330,7 +330,8 @@ class StageChange(models.Model):
 def create_lead(*, by: User | None = None, at: datetime | None = None, **fields) -> Lead:
     """Create a lead at `inquiry` with the first entry of its history."""
     at = at or timezone.now()
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: a failure here fails it whole.
+    with transaction.atomic(savepoint=False):
         lead = Lead.objects.create(created_at=at, stage_changed_at=at, **fields)
         StageChange.objects.create(
             lead=lead, cycle=lead.cycle, from_stage="", to_stage=lead.stage, at=at, by=by,

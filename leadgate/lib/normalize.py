@@ -71,7 +71,11 @@ def clean_text(raw: object) -> str:
     """Trim, fold runs of white space, and drop control characters."""
     if raw is None:
         return ""
-    text = unicodedata.normalize("NFC", str(raw))
+    text = str(raw)
+    if text.isascii() and text.isprintable():
+        # Most input: nothing to normalize or drop (imports spend their time here).
+        return " ".join(text.split())
+    text = unicodedata.normalize("NFC", text)
     text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
     return re.sub(r"\s+", " ", text).strip()
 

@@ -1,0 +1,535 @@
+"""Imports: a CSV or XLSX file of leads (or of accounts) into Leadgate.
+
+Used alike by `leadgate import FILE` and the web upload. The file is read as a
+stream (`importers.readers`), each column is mapped to a field (`--map` over a
+preset over a guess from the header, `importers.presets`), each row is parsed
+like any other submission (`fields.parse`) and taken by `pipeline.receive()`
+semantics with a fingerprint of its content, so importing a file twice adds
+nothing. Rows are written in chunks, one transaction each, through the bulk
+path (`importers.bulk`), which behaves as receive() row by row.
+
+Rejected rows go to a row-error CSV (row number, field, reason, the row as it
+was). An `ImportRun` records what was asked and what happened. A dry run does
+all of it inside a transaction that is rolled back: it writes no lead, inquiry
+or account (only the ImportRun marked `dry_run`, and the error file).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import re
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from leadgate.leads.models import Account, User
+from leadgate.lib.normalize import clean_text, domain_from_website, normalize_email
+
+from .accounts import find_account
+from .fields import FIELDS, IntakeError, country_code, parse
+from .importers.bulk import AccountCache, Item, receive_many
+from .importers.presets import (
+    MappingError,
+    build_mapping,
+    check_recognisable,
+    parse_map_options,
+)
+from .importers.readers import BadRow, ReadError, Table, has_bad_bytes, open_table
+from .models import Campaign, ImportRun, Source
+from .pipeline import AlreadyReceived, receive
+
+__all__ = ["ImportOptions", "ImportSetupError", "MappingError", "ReadError", "run_import",
+           "open_import", "parse_map_options", "imports_dir"]
+
+CHUNK_SIZE = 2000
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ImportSetupError(ValueError):
+    """The import cannot start: unreadable file, bad mapping, no usable columns."""
+
+
+@dataclass
+class ImportOptions:
+    target: str = "leads"  # or "accounts"
+    preset: str = ""
+    mapping: dict[str, str] = field(default_factory=dict)  # explicit: column -> field
+    source: str = ""
+    campaign: str = ""
+    dry_run: bool = False
+    errors_path: str = ""
+    encoding: str = ""
+    delimiter: str = ""
+    sheet: str = ""
+    by: User | None = None
+    progress: bool = False
+    chunk_size: int = CHUNK_SIZE
+    row_by_row: bool = False  # receive() per row instead of the bulk path (to measure)
+    workers: int = 0  # processes that parse rows while this one writes (0: none)
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    created: int = 0
+    merged: int = 0  # leads: joined an existing lead; accounts: updated
+    skipped: int = 0  # leads: already imported; accounts: nothing new
+    rejected: int = 0
+    warnings: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+
+
+def imports_dir() -> Path:
+    """Where imports keep uploads and row-error files (under LEADGATE_DATA_DIR)."""
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def safe_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name).stem).strip("-.")[:60] or "import"
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Printable, valid UTF-8, and never a formula when a spreadsheet opens it."""
+    if has_bad_bytes(value):
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "'" + value if value.startswith(DANGEROUS_START) else value
+
+
+class ErrorFile:
+    """The row-error CSV, opened at the first rejected row."""
+
+    def __init__(self, path: Path, headers: list[str]):
+        self.path, self.headers = path, headers
+        self.handle: IO[str] | None = None
+        self.writer: csv._writer | None = None  # type: ignore[name-defined]
+
+    def add(self, number: int, field_name: str, reason: str, values: list[str]) -> None:
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow(["row", "field", "reason", *self.headers])
+        self.writer.writerow([number, field_name, spreadsheet_safe(reason),
+                              *(spreadsheet_safe(value) for value in values)])
+
+    def close(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+    @property
+    def written(self) -> bool:
+        return self.writer is not None
+
+
+@dataclass
+class Plan:
+    """An opened file and how its columns map."""
+
+    table: Table
+    mapping: dict[str, str | None]
+    target: str
+
+
+def open_import(path: Path, options: ImportOptions) -> Plan:
+    """Open the file and work out the mapping; ImportSetupError when it cannot work."""
+    try:
+        table = open_table(path, encoding=options.encoding, delimiter=options.delimiter,
+                           sheet=options.sheet)
+    except ReadError as error:
+        raise ImportSetupError(str(error)) from error
+    try:
+        mapping = build_mapping(table.headers, options.target, options.preset, options.mapping)
+        check_recognisable(mapping, options.target)
+    except MappingError as error:
+        table.close()
+        raise ImportSetupError(str(error)) from error
+    return Plan(table, mapping, options.target)
+
+
+def row_values(headers: list[str], values: list[str]) -> list[str]:
+    """The row padded (or extended) to the header, without NUL characters."""
+    values = [value.replace("\x00", "") for value in values]
+    return values + [""] * (len(headers) - len(values))
+
+
+def split_row(headers: list[str], values: list[str], mapping: dict[str, str | None],
+              fields: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(mapped field -> first non-empty value, unmapped header -> value)."""
+    mapped: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for i, value in enumerate(values):
+        header = headers[i] if i < len(headers) else f"column {i + 1}"
+        name = mapping.get(header)
+        if name:
+            if value.strip() and not mapped.get(name):
+                mapped[name] = value
+        elif value.strip():
+            # An unmapped column named like a field must not be taken as that field.
+            extra[f"{header} (column)" if header in fields else header] = value
+    return mapped, extra
+
+
+def fingerprint(normalized: dict, extra: dict, source: str, campaign: str) -> str:
+    """A digest of what the row says, not of where it sits in which file."""
+    text = json.dumps([normalized, extra, source, campaign], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def bad_bytes_error(headers: list[str], values: list[str], encoding: str) -> IntakeError | None:
+    for i, value in enumerate(values):
+        if has_bad_bytes(value):
+            header = headers[i] if i < len(headers) else f"column {i + 1}"
+            return IntakeError(header, f"holds bytes that are not valid {encoding or 'text'}")
+    return None
+
+
+@contextmanager
+def progress_bar(enabled: bool, description: str) -> Iterator[Callable[[int], object]]:
+    if not enabled:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc=description, unit=" rows", file=sys.stderr, unit_scale=True) as bar:
+        yield bar.update
+
+
+def source_and_campaign(options: ImportOptions, create: bool
+                        ) -> tuple[Source | None, Campaign | None]:
+    source = campaign = None
+    if options.source:
+        source = Source.objects.filter(name=options.source).first()
+        if source is None and create:
+            source = Source.objects.create(name=options.source, kind=Source.Kind.OTHER)
+    if options.campaign:
+        campaign = Campaign.objects.filter(name=options.campaign).first()
+        if campaign is None and create:
+            owner = source or Source.objects.get_or_create(
+                name="Import", defaults={"kind": Source.Kind.OTHER}
+            )[0]
+            campaign = Campaign.objects.create(name=options.campaign, source=owner)
+    return source, campaign
+
+
+def run_import(path: Path | str, options: ImportOptions, *, file_name: str = "") -> ImportRun:
+    """Import a file; returns its ImportRun (saved, with the counts).
+    ImportSetupError when it cannot start."""
+    path = Path(path)
+    plan = open_import(path, options)
+    started = timezone.now()
+    source, campaign = source_and_campaign(options, create=False)
+    run = ImportRun.objects.create(
+        file_name=(file_name or path.name)[:255], preset=options.preset,
+        mapping={"as": options.target, "columns": plan.mapping,
+                 "encoding": plan.table.encoding, "delimiter": plan.table.delimiter},
+        source=source, campaign=campaign, dry_run=options.dry_run, by=options.by,
+        started_at=started,
+    )
+    errors_path = Path(options.errors_path) if options.errors_path else (
+        imports_dir() / f"{run.pk}-{safe_stem(run.file_name)}.errors.csv"
+    )
+    errors = ErrorFile(errors_path, plan.table.headers)
+    counts = Counts()
+    clock = time.perf_counter()
+    try:
+        # A dry run does everything in one transaction and rolls it back.
+        outer = transaction.atomic() if options.dry_run else nullcontext()
+        with outer, progress_bar(options.progress, run.file_name) as advance:
+            source, campaign = source_and_campaign(options, create=True)
+            importer = import_accounts if options.target == "accounts" else import_leads
+            importer(plan, options, source, campaign, errors, counts, advance)
+            if options.dry_run:
+                transaction.set_rollback(True)
+    finally:
+        plan.table.close()
+        errors.close()
+    seconds = time.perf_counter() - clock
+    run.rows, run.created, run.merged = counts.rows, counts.created, counts.merged
+    run.skipped, run.rejected = counts.skipped, counts.rejected
+    run.errors_file = str(errors_path) if errors.written else ""
+    run.finished_at = timezone.now()
+    run.mapping = {**run.mapping, "seconds": round(seconds, 3),
+                   "warnings": dict(counts.warnings), "reasons": dict(counts.reasons)}
+    if not options.dry_run:
+        run.source, run.campaign = source, campaign
+    run.save()
+    return run
+
+
+# -- leads ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowContext:
+    """What preparing a row needs (picklable: worker processes get a copy)."""
+
+    headers: list[str]
+    mapping: dict[str, str | None]
+    encoding: str
+    source: str
+    campaign: str
+
+
+# (number, values, field, reason) for a rejected row, or (number, values, item) to take.
+Prepared = tuple[int, list[str], str, str] | tuple[int, list[str], Item]
+
+
+def prepare_batch(context: RowContext, batch: list[tuple[int, list[str]]]) -> list[Prepared]:
+    """Parse a batch of raw rows: pure (no database), so it may run in a worker."""
+    headers, mapping, names = context.headers, context.mapping, set(FIELDS)
+    out: list[Prepared] = []
+    for number, raw in batch:
+        if isinstance(raw, BadRow):
+            out.append((number, [], "", raw.reason))
+            continue
+        values = row_values(headers, raw)
+        error = bad_bytes_error(headers, values, context.encoding)
+        if error is None:
+            mapped, extra = split_row(headers, values, mapping, names)
+            try:
+                data = parse(mapped)
+            except IntakeError as intake_error:
+                error = intake_error
+        if error is not None:
+            out.append((number, values, error.field, error.message))
+            continue
+        normalized = {**data.lead_fields(), "message": clean_text(mapped.get("message"))}
+        payload = {**mapped, **extra}
+        fp = fingerprint(normalized, extra, context.source, context.campaign)
+        out.append((number, values, Item(payload, data, fp)))
+    return out
+
+
+def batches(rows: Iterator[tuple[int, list[str]]], size: int
+            ) -> Iterator[list[tuple[int, list[str]]]]:
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+def prepared_rows(plan: Plan, context: RowContext, options: ImportOptions
+                  ) -> Iterator[list[Prepared]]:
+    """Parsed batches in file order; parsing runs in worker processes when
+    `options.workers` says so (the main process meanwhile writes)."""
+    chunks = batches(plan.table.rows, options.chunk_size)
+    if options.workers <= 0:
+        for batch in chunks:
+            yield prepare_batch(context, batch)
+        return
+    import multiprocessing
+
+    # fork: the workers inherit the configured settings; they touch no database.
+    # At most a few batches are in flight, so memory stays flat however big the file.
+    with multiprocessing.get_context("fork").Pool(options.workers) as pool:
+        waiting: deque = deque()
+        for batch in chunks:
+            waiting.append(pool.apply_async(prepare_batch, (context, batch)))
+            if len(waiting) > 2 * options.workers:
+                yield waiting.popleft().get()
+        while waiting:
+            yield waiting.popleft().get()
+
+
+def import_leads(plan: Plan, options: ImportOptions, source: Source | None,
+                 campaign: Campaign | None, errors: ErrorFile, counts: Counts,
+                 advance: Callable[[int], object]) -> None:
+    context = RowContext(plan.table.headers, plan.mapping, plan.table.encoding,
+                         source.name if source else options.source,
+                         campaign.name if campaign else options.campaign)
+    accounts = AccountCache()
+
+    def reject(number: int, field_name: str, reason: str, values: list[str]) -> None:
+        counts.rejected += 1
+        counts.reasons[reason_kind(field_name, reason)] += 1
+        errors.add(number, field_name, reason, values)
+
+    for batch in prepared_rows(plan, context, options):
+        counts.rows += len(batch)
+        pending: list[tuple[int, list[str], Item]] = []
+        for prepared in batch:
+            if len(prepared) == 4:
+                number, values, field_name, reason = prepared  # type: ignore[misc]
+                reject(number, field_name, reason, values)
+                continue
+            pending.append(prepared)  # type: ignore[arg-type]
+            for name in prepared[2].data.warnings:  # type: ignore[union-attr]
+                counts.warnings[name] += 1
+        if pending:
+            take_leads(pending, options, source, campaign, accounts, counts, reject)
+        advance(len(batch))
+
+
+def reason_kind(field_name: str, reason: str) -> str:
+    """A short key to count rejections by: the field and the reason without values."""
+    general = re.sub(r"[0-9]+|'[^']*'|\"[^\"]*\"", "…", reason)[:80]
+    return f"{field_name or 'row'}: {general}"
+
+
+def take_leads(pending: list[tuple[int, list[str], Item]], options: ImportOptions,
+               source: Source | None, campaign: Campaign | None, accounts: AccountCache,
+               counts: Counts, reject: Callable[[int, str, str, list[str]], None]) -> None:
+    items = [item for _, _, item in pending]
+    if not options.row_by_row:
+        try:
+            with transaction.atomic():
+                receive_many(items, source=source, campaign=campaign, by=options.by,
+                             accounts=accounts)
+        except DatabaseError:
+            accounts.clear()  # accounts made in the rolled-back chunk are gone
+        else:
+            for item in items:
+                setattr(counts, item.outcome, getattr(counts, item.outcome) + 1)
+            return
+    # Row by row through receive() (also the replay of a chunk that failed).
+    with transaction.atomic():
+        for number, values, item in pending:
+            try:
+                with transaction.atomic():
+                    result = receive(item.payload, channel="import", source=source,
+                                     campaign=campaign, by=options.by,
+                                     fingerprint=item.fingerprint, data=item.data)
+            except AlreadyReceived:
+                counts.skipped += 1
+            except IntakeError as error:
+                reject(number, error.field, error.message, values)
+            except DatabaseError as error:
+                reject(number, "", f"could not be stored: {error}", values)
+            else:
+                if result.created:
+                    counts.created += 1
+                else:
+                    counts.merged += 1
+
+
+# -- accounts ------------------------------------------------------------------------
+
+MULTIPLIERS = {"": 1, "k": 10**3, "thousand": 10**3, "m": 10**6, "mm": 10**6,
+               "million": 10**6, "b": 10**9, "bn": 10**9, "billion": 10**9}
+
+
+def parse_amount(raw: str, field_name: str) -> Decimal | None:
+    """"36.9 Million", "$1.2B", "1,100.04", "500k" -> a Decimal."""
+    text = clean_text(raw).lower().replace(",", "").replace("$", "").replace("usd", "")
+    if not text:
+        return None
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)", text.strip())
+    if not match or match.group(2) not in MULTIPLIERS:
+        raise IntakeError(field_name, f"{raw!r} is not an amount such as 1200000 or 1.2M")
+    try:
+        amount = Decimal(match.group(1)) * MULTIPLIERS[match.group(2)]
+    except InvalidOperation:
+        raise IntakeError(field_name, f"{raw!r} is not an amount") from None
+    if amount >= 10**14:
+        raise IntakeError(field_name, f"{raw!r} is too large")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_count(raw: str, field_name: str) -> int | None:
+    """"2,822" -> 2822; a range such as "51-200" -> its lower bound."""
+    text = clean_text(raw).replace(",", "").replace(" ", "")
+    if not text:
+        return None
+    match = re.fullmatch(r"([0-9]+)(?:\.0+)?(?:[-–][0-9]+|\+)?", text)
+    if not match or int(match.group(1)) > 2**31 - 1:
+        raise IntakeError(field_name, f"{raw!r} is not a number of employees")
+    return int(match.group(1))
+
+
+def limited(values: dict[str, str], name: str, limit: int) -> str:
+    text = clean_text(values.get(name))
+    if len(text) > limit:
+        raise IntakeError(name, f"is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def account_values(mapped: dict[str, str], counts: Counts) -> dict[str, object]:
+    """An account row's clean fields (only those the row gives), or IntakeError."""
+    name = limited(mapped, "name", 200)
+    website = limited(mapped, "website", 300)
+    domain = domain_from_website(website) or domain_from_website(mapped.get("domain", ""))
+    if not domain and mapped.get("email"):
+        email = normalize_email(mapped["email"])
+        domain = email.domain if email.valid and not email.free else ""
+    if website and not domain_from_website(website):
+        counts.warnings["website"] += 1
+    if not name and not domain:
+        raise IntakeError("name", "a company name or a website is required")
+    values: dict[str, object] = {"name": name or domain, "domain": domain, "website": website,
+                                 "industry": limited(mapped, "industry", 100),
+                                 "state": limited(mapped, "state", 100),
+                                 "city": limited(mapped, "city", 100),
+                                 "employees": parse_count(mapped.get("employees", ""),
+                                                          "employees"),
+                                 "annual_revenue": parse_amount(mapped.get("revenue", ""),
+                                                                "revenue")}
+    if mapped.get("country"):
+        values["country"] = country_code(mapped["country"])
+        if not values["country"]:
+            counts.warnings["country"] += 1  # kept without it: an unknown country name
+    return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def take_account(values: dict[str, object]) -> str:
+    """Create or update the account: "created", "merged" (updated) or "skipped"."""
+    domain, name = str(values.get("domain", "")), str(values["name"])
+    account = find_account(domain, name)
+    if account is None:
+        Account.objects.create(**values)
+        return "created"
+    changes = {key: value for key, value in values.items()
+               if key not in ("name", "domain") and getattr(account, key) != value}
+    if domain and not account.domain:
+        changes["domain"] = domain
+    if not changes:
+        return "skipped"
+    Account.objects.filter(pk=account.pk).update(**changes)
+    return "merged"
+
+
+def import_accounts(plan: Plan, options: ImportOptions, source: Source | None,
+                    campaign: Campaign | None, errors: ErrorFile, counts: Counts,
+                    advance: Callable[[int], object]) -> None:
+    headers, mapping = plan.table.headers, plan.mapping
+    rows = iter(plan.table.rows)
+    while True:
+        chunk = [row for _, row in zip(range(options.chunk_size), rows, strict=False)]
+        if not chunk:
+            return
+        with transaction.atomic():
+            for number, raw in chunk:
+                counts.rows += 1
+                values = row_values(headers, [] if isinstance(raw, BadRow) else raw)
+                try:
+                    if isinstance(raw, BadRow):
+                        raise IntakeError("", raw.reason)
+                    error = bad_bytes_error(headers, values, plan.table.encoding)
+                    if error:
+                        raise error
+                    mapped, _ = split_row(headers, values, mapping, set())
+                    clean = account_values(mapped, counts)
+                    with transaction.atomic():
+                        outcome = take_account(clean)
+                except IntakeError as error:
+                    counts.rejected += 1
+                    counts.reasons[reason_kind(error.field, error.message)] += 1
+                    errors.add(number, error.field, error.message, values)
+                except DatabaseError as error:
+                    counts.rejected += 1
+                    counts.reasons["row: could not be stored"] += 1
+                    errors.add(number, "", f"could not be stored: {error}", values)
+                else:
+                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+        advance(len(chunk))

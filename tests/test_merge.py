@@ -1,0 +1,258 @@
+"""Merging two leads of one person and undoing it: every row moves to the
+survivor and back, who/when/why is kept, and a merge never moves a person
+backwards."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from leadgate.handoff.models import Handoff
+from leadgate.intake.merge import MergeError, merge, pick_survivor, undo
+from leadgate.intake.models import DuplicateCandidate, Inquiry, Merge
+from leadgate.leads.lifecycle import Stage
+from leadgate.leads.models import Lead, StageChange
+from leadgate.leads.transitions import advance
+from leadgate.workspace.models import Qualification, Task, Touch
+from tests.factories import make_account, make_lead
+
+pytestmark = pytest.mark.django_db
+
+
+def add_rows(lead, actor=None):
+    """A touch, a task and a qualification on the lead; returns them."""
+    touch = Touch.objects.create(
+        lead=lead, channel="call", disposition="no_answer", actor=actor
+    )
+    task = Task.objects.create(
+        lead=lead, title="Call back", due_at=timezone.now() + timedelta(hours=1)
+    )
+    qualification = Qualification.objects.create(lead=lead, answers={"need": "CRM"})
+    return touch, task, qualification
+
+
+def hand_off(lead, qualifier, rep):
+    advance(lead, "working", by=qualifier)
+    advance(lead, "qualified", by=qualifier, to_user=rep)
+    lead.refresh_from_db()
+    return lead
+
+
+def handed_back(lead, qualifier, rep):
+    """Handed off, then rejected by sales: a lead with a (decided) handoff."""
+    hand_off(lead, qualifier, rep)
+    advance(lead, "rejected", by=rep, reason="no budget yet")
+    lead.refresh_from_db()
+    return lead
+
+
+def working_lead(owner):
+    lead = make_lead(owner=owner)
+    advance(lead, "working", by=owner)
+    lead.refresh_from_db()
+    return lead
+
+
+def rows_of(lead):
+    return {
+        "inquiries": set(Inquiry.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "touches": set(Touch.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "tasks": set(Task.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "qualifications": set(
+            Qualification.objects.filter(lead=lead).values_list("pk", flat=True)
+        ),
+        "stage_changes": set(StageChange.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "handoffs": set(Handoff.objects.filter(lead=lead).values_list("pk", flat=True)),
+    }
+
+
+def test_it_moves_every_row_of_the_merged_lead_to_the_survivor(alice, sam):
+    survivor = working_lead(alice)
+    merged = handed_back(make_lead(owner=alice), alice, sam)
+    add_rows(merged, alice)
+    before = rows_of(merged)
+    assert all(before.values())
+    merge(survivor, merged, by=alice)
+    after = rows_of(survivor)
+    for kind, ids in before.items():
+        assert ids <= after[kind], kind
+    assert not Lead.objects.filter(pk=merged.pk).exists()
+
+
+def test_it_records_who_when_and_why(alice):
+    survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
+    start = timezone.now()
+    record = merge(survivor, merged, by=alice, reason="  same person, new email  ")
+    assert record.by == alice
+    assert record.at >= start
+    assert record.reason == "same person, new email"
+    assert (record.survivor_id, record.merged_lead_id) == (survivor.pk, merged.pk)
+    assert record.snapshot["email"] == merged.email
+
+
+def test_it_fills_the_survivors_empty_fields_and_keeps_the_others(alice):
+    account = make_account()
+    survivor = make_lead(owner=alice, phone="", title="")
+    merged = make_lead(phone="+14155550100", title="CTO", account=account)
+    merge(survivor, merged, by=alice)
+    survivor.refresh_from_db()
+    assert (survivor.phone, survivor.title, survivor.account) == ("+14155550100", "CTO", account)
+    assert survivor.email != merged.email  # not empty: kept
+
+
+def test_it_picks_the_working_lead_over_the_newer_inquiry_one(alice):
+    working = make_lead(owner=alice)
+    advance(working, "working", by=alice)
+    inquiry = make_lead(owner=alice)
+    assert pick_survivor(inquiry, working) == (working, inquiry)
+    assert pick_survivor(working, inquiry) == (working, inquiry)
+
+
+def test_it_picks_the_working_lead_even_when_it_is_the_newer_one(alice):
+    inquiry = make_lead(owner=alice)
+    working = make_lead(owner=alice)
+    advance(working, "working", by=alice)
+    assert pick_survivor(inquiry, working) == (working, inquiry)
+
+
+def test_it_picks_the_older_lead_on_a_tie(alice):
+    older = make_lead(owner=alice, at=timezone.now() - timedelta(days=3))
+    newer = make_lead(owner=alice)
+    assert pick_survivor(newer, older) == (older, newer)
+
+
+def test_it_picks_an_open_lead_over_a_closed_one(alice):
+    closed = make_lead(owner=alice, at=timezone.now() - timedelta(days=30))
+    advance(closed, "disqualified", by=alice, reason="student")
+    fresh = make_lead(owner=alice)
+    assert pick_survivor(closed, fresh) == (fresh, closed)
+
+
+def test_it_ranks_a_lead_rejected_by_sales_above_an_mql(alice, sam):
+    rejected = hand_off(make_lead(owner=alice), alice, sam)
+    advance(rejected, "rejected", by=sam, reason="no budget")
+    mql = make_lead(owner=alice, at=timezone.now() - timedelta(days=3))
+    advance(mql, "mql", by=alice)
+    assert pick_survivor(mql, rejected) == (rejected, mql)
+
+
+def test_it_keeps_the_survivors_more_advanced_stage(alice):
+    working = make_lead(owner=alice)
+    advance(working, "working", by=alice)
+    inquiry = make_lead(owner=alice)
+    survivor, merged = pick_survivor(inquiry, working)
+    merge(survivor, merged, by=alice)
+    working.refresh_from_db()
+    assert working.stage == Stage.WORKING
+
+
+def test_it_refuses_to_merge_an_active_lead_into_one_behind_it(alice):
+    working = make_lead(owner=alice)
+    advance(working, "working", by=alice)
+    inquiry = make_lead(owner=alice)
+    with pytest.raises(MergeError, match="further along"):
+        merge(inquiry, working, by=alice)
+    assert Lead.objects.filter(pk=working.pk).exists()
+    assert not Merge.objects.exists()
+
+
+def test_it_refuses_to_merge_a_lead_into_itself(alice):
+    lead = make_lead(owner=alice)
+    with pytest.raises(MergeError, match="itself"):
+        merge(lead, lead, by=alice)
+    assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_it_refuses_two_leads_with_pending_handoffs_without_changing_anything(alice, sam):
+    first = hand_off(make_lead(owner=alice), alice, sam)
+    second = hand_off(make_lead(owner=alice), alice, sam)
+    with pytest.raises(MergeError, match="pending handoff"):
+        merge(first, second, by=alice)
+    assert Lead.objects.filter(pk=second.pk).exists()
+    assert Handoff.objects.filter(lead=second).count() == 1
+    assert Inquiry.objects.filter(lead=second).count() == 1
+    assert not Merge.objects.exists()
+
+
+def test_it_undoes_a_merge_with_the_same_id_and_exactly_the_moved_rows(alice, sam):
+    survivor = working_lead(alice)
+    add_rows(survivor)
+    merged = handed_back(make_lead(owner=alice), alice, sam)
+    add_rows(merged)
+    survivor_rows, merged_rows = rows_of(survivor), rows_of(merged)
+    snapshot = Lead.objects.filter(pk=merged.pk).values().get()
+    record = merge(survivor, merged, by=alice)
+    later = Touch.objects.create(lead=survivor, channel="email", disposition="sent")
+    restored = undo(record, by=alice)
+    assert restored.pk == merged.pk
+    assert rows_of(restored) == merged_rows
+    assert {k: v - {later.pk} for k, v in rows_of(survivor).items()} == survivor_rows
+    assert Touch.objects.get(pk=later.pk).lead_id == survivor.pk  # added after: stays
+    again = Lead.objects.filter(pk=merged.pk).values().get()
+    snapshot.pop("updated_at"), again.pop("updated_at")
+    assert again == snapshot  # every field, times to the microsecond
+    record.refresh_from_db()
+    assert (record.undone_by, record.undone_at is not None) == (alice, True)
+
+
+def test_it_puts_back_the_survivor_fields_the_merge_filled(alice):
+    survivor = make_lead(owner=alice, phone="", title="")
+    merged = make_lead(phone="+14155550100", title="CTO")
+    record = merge(survivor, merged, by=alice)
+    undo(record, by=alice)
+    survivor.refresh_from_db()
+    assert (survivor.phone, survivor.title) == ("", "")
+
+
+def test_it_keeps_a_filled_field_changed_since_the_merge(alice):
+    survivor = make_lead(owner=alice, title="")
+    merged = make_lead(title="CTO")
+    record = merge(survivor, merged, by=alice)
+    Lead.objects.filter(pk=survivor.pk).update(title="CEO")
+    undo(record, by=alice)
+    survivor.refresh_from_db()
+    assert survivor.title == "CEO"
+
+
+def test_it_refuses_to_undo_twice(alice):
+    survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
+    record = merge(survivor, merged, by=alice)
+    undo(record, by=alice)
+    with pytest.raises(MergeError, match="undone already"):
+        undo(record, by=alice)
+    assert Lead.objects.filter(pk=merged.pk).count() == 1
+
+
+def test_it_keeps_an_earlier_merge_undoable_when_its_survivor_is_merged_on(alice):
+    a, b, c = make_lead(owner=alice), make_lead(owner=alice), make_lead(owner=alice)
+    a_rows = rows_of(a)
+    first = merge(b, a, by=alice)
+    second = merge(c, b, by=alice)
+    first.refresh_from_db()  # not deleted with b
+    assert first.survivor_id == c.pk
+    restored_a = undo(first, by=alice)
+    assert rows_of(restored_a) == a_rows
+    restored_b = undo(second, by=alice)
+    assert Merge.objects.get(pk=first.pk).survivor_id == restored_b.pk
+
+
+def test_it_puts_the_pair_back_on_the_review_list_after_an_undo(alice):
+    survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
+    DuplicateCandidate.objects.create(lead=merged, candidate=survivor, score=93, reasons=["x"])
+    record = merge(survivor, merged, by=alice)
+    assert not DuplicateCandidate.objects.exists()
+    undo(record, by=alice)
+    pair = DuplicateCandidate.objects.get()
+    assert (pair.lead_id, pair.candidate_id, pair.status) == (merged.pk, survivor.pk, "open")
+
+
+def test_it_queues_a_new_duplicate_search_for_the_survivor(
+    alice, django_capture_on_commit_callbacks
+):
+    survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        merge(survivor, merged, by=alice)
+    assert len(callbacks) == 1
+    queued = DBTaskResult.objects.get(task_path="leadgate.intake.tasks.after_intake")
+    assert queued.args_kwargs["args"] == [survivor.pk]
