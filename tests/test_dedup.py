@@ -4,6 +4,7 @@ name + company matches go to the review list, once per pair."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from leadgate.intake.dedup import (
     exact_match,
@@ -33,8 +34,14 @@ def test_it_matches_the_same_email_first():
     assert (lead, how) == (by_email, "email")
 
 
-def test_it_matches_the_same_phone_when_no_email_matches():
+def test_it_matches_the_same_phone_when_the_submission_has_no_email():
     by_phone = make_lead(email="ada@acme.example", phone="+14155550100")
+    lead, how = exact_match(LeadData(phone="+14155550100"))
+    assert (lead, how) == (by_phone, "phone")
+
+
+def test_it_matches_the_same_phone_of_a_lead_without_email():
+    by_phone = make_lead(email="", phone="+14155550100")
     lead, how = exact_match(LeadData(email="new@acme.example", phone="+14155550100"))
     assert (lead, how) == (by_phone, "phone")
 
@@ -150,15 +157,15 @@ def test_it_skips_a_lead_gone_before_the_task_ran():
     assert after_intake.call(lead_id) == 0
 
 
-def test_it_queues_the_fuzzy_search_when_intake_creates_a_lead(
-    django_capture_on_commit_callbacks,
-):
+def test_it_queues_the_fuzzy_search_when_intake_creates_a_lead():
     receive({"first_name": "Jonathon", "last_name": "Smith", "company": "Acme Corp",
              "email": "jsmith@acme.example"}, channel="api")
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        second = receive({"first_name": "Jonathan", "last_name": "Smith",
-                          "company": "Acme Corp", "email": "jon@gmail.com"}, channel="form")
-    assert len(callbacks) == 1
+    second = receive({"first_name": "Jonathan", "last_name": "Smith",
+                      "company": "Acme Corp", "email": "jon@gmail.com"}, channel="form")
+    queued = DBTaskResult.objects.filter(task_path=after_intake.module_path)
+    assert [task.args_kwargs["args"] for task in queued.order_by("enqueued_at")][-1] == [
+        second.lead.pk
+    ]
     assert after_intake.call(second.lead.pk) == 1  # what the worker will run
     pair = DuplicateCandidate.objects.get()
     assert pair.lead_id == second.lead.pk

@@ -2,7 +2,8 @@
 person and company, with the raw payload kept."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django_tasks import task_backends
 from django_tasks_db.models import DBTaskResult
 
 from leadgate.intake.fields import IntakeError, guess_field, parse
@@ -168,23 +169,38 @@ def test_it_takes_a_fingerprinted_row_only_once():
     assert Inquiry.objects.count() == 1
 
 
-def test_it_queues_the_duplicate_search_only_after_the_lead_is_committed(
-    django_capture_on_commit_callbacks,
-):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        result = receive(ada(), channel="form")
-        assert not DBTaskResult.objects.exists()
-    assert len(callbacks) == 1
-    callbacks[0]()
+def test_it_queues_the_duplicate_search_with_the_lead():
+    result = receive(ada(), channel="form")
     queued = DBTaskResult.objects.get()
+    assert queued.task_path == "leadgate.intake.tasks.after_intake"
     assert queued.args_kwargs["args"] == [result.lead.pk]
 
 
-def test_it_queues_nothing_when_the_inquiry_joins_a_lead(django_capture_on_commit_callbacks):
-    receive(ada(), channel="form")
-    with django_capture_on_commit_callbacks() as callbacks:
+def test_it_rolls_back_the_queued_task_with_the_lead():
+    with pytest.raises(RuntimeError), transaction.atomic():
         receive(ada(), channel="form")
-    assert callbacks == []
+        raise RuntimeError("a later step of the caller failed")
+    assert not Lead.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_it_sends_to_a_queue_elsewhere_only_after_the_commit(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    backend = task_backends["default"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        receive(ada(), channel="form")
+        assert backend.results == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert len(backend.results) == 1
+
+
+def test_it_queues_nothing_when_the_inquiry_joins_a_lead():
+    receive(ada(), channel="form")
+    receive(ada(), channel="api")
+    assert DBTaskResult.objects.count() == 1
 
 
 def test_it_guesses_fields_from_common_headers():
@@ -233,3 +249,10 @@ def test_it_makes_one_lead_of_two_simultaneous_inquiries_of_one_person():
     assert errors == []
     assert Lead.objects.count() == 1
     assert Inquiry.objects.count() == 4
+
+
+def test_it_keeps_two_people_apart_who_share_a_switchboard_number():
+    first = receive({"email": "ada@acme.example", "phone": "+1 202 456 1111"}, channel="form")
+    second = receive({"email": "bob@acme.example", "phone": "+1 202 456 1111"}, channel="form")
+    assert second.created
+    assert second.lead.pk != first.lead.pk

@@ -17,20 +17,30 @@ from leadgate.lib.normalize import company_key
 from .fields import LeadData
 from .models import DuplicateCandidate, MatchedBy
 
+EXACT_LIMIT = 50
 # Fuzzy search looks at leads with the same last name or of the same account
 # (both indexed), at most this many, newest first.
 BLOCK_LIMIT = 500
 
 
 def exact_match(data: LeadData) -> tuple[Lead | None, str]:
-    """The newest lead with the same valid email, else the same valid phone."""
-    if data.email and not data.email_invalid:
-        lead = Lead.objects.filter(email=data.email).order_by("-created_at", "-pk").first()
-        if lead:
-            return lead, MatchedBy.EMAIL
-    if data.phone and not data.phone_invalid:
-        lead = Lead.objects.filter(phone=data.phone).order_by("-created_at", "-pk").first()
-        if lead:
+    """The newest lead with the same valid email, else the same valid phone.
+    One query: both columns are indexed and most submissions match nothing."""
+    email = data.email if data.email and not data.email_invalid else ""
+    phone = data.phone if data.phone and not data.phone_invalid else ""
+    if not (email or phone):
+        return None, MatchedBy.NEW
+    either = (Q(email=email) if email else Q()) | (Q(phone=phone) if phone else Q())
+    newest = Lead.objects.order_by("-created_at", "-pk")
+    found = list(newest.filter(either)[:EXACT_LIMIT])
+    by_email = next((lead for lead in found if email and lead.email == email), None)
+    if by_email is None and email and len(found) == EXACT_LIMIT:
+        by_email = newest.filter(email=email).first()  # a phone shared by many
+    if by_email:
+        return by_email, MatchedBy.EMAIL
+    for lead in found:
+        # One phone, two different addresses: two people at one switchboard.
+        if phone and lead.phone == phone and not (email and lead.email):
             return lead, MatchedBy.PHONE
     return None, MatchedBy.NEW
 

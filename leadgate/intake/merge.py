@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from leadgate.leads.lifecycle import CLOSED, FUNNEL, Stage
 from leadgate.leads.models import Lead, User
+from leadgate.leads.queue import enqueue_with_transaction
 
 from .models import DuplicateCandidate, Merge
 from .tasks import after_intake
@@ -152,7 +153,7 @@ def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") ->
     merged.delete()  # its duplicate candidates go with it (kept in the snapshot)
     # The merged lead's other likely duplicates may be the survivor's now.
     survivor_id = survivor.pk
-    transaction.on_commit(lambda: after_intake.enqueue(survivor_id))
+    enqueue_with_transaction(after_intake, survivor_id)
     return record
 
 

@@ -18,12 +18,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, User, create_lead
+from leadgate.leads.queue import enqueue_with_transaction
 
 from .accounts import match_account
 from .dedup import exact_match
 from .fields import IntakeError, LeadData, parse
 from .locks import lock_identities
 from .models import Campaign, Inquiry, Source, WebForm
+from .tasks import after_intake
 
 
 class AlreadyReceived(Exception):
@@ -78,16 +80,14 @@ def receive(
                 form=form, is_hot=is_hot, by=by, at=at, fingerprint=fingerprint,
                 consent_text=consent_text,
             )
+            if result.created:
+                enqueue_with_transaction(after_intake, result.lead.pk)
     except IntegrityError:
         if fingerprint:
             seen = Inquiry.objects.filter(fingerprint=fingerprint).first()
             if seen:
                 raise AlreadyReceived(seen) from None
         raise
-    if result.created:
-        from .tasks import after_intake
-
-        transaction.on_commit(lambda: after_intake.enqueue(result.lead.pk))
     return result
 
 

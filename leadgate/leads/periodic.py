@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import PeriodicJob
+from .queue import enqueue_with_transaction
 
 JOBS: dict[str, tuple[int, Any]] = {}
 
@@ -43,6 +44,6 @@ def run_due() -> list[str]:
                 continue  # not due, or another scheduler has it right now
             job.last_run_at, job.next_run_at = now, now + timedelta(seconds=seconds)
             job.save(update_fields=["last_run_at", "next_run_at"])
-            transaction.on_commit(task.enqueue)
+            enqueue_with_transaction(task)
         queued.append(name)
     return queued

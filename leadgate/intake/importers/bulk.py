@@ -18,7 +18,7 @@ per chunk instead of ten per row:
   chunk are taken first, in sorted order (one statement), as receive() takes
   them per row.
 
-After the commit, ONE task per chunk (`after_import`) runs the same
+With the chunk (see leads.queue), ONE task per chunk (`after_import`) runs the same
 after-intake work for each new lead (instead of one task per lead).
 A fingerprint that another process inserted meanwhile makes the chunk fail;
 the caller then replays that chunk row by row through receive().
@@ -34,7 +34,7 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -46,6 +46,7 @@ from leadgate.intake.models import Campaign, Inquiry, MatchedBy, Source
 from leadgate.intake.pipeline import attach, json_safe
 from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Account, Lead, StageChange, User
+from leadgate.leads.queue import enqueue_with_transaction
 from leadgate.lib.normalize import company_key
 
 M = TypeVar("M", bound=Model)
@@ -342,5 +343,5 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
     insert(Inquiry, [inquiry for _, inquiry in inquiries])
     if new_leads:
         ids = [lead.pk for lead in new_leads]
-        transaction.on_commit(lambda: after_import.enqueue(ids))
+        enqueue_with_transaction(after_import, ids)
     return items
