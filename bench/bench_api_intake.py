@@ -2,7 +2,7 @@
 the same server, at 1 and 50 concurrent clients.
 
     .venv/bin/python bench/bench_api_intake.py [--requests 2000] [--clients 1,50]
-        [--workers 2] [--threads 4] [--keep]
+        [--workers 1] [--threads 8] [--keep]
 
 Starts the real server (`leadgate serve --no-worker`: gunicorn, gthread) on a
 fresh SQLite database in a temporary directory, with the bench settings
@@ -130,8 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="per endpoint and level")
     parser.add_argument("--clients", default="1,50", help="concurrency levels, comma-separated")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="threads per web worker")
+    parser.add_argument("--workers", type=int, default=1, help="as `leadgate serve` on SQLite")
+    parser.add_argument("--threads", type=int, default=8, help="threads per web worker")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     levels = [int(level) for level in args.clients.split(",") if level.strip()]

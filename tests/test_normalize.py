@@ -105,3 +105,10 @@ def test_it_reduces_company_names_to_a_matching_key():
 
 def test_it_drops_control_characters():
     assert clean_text("Ada\x00 \u200bLove\nlace") == "Ada Love lace"
+
+
+def test_it_never_takes_a_social_network_for_the_company_domain():
+    assert company_domain(normalize_email("a@acme.com"), "https://facebook.com/acme") == (
+        "acme.com"
+    )
+    assert company_domain(normalize_email("a@gmail.com"), "linkedin.com/company/acme") == ""

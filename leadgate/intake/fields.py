@@ -119,6 +119,14 @@ COUNTRY_NAMES = {
     "denmark": "DK", "finland": "FI", "ireland": "IE", "portugal": "PT", "poland": "PL",
     "canada": "CA", "mexico": "MX", "brazil": "BR", "australia": "AU", "india": "IN",
     "japan": "JP", "china": "CN", "singapore": "SG", "south africa": "ZA",
+    "kenya": "KE", "philippines": "PH", "philipines": "PH", "korea": "KR",
+    "south korea": "KR", "republic of korea": "KR", "jordan": "JO", "panama": "PA",
+    "romania": "RO", "new zealand": "NZ", "israel": "IL", "turkey": "TR", "greece": "GR",
+    "czech republic": "CZ", "czechia": "CZ", "hungary": "HU", "argentina": "AR",
+    "chile": "CL", "colombia": "CO", "peru": "PE", "egypt": "EG", "nigeria": "NG",
+    "united arab emirates": "AE", "uae": "AE", "saudi arabia": "SA", "indonesia": "ID",
+    "malaysia": "MY", "thailand": "TH", "vietnam": "VN", "taiwan": "TW",
+    "hong kong": "HK", "luxembourg": "LU", "iceland": "IS", "ukraine": "UA",
 }
 
 

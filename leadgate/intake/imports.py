@@ -36,7 +36,12 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Account, User
-from leadgate.lib.normalize import clean_text, domain_from_website, normalize_email
+from leadgate.lib.normalize import (
+    clean_text,
+    company_domain,
+    domain_from_website,
+    normalize_email,
+)
 
 from .accounts import find_account
 from .fields import FIELDS, IntakeError, country_code, parse
@@ -459,10 +464,8 @@ def account_values(mapped: dict[str, str], counts: Counts) -> dict[str, object]:
     """An account row's clean fields (only those the row gives), or IntakeError."""
     name = limited(mapped, "name", 200)
     website = limited(mapped, "website", 300)
-    domain = domain_from_website(website) or domain_from_website(mapped.get("domain", ""))
-    if not domain and mapped.get("email"):
-        email = normalize_email(mapped["email"])
-        domain = email.domain if email.valid and not email.free else ""
+    site = website if domain_from_website(website) else mapped.get("domain", "")
+    domain = company_domain(normalize_email(mapped.get("email", "")), site)
     if website and not domain_from_website(website):
         counts.warnings["website"] += 1
     if not name and not domain:

@@ -32,6 +32,16 @@ FREE_MAIL_DOMAINS = frozenset(
     """.split()
 )
 
+# Sites people give instead of their company's website: never a company domain.
+NON_COMPANY_DOMAINS = frozenset(
+    """
+    facebook.com fb.com linkedin.com twitter.com x.com instagram.com youtube.com
+    tiktok.com pinterest.com medium.com github.com gitlab.com wordpress.com blogspot.com
+    wixsite.com squarespace.com weebly.com godaddysites.com business.site sites.google.com
+    google.com goo.gl bit.ly linktr.ee yelp.com
+    """.split()
+)
+
 # Shared mailboxes: a person may read them, but they are not a person.
 ROLE_LOCAL_PARTS = frozenset(
     """
@@ -172,10 +182,12 @@ def domain_from_website(raw: object) -> str:
 
 
 def company_domain(email: Email, website: object = "") -> str:
-    """The company's domain: the website's, else the email's unless free mail."""
-    return domain_from_website(website) or (
-        email.domain if email.valid and not email.free else ""
-    )
+    """The company's domain: the website's, else the email's unless free mail;
+    never a social network's or a site builder's."""
+    for domain in (domain_from_website(website), email.domain if email.valid else ""):
+        if domain and domain not in FREE_MAIL_DOMAINS and domain not in NON_COMPANY_DOMAINS:
+            return domain
+    return ""
 
 
 LEGAL_FORMS = re.compile(
