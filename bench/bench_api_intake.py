@@ -21,7 +21,6 @@ import http.client
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
@@ -31,6 +30,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from common import finish  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -215,10 +216,7 @@ def main() -> None:
     for name, clients, requests, rate, p50, p99, ratio in rows:
         print(f"{name:<22}{clients:>8}{requests:>10,}{rate:>9,.0f}{p50:>9.1f}{p99:>9.1f}"
               f"{ratio:>8.0%}")
-    if args.keep:
-        print(f"kept: {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
+    finish(workdir, args.keep)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ import os
 import random
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
 
 
 def file_size(path: Path) -> int:
@@ -39,16 +40,17 @@ def baseline(leads: int, schema: list[str], workdir: Path) -> float:
     for first in range(0, leads, 10_000):
         rows = [
             (i + 1, "Ada", f"Lovelace{i}", f"ada{i}@example.com",
-             f"+4420{rng.randrange(10**8):08d}", "CTO", "Analytical Engines", "GB",
-             "Europe/London", "inquiry", 1,
+             f"+4420{rng.randrange(10**8):08d}", "CTO", "Analytical Engines",
+             "analytical.example", "GB", "Europe/London", "inquiry", 1,
              "2025-01-01 10:00:00", "2025-01-01 10:00:00", "2025-01-01 10:00:00")
             for i in range(first, min(first + 10_000, leads))
         ]
         db.execute("BEGIN")
         db.executemany(
             "INSERT INTO leads_lead (id, first_name, last_name, email, phone, title, "
-            "company_name, country, time_zone, stage, cycle, stage_changed_at, created_at, "
-            "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            "company_name, domain, country, time_zone, stage, cycle, stage_changed_at, "
+            "created_at, updated_at, website, email_invalid, email_free, email_role, "
+            "phone_invalid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'',0,0,0,0)", rows)
         db.execute("COMMIT")
     seconds = time.perf_counter() - started
     db.close()
@@ -63,15 +65,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="leadgate-bench-"))
+    workdir = fresh_environment("leadgate-bench-", args.database_url)
     sqlite_path = workdir / "leadgate.sqlite3"
-    os.environ["LEADGATE_DATA_DIR"] = str(workdir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadgate.settings")
-    if args.database_url:
-        os.environ["DATABASE_URL"] = args.database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["LEADGATE_SQLITE_PATH"] = str(sqlite_path)
 
     import django
 
@@ -131,12 +126,7 @@ def main() -> None:
         rate = rows / secs
         print(f"{name:<36}{rows:>12,}{secs:>10.1f}{rate:>12,.0f}{base_rate / rate:>12.1f}x")
     print(f"leads/s: {args.leads / seconds:,.0f}")
-    if args.keep:
-        print(f"kept: {workdir}")
-    else:
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
+    finish(workdir, args.keep)
 
 
 if __name__ == "__main__":

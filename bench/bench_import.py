@@ -15,17 +15,17 @@ indexes), committed every --chunk-size rows like the import: the floor any impor
 
 import argparse
 import csv
-import os
 import random
 import resource
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
 
 FIRST = ("Ada Grace Alan Linus Margaret Barbara Edsger Donald Frances Ken Dennis Radia "
          "Sophie Hedy Katherine Tim Vint Bjarne Guido Anita Jean Karen Lynn Mary John "
@@ -156,15 +156,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="leadgate-bench-import-"))
+    workdir = fresh_environment("leadgate-bench-import-", args.database_url)
     sqlite_path = workdir / "leadgate.sqlite3"
-    os.environ["LEADGATE_DATA_DIR"] = str(workdir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadgate.settings")
-    if args.database_url:
-        os.environ["DATABASE_URL"] = args.database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["LEADGATE_SQLITE_PATH"] = str(sqlite_path)
 
     csv_path = workdir / "leads.csv"
     kinds = generate(csv_path, args.rows)
@@ -233,12 +226,7 @@ def main() -> None:
         print(f"{name:<40}{args.rows:>10,}{secs:>10.1f}{rate:>10,.0f}{base_rate / rate:>8.1f}x")
     print(f"peak RSS: {rss_before:,.0f} MiB before the import, {rss_after:,.0f} MiB after "
           f"(+{rss_after - rss_before:,.0f} MiB); CSV {csv_path.stat().st_size / 2**20:.1f} MiB")
-    if args.keep:
-        print(f"kept: {workdir}")
-    else:
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
+    finish(workdir, args.keep)
 
 
 if __name__ == "__main__":

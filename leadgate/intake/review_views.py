@@ -14,13 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from leadgate.leads.http import AuthedRequest
+from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import Lead, User
 
@@ -31,16 +31,6 @@ PAGE_SIZE = 25
 REVIEW_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
 REASON_MAX = 1000
 
-
-def page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def require_reviewer(user: User) -> None:

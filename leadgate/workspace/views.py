@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import F, OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Inquiry
-from leadgate.leads.http import AuthedRequest
+from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
 from leadgate.leads.models import Lead
 from leadgate.leads.transitions import advance
@@ -38,16 +38,6 @@ TIMELINE_LIMIT = 100
 AMOUNT_STAGES = {Stage.OPPORTUNITY, Stage.WON}
 DESK_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
 
-
-def page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required

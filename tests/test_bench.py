@@ -1,0 +1,28 @@
+"""The benchmarks still run (at a tiny size): `make bench` must not rot."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        ("bench_demo.py", ["--leads", "300"], "leadgate demo (all tables)"),
+        ("bench_import.py", ["--rows", "500"], "leadgate import again (all skip)"),
+        ("bench_api_intake.py", ["--requests", "40", "--clients", "1,4"], "POST /api/v1/leads"),
+    ],
+)
+def test_it_runs_each_benchmark_at_a_small_size(script, args, expected):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expected in result.stdout
