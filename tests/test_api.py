@@ -1,12 +1,15 @@
 """The REST API under /api/v1/: who sees which lead, moving stages, and errors
 that are JSON naming the field rather than 500s."""
 
+import json
 from decimal import Decimal
+
+from django.test import Client
 
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Inquiry
 from leadgate.leads.models import StageChange
-from tests.api_helpers import api_get, api_post, make_key
+from tests.api_helpers import api_get, api_post, bearer, make_key
 from tests.factories import make_account, make_campaign, make_lead
 
 
@@ -270,3 +273,18 @@ def test_it_serves_the_interactive_docs(client, db):
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"/api/v1/openapi.json" in response.content
+
+
+def test_it_answers_a_retried_stage_move_with_the_first_answer(alice):
+    lead = make_lead(alice)
+    key = make_key(alice)
+    body = json.dumps({"stage": "working", "reason": "first call"})
+    headers = {**bearer(key), "HTTP_IDEMPOTENCY_KEY": "move-42-working"}
+    first = Client().post(f"/api/v1/leads/{lead.pk}/stage", body,
+                          content_type="application/json", **headers)
+    retry = Client().post(f"/api/v1/leads/{lead.pk}/stage", body,
+                          content_type="application/json", **headers)
+    assert first.status_code == retry.status_code == 200
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert StageChange.objects.filter(lead=lead, to_stage="working").count() == 1

@@ -4,7 +4,7 @@ moves from `transitions.advance()`; errors become JSON in `urls.py`."""
 from django.db import IntegrityError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from leadgate.leads.lifecycle import IllegalMove
@@ -12,6 +12,7 @@ from leadgate.leads.models import User
 from leadgate.leads.transitions import advance
 
 from .auth import acting_user, read, visible_leads, write
+from .idempotency import idempotent
 from .schemas import (
     ErrorOut,
     LeadDetailOut,
@@ -84,20 +85,24 @@ def move_lead(request: HttpRequest, lead_id: int, payload: StageMoveIn):
         to_user = User.objects.filter(username=payload.to_user).first()
         if to_user is None:
             raise IllegalMove(f"there is no user {payload.to_user!r}", field="to_user")
-    try:
-        change = advance(
-            lead, payload.stage, by=acting_user(request), reason=payload.reason,
-            to_user=to_user, amount=payload.amount,
+
+    def handle() -> tuple[int, dict]:
+        try:
+            change = advance(
+                lead, payload.stage, by=acting_user(request), reason=payload.reason,
+                to_user=to_user, amount=payload.amount,
+            )
+        except IllegalMove as refused:
+            return 422, {"detail": str(refused), "field": refused.field}
+        except IntegrityError:
+            # Someone else changed the lead meanwhile (e.g. opened its handoff).
+            return 409, {"detail": "the lead changed meanwhile; reload it and retry",
+                         "field": "stage"}
+        moved = StageMoveOut.from_orm(
+            {"id": lead.pk, "stage": lead.stage, "cycle": lead.cycle, "change": change}
         )
-    except IntegrityError:
-        # Someone else changed the lead meanwhile (e.g. opened its handoff).
-        return Status(
-            409, {"detail": "the lead changed meanwhile; reload it and retry", "field": "stage"}
-        )
-    return {
-        "id": lead.pk,
-        "stage": lead.stage,
-        "cycle": lead.cycle,
-        "change": change,
-    }
+        return 200, moved.model_dump(mode="json")
+
+    # With an Idempotency-Key, a retried move answers the first move again.
+    return idempotent(request, payload.model_dump(mode="json"), handle)
 
