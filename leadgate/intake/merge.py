@@ -23,10 +23,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import CLOSED, FUNNEL, Stage
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Lead, StageChange, User, create_lead
 from leadgate.leads.queue import enqueue_with_transaction
 
-from .models import DuplicateCandidate, Merge
+from .accounts import match_account
+from .fields import IntakeError, guess_field, parse
+from .models import DuplicateCandidate, Inquiry, MatchedBy, Merge
 from .tasks import after_intake
 
 # Survivor fields a merge fills from the merged lead when they are empty.
@@ -245,3 +247,32 @@ class _Encoder(DjangoJSONEncoder):
 def _json(value: object) -> Any:
     """Values as the JSONField stores them (datetimes and decimals as text)."""
     return json.loads(json.dumps(value, cls=_Encoder))
+
+
+@transaction.atomic
+def split_inquiry(inquiry: Inquiry, *, by: User | None, reason: str = "") -> Lead:
+    """Undo an automatic match: intake attached `inquiry` to a lead by the same
+    email or phone, but it is someone else. It becomes a new lead of its own
+    (from its payload, with its own account match); the first lead keeps the rest."""
+    inquiry = Inquiry.objects.select_for_update().select_related("lead").get(pk=inquiry.pk)
+    old = inquiry.lead
+    if inquiry.matched_by == MatchedBy.NEW:
+        raise MergeError("this inquiry made its lead; there is nothing to split off")
+    if not Inquiry.objects.filter(lead=old).exclude(pk=inquiry.pk).exists():
+        raise MergeError("this is the lead's only inquiry; there is nothing to split off")
+    payload = {guess_field(str(key)) or str(key): value for key, value in inquiry.payload.items()}
+    try:
+        data = parse(payload)
+    except IntakeError as error:
+        raise MergeError(f"its payload does not make a lead: {error}") from error
+    lead = create_lead(
+        **data.lead_fields(), account=match_account(data.domain, data.company_name),
+        source=inquiry.source, campaign=inquiry.campaign, owner=old.owner, team=old.team,
+        by=by, at=inquiry.received_at,
+    )
+    StageChange.objects.filter(lead=lead).update(
+        reason=f"split off lead {old.pk}: {reason.strip() or 'another person'}"
+    )
+    Inquiry.objects.filter(pk=inquiry.pk).update(lead=lead, cycle=1, matched_by=MatchedBy.NEW)
+    enqueue_with_transaction(after_intake, lead.pk)
+    return lead

@@ -6,4 +6,9 @@ urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("leads/<int:pk>/", views.lead_detail, name="lead"),
     path("leads/<int:pk>/stage", views.lead_stage, name="lead-stage"),
+    path(
+        "leads/<int:pk>/inquiries/<int:inquiry_pk>/split",
+        views.split_inquiry_view,
+        name="inquiry-split",
+    ),
 ]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.handoff.models import Handoff, Outcome
+from leadgate.intake.merge import MergeError, split_inquiry
 from leadgate.intake.models import Inquiry
 from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
@@ -179,6 +180,8 @@ def lead_context(
         "tasks": lead.tasks.open().select_related("assignee").order_by("due_at")[:20],
         "events": timeline(lead),
         "notice": notice,
+        # An inquiry that joined by email or phone may be split off again.
+        "can_split": request.user.has_role(*DESK_ROLES) and lead.inquiries.count() > 1,
     }
 
 
@@ -242,3 +245,21 @@ def lead_stage(request: AuthedRequest, pk: int) -> HttpResponse:
         )
     messages.success(request, notice)
     return redirect("lead", pk=pk) if moved is not None else redirect("home")
+
+
+@login_required
+@require_POST
+def split_inquiry_view(request: AuthedRequest, pk: int, inquiry_pk: int) -> HttpResponse:
+    """An inquiry intake attached by email or phone belongs to someone else:
+    make it a lead of its own."""
+    if not request.user.has_role(*DESK_ROLES):
+        raise PermissionDenied
+    lead = visible_lead(request, pk)
+    inquiry = get_object_or_404(Inquiry, pk=inquiry_pk, lead=lead)
+    try:
+        new = split_inquiry(inquiry, by=request.user, reason=request.POST.get("reason", ""))
+    except MergeError as error:
+        messages.error(request, f"Not split: {error}")
+        return redirect("lead", pk=lead.pk)
+    messages.success(request, f"The inquiry is now a lead of its own (split off lead {lead.pk}).")
+    return redirect("lead", pk=new.pk)
