@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     # The lead's way, in order.
     "leadgate.leads",
     "leadgate.intake",
+    "leadgate.enrich",
+    "leadgate.scoring",
     "leadgate.workspace",
     "leadgate.handoff",
     "leadgate.reports",
@@ -201,3 +203,19 @@ LEADGATE_ACCOUNT_MATCH_THRESHOLD = float(
 LEADGATE_FORM_RATE_LIMIT = int(os.environ.get("LEADGATE_FORM_RATE_LIMIT", "10"))
 # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
 LEADGATE_TRUST_X_FORWARDED_FOR = env_bool("LEADGATE_TRUST_X_FORWARDED_FOR", False)
+
+# Enrichment over HTTP (a commercial API): off unless a URL is set. The URL is a
+# template ("https://api.example.com/v1/company?domain={domain}"); the API key is
+# read from the environment variable named here and sent in the named header;
+# the field map is JSON {"company.industry": "industry", ...} (response path -> fact).
+LEADGATE_ENRICH_HTTP = {
+    "URL": os.environ.get("LEADGATE_ENRICH_HTTP_URL", ""),
+    "API_KEY": os.environ.get(
+        os.environ.get("LEADGATE_ENRICH_HTTP_KEY_ENV", "LEADGATE_ENRICH_HTTP_KEY"), ""
+    ),
+    "KEY_HEADER": os.environ.get("LEADGATE_ENRICH_HTTP_KEY_HEADER", "Authorization"),
+    "TIMEOUT": float(os.environ.get("LEADGATE_ENRICH_HTTP_TIMEOUT", "5")),
+    "RATE_PER_MINUTE": int(os.environ.get("LEADGATE_ENRICH_HTTP_RATE", "60")),
+    "CACHE_SECONDS": int(os.environ.get("LEADGATE_ENRICH_HTTP_CACHE_SECONDS", str(30 * 86400))),
+    "FIELD_MAP": os.environ.get("LEADGATE_ENRICH_HTTP_FIELDS", "{}"),
+}

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from leadgate.enrich.pipeline import enrich_lead
 from leadgate.leads.models import Lead
 from leadgate.leads.periodic import every
 
@@ -25,6 +26,7 @@ def after_intake(lead_id: int) -> int:
     if lead is None:
         return 0
     found = len(record_candidates(lead))
+    enrich_lead(lead)
     Lead.objects.filter(pk=lead_id).update(processed_at=timezone.now())
     return found
 

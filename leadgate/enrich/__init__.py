@@ -1,0 +1,1 @@
+"""Enrichment: facts about a lead from providers found by `kind` in a registry."""

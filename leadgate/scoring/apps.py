@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ScoringConfig(AppConfig):
+    name = "leadgate.scoring"
+    label = "scoring"
+    verbose_name = "Predictive scoring"
