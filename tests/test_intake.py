@@ -256,3 +256,17 @@ def test_it_keeps_two_people_apart_who_share_a_switchboard_number():
     second = receive({"email": "bob@acme.example", "phone": "+1 202 456 1111"}, channel="form")
     assert second.created
     assert second.lead.pk != first.lead.pk
+
+
+def test_it_enriches_and_scores_the_lead_after_intake():
+    from leadgate.intake.tasks import after_intake
+    from leadgate.scoring.models import LeadScore
+
+    lead = receive(ada(title="VP Engineering"), channel="form", is_hot=True).lead
+    after_intake.call(lead.pk)
+    lead.refresh_from_db()
+    score = LeadScore.objects.get(lead=lead)
+    assert any("hot" in str(reason).lower() for reason in score.reasons)
+    # A hot request meets the default MQL rule: the move is recorded with why.
+    assert lead.stage == "mql"
+    assert lead.history().last().reason.startswith("MQL rule")

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import joblib
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -70,3 +71,166 @@ class ModelVersion(models.Model):
                 active=False)
             ModelVersion.objects.filter(pk=self.pk).update(active=True)
             self.active = True
+
+
+# --- Rule scoring -----------------------------------------------------------
+
+FIT_GRADES = ("A", "B", "C", "D")  # best first
+ENGAGEMENT_LEVELS = (1, 2, 3, 4)  # most engaged first: "A1" is the hottest lead
+
+
+class RuleSet(models.Model):
+    """One version of the scoring rules with its grade cut-offs and MQL rule.
+
+    Versions are never edited in place once used: `new_version()` copies one
+    (rules included) and `activate()` makes the copy the one in force. Grades:
+    fit A (>= fit_a) .. D; engagement level 1 (>= engagement_1, the most
+    engaged) .. 4. "fit >= B" means A or B; "engagement >= 2" means 1 or 2.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    active = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    half_life_days = models.FloatField(
+        default=30.0, help_text="engagement half-life of rules that set none")
+    fit_a = models.IntegerField(default=50, help_text="fit points for grade A")
+    fit_b = models.IntegerField(default=30, help_text="fit points for grade B")
+    fit_c = models.IntegerField(default=15, help_text="fit points for grade C (below: D)")
+    engagement_1 = models.FloatField(default=40, help_text="engagement points for level 1")
+    engagement_2 = models.FloatField(default=20, help_text="engagement points for level 2")
+    engagement_3 = models.FloatField(
+        default=5, help_text="engagement points for level 3 (below: 4)")
+    mql_min_fit = models.CharField(
+        max_length=1, default="B", choices=[(g, g) for g in FIT_GRADES],
+        help_text="MQL: this fit grade or better")
+    mql_min_engagement = models.PositiveSmallIntegerField(
+        default=2, choices=[(n, str(n)) for n in ENGAGEMENT_LEVELS],
+        help_text="MQL: this engagement level or better (1 is the most engaged)")
+    mql_hot = models.BooleanField(
+        default=True, help_text="MQL: a hot inquiry in the current cycle is enough")
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=Q(active=True),
+                                    name="scoring_one_active_ruleset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rules v{self.version}{' (active)' if self.active else ''}"
+
+    def fit_grade(self, points: float) -> str:
+        for grade, cut in (("A", self.fit_a), ("B", self.fit_b), ("C", self.fit_c)):
+            if points >= cut:
+                return grade
+        return "D"
+
+    def engagement_level(self, points: float) -> int:
+        for level, cut in ((1, self.engagement_1), (2, self.engagement_2),
+                           (3, self.engagement_3)):
+            if points >= cut:
+                return level
+        return 4
+
+    def grade(self, fit: float, engagement: float) -> str:
+        return f"{self.fit_grade(fit)}{self.engagement_level(engagement)}"
+
+    @classmethod
+    def active_one(cls) -> RuleSet | None:
+        return cls.objects.filter(active=True).first()
+
+    @classmethod
+    def new_version(cls, from_: RuleSet | None = None, *, created_by: Any = None,
+                    note: str = "") -> RuleSet:
+        """A new, inactive version copying `from_` (default: the active one), rules
+        included. Edit it, preview it, then `activate()` it."""
+        with transaction.atomic():
+            # Lock the versions so two editors cannot take the same number.
+            last = cls.objects.select_for_update().aggregate(last=Max("version"))["last"] or 0
+            source = from_ if from_ is not None else cls.active_one()
+            copied = {}
+            if source is not None:
+                copied = {
+                    field.name: getattr(source, field.name)
+                    for field in cls._meta.concrete_fields
+                    if field.name not in ("id", "version", "created_at", "created_by",
+                                          "active", "note")
+                }
+            ruleset = cls.objects.create(version=last + 1, active=False, note=note,
+                                         created_by=created_by, **copied)
+            if source is not None:
+                Rule.objects.bulk_create([
+                    Rule(ruleset=ruleset, kind=rule.kind, name=rule.name, field=rule.field,
+                         operator=rule.operator, value=rule.value, points=rule.points,
+                         half_life_days=rule.half_life_days)
+                    for rule in source.rules.order_by("pk")
+                ])
+            return ruleset
+
+    def activate(self) -> None:
+        with transaction.atomic():
+            RuleSet.objects.filter(active=True).exclude(pk=self.pk).update(active=False)
+            RuleSet.objects.filter(pk=self.pk).update(active=True)
+            self.active = True
+
+
+class Rule(models.Model):
+    """Points for a fit condition or for each engagement event (decaying)."""
+
+    class Kind(models.TextChoices):
+        FIT = "fit", "Fit"
+        ENGAGEMENT = "engagement", "Engagement"
+
+    class Operator(models.TextChoices):
+        EQ = "eq", "equals"
+        NE = "ne", "does not equal"
+        IN = "in", "is one of"
+        CONTAINS = "contains", "contains"
+        GTE = "gte", ">="
+        LTE = "lte", "<="
+        EXISTS = "exists", "exists (value true) / is missing (value false)"
+
+    ruleset = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    field = models.CharField(
+        "field or event", max_length=200,
+        help_text="fit: lead.<field>, account.<field> or fact.<enrichment fact>; "
+                  "engagement: form:<form name or any>, inquiry:hot, "
+                  "channel:<form|api|import|crm|manual>, touch:<channel|any>:<disposition|any>")
+    operator = models.CharField(max_length=10, choices=Operator.choices, default=Operator.EQ,
+                                help_text="fit rules only")
+    value = models.JSONField(null=True, blank=True, help_text="fit rules only (JSON)")
+    points = models.IntegerField()
+    half_life_days = models.FloatField(
+        null=True, blank=True, help_text="engagement only; empty: the rule set's")
+
+    class Meta:
+        ordering = ["ruleset", "kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points:+d})"
+
+
+class LeadScore(models.Model):
+    """A lead's current rule score: fit, engagement decayed as of computed_at,
+    the grade, and the reasons ({rule, kind, points, at} each)."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="score")
+    fit = models.FloatField(default=0)
+    engagement = models.FloatField(default=0)
+    grade = models.CharField(max_length=2)
+    reasons = models.JSONField(default=list)
+    ruleset_version = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["grade"], name="leadscore_grade")]
+
+    def __str__(self) -> str:
+        return f"{self.grade} (fit {self.fit:g}, engagement {self.engagement:.1f})"

@@ -1,0 +1,417 @@
+"""Rule scoring: fit points, decaying engagement points, the grade, its reasons
+and the automatic MQL move.
+
+The active RuleSet (scoring.models) holds the rules. `score_lead()` scores one
+lead; `score_leads()` scores many in batches: a few queries per batch (leads
+with their account, enrichment facts, inquiries, touches), evaluation in
+Python, one upsert of the LeadScore rows. `preview()` runs a rule set over the
+leads without writing and counts the grades it would change.
+
+Engagement points decay: points * 0.5 ** (age_days / half_life_days) as of
+`now` (timezone.now() by default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from leadgate.enrich.models import Enrichment
+from leadgate.intake.models import Inquiry
+from leadgate.leads.lifecycle import IllegalMove, Stage
+from leadgate.leads.models import Account, Lead
+from leadgate.workspace.models import Touch
+
+from .models import FIT_GRADES, LeadScore, Rule, RuleSet
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+DAY = 86400.0
+
+
+# --- Rule compilation --------------------------------------------------------
+
+# An event: ("inquiry", channel, is_hot, form_id, form_name, at, cycle) or
+# ("touch", channel, disposition, at).
+Event = tuple[Any, ...]
+
+
+def rule_error(rule: Rule) -> str | None:
+    """Why a rule cannot be evaluated, or None."""
+    if rule.kind == Rule.Kind.FIT:
+        scope, _, name = rule.field.partition(".")
+        if scope == "fact":
+            return None if name else "fact.<name>, e.g. fact.seniority"
+        model = {"lead": Lead, "account": Account}.get(scope)
+        if model is None or not name:
+            return "a fit field is lead.<field>, account.<field> or fact.<name>"
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return f"{scope} has no field {name!r}"
+        if rule.operator not in Rule.Operator.values:
+            return f"unknown operator {rule.operator!r}"
+        return None
+    if _event_matcher(rule.field) is None:
+        return ("an event is form:<form name|any>, inquiry:hot, channel:<channel>, "
+                "or touch:<channel|any>:<disposition|any>")
+    return None
+
+
+def _event_matcher(event: str) -> Callable[[Event], bool] | None:
+    parts = event.strip().lower().split(":")
+    head = parts[0]
+    if head == "form" and len(parts) == 2:
+        name = parts[1]
+        if name == "any":
+            return lambda e: e[0] == "inquiry" and (e[1] == "form" or e[3] is not None)
+        return lambda e: e[0] == "inquiry" and (e[4] or "").lower() == name
+    if head == "inquiry" and len(parts) == 2 and parts[1] in ("hot", "any"):
+        if parts[1] == "any":
+            return lambda e: e[0] == "inquiry"
+        return lambda e: e[0] == "inquiry" and bool(e[2])
+    if head == "channel" and len(parts) == 2:
+        channel = parts[1]
+        return lambda e: e[0] == "inquiry" and e[1] == channel
+    if head == "touch" and len(parts) == 3:
+        channel, disposition = parts[1], parts[2]
+        return lambda e: (e[0] == "touch" and channel in ("any", e[1])
+                          and disposition in ("any", e[2]))
+    return None
+
+
+@dataclass
+class Compiled:
+    ruleset: RuleSet
+    # rule, scope, name, check
+    fit: list[tuple[Rule, str, str, Callable[[Any], bool]]] = field(default_factory=list)
+    engagement: list[tuple[Rule, Callable[[Event], bool], float]] = field(default_factory=list)
+    lead_fields: set[str] = field(default_factory=set)
+    account_fields: set[str] = field(default_factory=set)
+    facts: set[str] = field(default_factory=set)
+    inquiries: bool = False
+    touches: bool = False
+    form_names: bool = False
+
+
+def compile_ruleset(ruleset: RuleSet) -> Compiled:
+    """The rules of `ruleset`, checked, with what they need loaded. A rule that
+    cannot be evaluated is logged and skipped, never fatal to scoring."""
+    compiled = Compiled(ruleset)
+    compiled.inquiries = ruleset.mql_hot
+    for rule in ruleset.rules.order_by("pk"):
+        error = rule_error(rule)
+        if error:
+            log.warning("rule %r of rules v%s skipped: %s", rule.name, ruleset.version, error)
+            continue
+        if rule.kind == Rule.Kind.FIT:
+            scope, _, name = rule.field.partition(".")
+            if scope == "lead":
+                name = Lead._meta.get_field(name).attname  # type: ignore[union-attr]
+                compiled.lead_fields.add(name)
+            elif scope == "account":
+                name = Account._meta.get_field(name).attname  # type: ignore[union-attr]
+                compiled.account_fields.add(name)
+            else:
+                compiled.facts.add(name)
+            compiled.fit.append((rule, scope, name, make_test(rule.operator, rule.value)))
+        else:
+            matcher = _event_matcher(rule.field)
+            assert matcher is not None
+            half_life = rule.half_life_days or ruleset.half_life_days
+            compiled.engagement.append((rule, matcher, half_life))
+            event = rule.field.strip().lower()
+            if event.startswith("touch:"):
+                compiled.touches = True
+            else:
+                compiled.inquiries = True
+                if event.startswith("form:") and event != "form:any":
+                    compiled.form_names = True
+    return compiled
+
+
+# --- Operators ---------------------------------------------------------------
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip().casefold()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def make_test(operator: str, expected: Any) -> Callable[[Any], bool]:
+    """The check of one fit rule, with its expected value normalized once."""
+    if operator == "exists":
+        wanted = True if expected is None else bool(expected)
+        return lambda actual: (actual not in (None, "", [], {})) == wanted
+    if operator in ("eq", "ne"):
+        norm = _norm(expected)
+        if operator == "eq":
+            return lambda actual: _norm(actual) == norm
+        return lambda actual: _norm(actual) != norm
+    if operator == "in":
+        options = [_norm(option) for option in
+                   (expected if isinstance(expected, list) else [expected])]
+        return lambda actual: _norm(actual) in options
+    if operator == "contains":
+        needle, item = str(expected).strip().casefold(), _norm(expected)
+
+        def contains(actual: Any) -> bool:
+            if isinstance(actual, str):
+                return needle in actual.casefold()
+            if isinstance(actual, (list, tuple)):
+                return item in [_norm(value) for value in actual]
+            return False
+
+        return contains
+    if operator in ("gte", "lte"):
+        limit = _number(expected)
+        if limit is None:
+            return lambda actual: False
+
+        def compare(actual: Any) -> bool:
+            number = _number(actual)
+            if number is None:
+                return False
+            return number >= limit if operator == "gte" else number <= limit
+
+        return compare
+    return lambda actual: False
+
+
+def matches(operator: str, actual: Any, expected: Any) -> bool:
+    """Whether `actual` (a lead, account or fact value) satisfies the rule."""
+    return make_test(operator, expected)(actual)
+
+
+def decayed(points: float, at: datetime, now: datetime, half_life_days: float) -> float:
+    age_days = max(0.0, (now - at).total_seconds() / DAY)
+    if half_life_days <= 0:
+        return float(points)
+    return points * 0.5 ** (age_days / half_life_days)
+
+
+# --- Loading a batch ---------------------------------------------------------
+
+@dataclass
+class LeadData:
+    id: int
+    stage: str
+    cycle: int
+    values: dict[str, Any]
+    facts: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+
+def _merge(compiled: list[Compiled]) -> Compiled:
+    merged = Compiled(compiled[0].ruleset)
+    for c in compiled:
+        merged.lead_fields |= c.lead_fields
+        merged.account_fields |= c.account_fields
+        merged.facts |= c.facts
+        merged.inquiries |= c.inquiries
+        merged.touches |= c.touches
+        merged.form_names |= c.form_names
+    return merged
+
+
+def load_batch(ids: list[int], needs: Compiled) -> list[LeadData]:
+    """What the rules need of these leads: at most four queries, whatever the count."""
+    columns = ["id", "stage", "cycle", *sorted(needs.lead_fields),
+               *(f"account__{name}" for name in sorted(needs.account_fields))]
+    leads = {
+        row["id"]: LeadData(row["id"], row["stage"], row["cycle"], row)
+        for row in Lead.objects.filter(pk__in=ids).values(*columns)
+    }
+    if needs.facts:
+        for lead_id, name, value in Enrichment.objects.filter(
+            lead_id__in=ids, field__in=sorted(needs.facts)
+        ).values_list("lead_id", "field", "value"):
+            if lead_id in leads:
+                leads[lead_id].facts[name] = value
+    if needs.inquiries:
+        columns = ["lead_id", "channel", "is_hot", "form_id", "received_at", "cycle"]
+        if needs.form_names:  # a join only when a rule names a form
+            columns.append("form__name")
+        for row in Inquiry.objects.filter(lead_id__in=ids).values_list(*columns):
+            if row[0] in leads:
+                form_name = row[6] if needs.form_names else None
+                leads[row[0]].events.append(
+                    ("inquiry", row[1], row[2], row[3], form_name, row[4], row[5]))
+    if needs.touches:
+        for lead_id, channel, disposition, at in Touch.objects.filter(
+            lead_id__in=ids
+        ).values_list("lead_id", "channel", "disposition", "at"):
+            if lead_id in leads:
+                leads[lead_id].events.append(("touch", channel, disposition, at))
+    for data in leads.values():
+        data.events.sort(key=lambda event: event[-2] if event[0] == "inquiry" else event[-1])
+    return [leads[i] for i in ids if i in leads]
+
+
+# --- Evaluation --------------------------------------------------------------
+
+@dataclass
+class Result:
+    fit: float
+    engagement: float
+    grade: str
+    reasons: list[dict[str, Any]]
+    hot: bool  # a hot inquiry in the current cycle
+
+
+def evaluate(compiled: Compiled, data: LeadData, now: datetime) -> Result:
+    reasons: list[dict[str, Any]] = []
+    fit = 0.0
+    for rule, scope, name, check in compiled.fit:
+        if scope == "lead":
+            actual = data.values.get(name)
+        elif scope == "account":
+            actual = data.values.get(f"account__{name}")
+        else:
+            actual = data.facts.get(name)
+        if check(actual):
+            fit += rule.points
+            reasons.append({"rule": rule.name, "kind": "fit", "points": rule.points,
+                            "at": None})
+    engagement = 0.0
+    for rule, matcher, half_life in compiled.engagement:
+        for event in data.events:
+            if matcher(event):
+                at = event[5] if event[0] == "inquiry" else event[3]
+                points = decayed(rule.points, at, now, half_life)
+                engagement += points
+                reasons.append({"rule": rule.name, "kind": "engagement",
+                                "points": round(points, 2), "base": rule.points,
+                                "at": at.isoformat()})
+    hot = any(e[0] == "inquiry" and e[2] and e[6] == data.cycle for e in data.events)
+    engagement = round(engagement, 4)
+    return Result(fit, engagement, compiled.ruleset.grade(fit, engagement), reasons, hot)
+
+
+def mql_reason(ruleset: RuleSet, result: Result) -> str | None:
+    """The reason recorded for the MQL move, or None when the rule is not met."""
+    fit_grade, level = result.grade[0], int(result.grade[1])
+    summary = (f"fit {fit_grade}, engagement {level} "
+               f"(fit {result.fit:g}, engagement {result.engagement:.1f})")
+    if (FIT_GRADES.index(fit_grade) <= FIT_GRADES.index(ruleset.mql_min_fit)
+            and level <= ruleset.mql_min_engagement):
+        return (f"MQL rule v{ruleset.version}: {summary} "
+                f">= fit {ruleset.mql_min_fit}, engagement {ruleset.mql_min_engagement}")
+    if ruleset.mql_hot and result.hot:
+        return f"MQL rule v{ruleset.version}: hot inquiry; {summary}"
+    return None
+
+
+# --- Scoring -----------------------------------------------------------------
+
+def _batches(leads: QuerySet[Lead] | Iterable[int | Lead]) -> Iterator[list[int]]:
+    if isinstance(leads, QuerySet):
+        source: Iterable[Any] = leads.order_by("pk").values_list("pk", flat=True).iterator(
+            chunk_size=BATCH)
+    else:
+        source = leads
+    batch: list[int] = []
+    for item in source:
+        batch.append(item.pk if isinstance(item, Lead) else int(item))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
+                 objects: dict[int, Lead] | None = None) -> int:
+    ruleset = compiled.ruleset
+    rows, moves = [], []
+    for data in load_batch(ids, compiled):
+        result = evaluate(compiled, data, now)
+        rows.append(LeadScore(lead_id=data.id, fit=result.fit, engagement=result.engagement,
+                              grade=result.grade, reasons=result.reasons,
+                              ruleset_version=ruleset.version, computed_at=now))
+        if data.stage == Stage.INQUIRY:
+            reason = mql_reason(ruleset, result)
+            if reason:
+                moves.append((data, reason))
+    LeadScore.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["lead"],
+        update_fields=["fit", "engagement", "grade", "reasons", "ruleset_version",
+                       "computed_at"],
+    )
+    for data, reason in moves:
+        lead = (objects or {}).get(data.id) or Lead(pk=data.id, stage=data.stage,
+                                                    cycle=data.cycle)
+        # IllegalMove: someone moved it meanwhile; only an inquiry becomes an MQL here.
+        with contextlib.suppress(IllegalMove):
+            lead.move_to(Stage.MQL, by=None, reason=reason)
+    return len(rows)
+
+
+def score_leads(leads: QuerySet[Lead] | Iterable[int | Lead], now: datetime | None = None,
+                ruleset: RuleSet | None = None) -> int:
+    """Score many leads with the active rule set (or `ruleset`), in batches.
+    Returns how many were scored (0 when there is no active rule set)."""
+    ruleset = ruleset or RuleSet.active_one()
+    if ruleset is None:
+        return 0
+    now = now or timezone.now()
+    compiled = compile_ruleset(ruleset)
+    return sum(_score_batch(ids, compiled, now) for ids in _batches(leads))
+
+
+def score_lead(lead: Lead, now: datetime | None = None) -> LeadScore | None:
+    """Score one lead, save its LeadScore and move it to MQL if the rule says so
+    (the instance's stage follows). None when there is no active rule set."""
+    ruleset = RuleSet.active_one()
+    if ruleset is None:
+        return None
+    _score_batch([lead.pk], compile_ruleset(ruleset), now or timezone.now(), {lead.pk: lead})
+    return LeadScore.objects.filter(lead_id=lead.pk).first()
+
+
+def preview(ruleset: RuleSet, leads: QuerySet[Lead] | Iterable[int | Lead] | None = None,
+            now: datetime | None = None) -> dict[str, Any]:
+    """What activating `ruleset` would do to grades, without writing anything:
+    each lead graded by the active rule set and by `ruleset` as of the same `now`.
+    {"ruleset", "against", "leads", "changed", "changes": {old: {new: count}}}."""
+    now = now or timezone.now()
+    active = RuleSet.active_one()
+    new = compile_ruleset(ruleset)
+    old = compile_ruleset(active) if active is not None else None
+    needs = _merge([new] + ([old] if old else []))
+    counts: Counter[tuple[str, str]] = Counter()
+    total = 0
+    for ids in _batches(Lead.objects.all() if leads is None else leads):
+        for data in load_batch(ids, needs):
+            total += 1
+            before = evaluate(old, data, now).grade if old else ""
+            after = evaluate(new, data, now).grade
+            if before != after:
+                counts[(before, after)] += 1
+    changes: dict[str, dict[str, int]] = defaultdict(dict)
+    for (before, after), count in sorted(counts.items()):
+        changes[before][after] = count
+    return {"ruleset": ruleset.version, "against": active.version if active else None,
+            "leads": total, "changed": sum(counts.values()), "changes": dict(changes)}

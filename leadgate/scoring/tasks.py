@@ -1,0 +1,26 @@
+"""Rule scoring in the background: one lead after an event, and the hourly decay."""
+
+from django_tasks import task
+
+from leadgate.leads.models import Lead
+from leadgate.leads.periodic import every
+
+from .rules import score_lead, score_leads
+
+
+@task()
+def score_lead_task(lead_id: int) -> str:
+    """Rescore one lead (after an inquiry or a touch); returns its grade ("" when
+    the lead is gone or no rule set is active)."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        return ""
+    score = score_lead(lead)
+    return score.grade if score else ""
+
+
+@every(3600)
+@task()
+def rescore_decay() -> int:
+    """Engagement points decay: rescore every lead that has some."""
+    return score_leads(Lead.objects.filter(score__engagement__gt=0))
