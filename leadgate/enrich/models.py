@@ -43,22 +43,3 @@ class ProviderCache(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.key}"
-
-
-class ProviderRateWindow(models.Model):
-    """Calls one provider made in one minute. In the database, so every worker
-    process and machine counts against the same limit."""
-
-    provider = models.CharField(max_length=32)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["provider", "window_start"], name="providerratewindow_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} @ {self.window_start:%H:%M}: {self.count}"

@@ -13,14 +13,12 @@ import json
 import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.shortcuts import redirect, render
@@ -29,8 +27,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from . import ratelimit
 from .fields import FIELDS, IntakeError, guess_field
-from .models import Inquiry, RateWindow, WebForm
+from .models import Inquiry, WebForm
 from .pipeline import receive
 
 log = logging.getLogger(__name__)
@@ -45,9 +44,7 @@ FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 JSON_TYPE = "application/json"
 # Deeper JSON is no lead: refuse it before anything walks it recursively.
 MAX_DEPTH = 16
-RATE_WINDOW = timedelta(minutes=1)
 # Windows older than this are deleted when a new one is started.
-RATE_KEEP = timedelta(minutes=5)
 PREFLIGHT_MAX_AGE = "7200"  # Chromium's cap; the browser asks again after.
 
 
@@ -226,33 +223,8 @@ def consent_given(value: Any) -> bool:
 # -- checks with state -----------------------------------------------------------------
 
 
-def count_request(key: str, limit: int, now: datetime) -> int | None:
-    """Count one request against `key` in the current minute; the seconds until
-    the next minute when that makes more than `limit`, else None.
-
-    The counter is a database row bumped with `count = count + 1`, so it holds
-    across processes; the first request of a minute inserts it (a concurrent
-    insert of the same row loses on the unique constraint and bumps instead).
-    """
-    window = now.replace(second=0, microsecond=0)
-    rows = RateWindow.objects.filter(key=key, window_start=window)
-    with transaction.atomic():
-        if not rows.update(count=F("count") + 1):
-            try:
-                with transaction.atomic():
-                    RateWindow.objects.create(key=key, window_start=window, count=1)
-            except IntegrityError:
-                rows.update(count=F("count") + 1)
-            else:
-                RateWindow.objects.filter(window_start__lt=now - RATE_KEEP).delete()
-        count = rows.values_list("count", flat=True).first() or 0
-    if count <= limit:
-        return None
-    return max(1, int((window + RATE_WINDOW - now).total_seconds() + 0.999))
-
-
 def check_rate(request: HttpRequest, form: WebForm) -> None:
-    wait = count_request(
+    wait = ratelimit.hit(
         f"form:{form.pk}:{client_address(request)}",
         settings.LEADGATE_FORM_RATE_LIMIT,
         timezone.now(),

@@ -10,22 +10,20 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from leadgate.intake import ratelimit
 from leadgate.leads.models import Lead
 
-from ..models import ProviderCache, ProviderRateWindow
+from ..models import ProviderCache
 from .base import Provider, ProviderError, lead_domain, register
 
 MAX_BYTES = 1_000_000
-RATE_KEEP = timedelta(hours=1)
 
 
 def config() -> dict[str, Any]:
@@ -54,29 +52,6 @@ def dig(data: Any, path: str) -> Any:
         else:
             return None
     return data
-
-
-def take_call(provider: str, limit: int, now: datetime) -> bool:
-    """Count one call against this minute's window; False (no call) when over
-    `limit`. A limit of 0 or less means no limit."""
-    if limit <= 0:
-        return True
-    window = now.replace(second=0, microsecond=0)
-    rows = ProviderRateWindow.objects.filter(provider=provider, window_start=window)
-    with transaction.atomic():
-        if not rows.filter(count__lt=limit).update(count=F("count") + 1):
-            if rows.exists():
-                return False
-            try:
-                with transaction.atomic():
-                    ProviderRateWindow.objects.create(
-                        provider=provider, window_start=window, count=1
-                    )
-            except IntegrityError:
-                # Someone created this minute's row at the same moment.
-                return bool(rows.filter(count__lt=limit).update(count=F("count") + 1))
-            ProviderRateWindow.objects.filter(window_start__lt=now - RATE_KEEP).delete()
-    return True
 
 
 def fetch(url: str, conf: dict[str, Any]) -> Any:
@@ -134,7 +109,8 @@ class HttpProvider(Provider):
         if cached is not None:
             data = cached.data
         else:
-            if not take_call(self.kind, int(conf.get("RATE_PER_MINUTE") or 0), now):
+            limit = int(conf.get("RATE_PER_MINUTE") or 0)  # 0: no limit
+            if limit > 0 and ratelimit.hit(f"enrich:{self.kind}", limit, now) is not None:
                 raise ProviderError("rate limit reached: no call made")
             url = str(conf["URL"]).replace("{domain}", quote(domain, safe=""))
             data = fetch(url, conf)
