@@ -172,3 +172,18 @@ def test_it_serves_no_error_file_outside_the_imports_folder(client, mia, tmp_pat
     run = ImportRun.objects.create(file_name="x.csv", errors_file=str(secret), by=mia)
     client.force_login(mia)
     assert client.get(reverse("import-errors", args=[run.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("row_by_row", [False, True], ids=["bulk", "row-by-row"])
+def test_it_keeps_two_people_at_one_switchboard_apart(tmp_path, row_by_row):
+    path = tmp_path / "switchboard.csv"
+    path.write_text(
+        "Email,Phone,Last Name\n"
+        "ada@acme.example,+1 202 456 1111,Lovelace\n"
+        "bob@acme.example,+1 202 456 1111,Babbage\n"
+        ",+1 202 456 1111,Unknown\n"
+    )
+    run = run_import(path, ImportOptions(row_by_row=row_by_row))
+    # Two addresses, two people; the row with only the number joins the newest.
+    assert (run.created, run.merged) == (2, 1)
+    assert Lead.objects.count() == 2

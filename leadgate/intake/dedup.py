@@ -23,11 +23,24 @@ EXACT_LIMIT = 50
 BLOCK_LIMIT = 500
 
 
-def exact_match(data: LeadData) -> tuple[Lead | None, str]:
-    """The newest lead with the same valid email, else the same valid phone.
-    One query: both columns are indexed and most submissions match nothing."""
+def matchable(data: LeadData) -> tuple[str, str]:
+    """The email and phone a submission may be matched on: valid ones only."""
     email = data.email if data.email and not data.email_invalid else ""
     phone = data.phone if data.phone and not data.phone_invalid else ""
+    return email, phone
+
+
+def joins_by_phone(email: str, lead: Lead) -> bool:
+    """A lead with the same phone is the same person unless both have an
+    email (then they differ: two people at one switchboard)."""
+    return not (email and lead.email)
+
+
+def exact_match(data: LeadData) -> tuple[Lead | None, str]:
+    """The newest lead with the same valid email, else the same valid phone.
+    One query: both columns are indexed and most submissions match nothing.
+    (The import fast path, importers/bulk.py, applies the same rule per chunk.)"""
+    email, phone = matchable(data)
     if not (email or phone):
         return None, MatchedBy.NEW
     either = (Q(email=email) if email else Q()) | (Q(phone=phone) if phone else Q())
@@ -39,8 +52,7 @@ def exact_match(data: LeadData) -> tuple[Lead | None, str]:
     if by_email:
         return by_email, MatchedBy.EMAIL
     for lead in found:
-        # One phone, two different addresses: two people at one switchboard.
-        if phone and lead.phone == phone and not (email and lead.email):
+        if phone and lead.phone == phone and joins_by_phone(email, lead):
             return lead, MatchedBy.PHONE
     return None, MatchedBy.NEW
 

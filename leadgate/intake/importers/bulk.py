@@ -41,6 +41,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from leadgate.intake.accounts import match_account
+from leadgate.intake.dedup import joins_by_phone, matchable
 from leadgate.intake.fields import LeadData
 from leadgate.intake.models import Campaign, Inquiry, MatchedBy, Source
 from leadgate.intake.pipeline import attach, json_safe
@@ -284,10 +285,9 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
                .values_list("fingerprint", flat=True)) if fingerprints else set()
     lock_chunk(items)
     accounts.prime({(item.data.domain, item.data.company_name) for item in items})
-    by_email = newest_by("email", {item.data.email for item in items
-                                   if item.data.email and not item.data.email_invalid})
-    by_phone = newest_by("phone", {item.data.phone for item in items
-                                   if item.data.phone and not item.data.phone_invalid})
+    identities = [matchable(item.data) for item in items]
+    by_email = newest_by("email", {email for email, _ in identities if email})
+    by_phone = newest_by("phone", {phone for _, phone in identities if phone})
     new_leads: list[Lead] = []
     inquiries: list[tuple[Lead, Inquiry]] = []
     source_id, campaign_id = (source.pk if source else None), (campaign.pk if campaign else None)
@@ -298,13 +298,13 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
                 item.outcome = "skipped"
                 continue
             seen.add(item.fingerprint)
-        lead, matched_by = None, MatchedBy.NEW
-        if data.email and not data.email_invalid:
-            lead = by_email.get(data.email)
-            matched_by = MatchedBy.EMAIL
-        if lead is None and data.phone and not data.phone_invalid:
-            lead = by_phone.get(data.phone)
-            matched_by = MatchedBy.PHONE
+        # The rule of dedup.exact_match, on this chunk's lookups.
+        email, phone = matchable(data)
+        lead, matched_by = by_email.get(email) if email else None, MatchedBy.EMAIL
+        if lead is None and phone:
+            lead, matched_by = by_phone.get(phone), MatchedBy.PHONE
+            if lead is not None and not joins_by_phone(email, lead):
+                lead = None
         if lead is None:
             matched_by = MatchedBy.NEW
             account = accounts.match(data.domain, data.company_name)
@@ -322,10 +322,10 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
             else:
                 attach(lead, data, by=by, at=at)
             item.outcome = "merged"
-        if data.email and not data.email_invalid:
-            by_email[data.email] = lead
-        if data.phone and not data.phone_invalid:
-            by_phone[data.phone] = lead
+        if email:
+            by_email[email] = lead
+        if phone:
+            by_phone[phone] = lead
         item.lead = lead
         inquiries.append((lead, new(
             Inquiry, lead_id=lead.pk, cycle=lead.cycle, channel=channel, source_id=source_id,
