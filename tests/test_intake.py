@@ -270,3 +270,8 @@ def test_it_enriches_and_scores_the_lead_after_intake():
     # A hot request meets the default MQL rule: the move is recorded with why.
     assert lead.stage == "mql"
     assert lead.history().last().reason.startswith("MQL rule")
+
+
+def test_it_stores_a_payload_without_what_databases_refuse():
+    result = receive(ada(note="a\x00b\ud800c"), channel="import")
+    assert Inquiry.objects.get(pk=result.inquiry.pk).payload["note"] == "abc"

@@ -9,7 +9,6 @@ fields are not errors: they stay in the inquiry's payload as sent.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -18,9 +17,10 @@ from typing import Any
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
-from leadgate.intake.fields import IntakeError, guess_field, parse
+from leadgate.intake.fields import IntakeError, parse, resolve_names
 from leadgate.intake.models import Campaign, Inquiry, Source
 from leadgate.intake.pipeline import receive
+from leadgate.lib import jsonbody
 
 from .auth import acting_user, intake
 from .idempotency import HEADER, error, idempotent
@@ -61,10 +61,6 @@ class BadRequest(Exception):
         self.status, self.detail, self.field = status, detail, field
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
 def read_json(request: HttpRequest, limit: int) -> Any:
     """The request's JSON body, or BadRequest naming what is wrong with it."""
     content_type = request.content_type or ""
@@ -84,27 +80,9 @@ def read_json(request: HttpRequest, limit: int) -> Any:
     if len(raw) > limit:
         raise BadRequest(413, too_big, "body")
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise BadRequest(422, "the request body is not valid JSON", "body") from None
-    if _depth(data) > MAX_DEPTH:
-        raise BadRequest(422, f"the body is nested deeper than {MAX_DEPTH} levels", "body")
-    return data
-
-
-def _depth(value: Any) -> int:
-    """How deep JSON nests, without recursing (a deep body must not blow the stack)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            break
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return deepest
+        return jsonbody.loads(raw, MAX_DEPTH)
+    except ValueError as error:
+        raise BadRequest(422, f"the request body is not valid JSON: {error}", "body") from None
 
 
 def check_values(value: Any, path: str = "") -> None:
@@ -185,12 +163,7 @@ def _hot(value: Any) -> bool:
 def intake_payload(item: dict[str, Any]) -> dict[str, Any]:
     """The payload as `receive()` takes it: intake fields under their own names
     (an alias such as "E-mail" is resolved), everything else as sent."""
-    payload = {key: value for key, value in item.items() if key not in META_KEYS}
-    for key in list(payload):
-        field = guess_field(key)
-        if field and field != key and field not in payload:
-            payload[field] = payload.pop(key)
-    return payload
+    return resolve_names({key: value for key, value in item.items() if key not in META_KEYS})
 
 
 def take(item: Any, names: Names, defaults: dict[str, Any], request: HttpRequest) -> dict:

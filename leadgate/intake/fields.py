@@ -76,6 +76,20 @@ def guess_field(header: str) -> str | None:
     return ALIASES.get(header_key(header))
 
 
+def resolve_names(submitted: dict) -> dict:
+    """A submission keyed by intake field names where a key is one of theirs
+    ("E-mail" -> "email"; the first of two aliases wins); every other key is
+    kept as sent."""
+    payload: dict = {}
+    for name, value in submitted.items():
+        known = guess_field(str(name))
+        if known and known not in payload:
+            payload[known] = value
+        elif name not in payload:
+            payload[name] = value
+    return payload
+
+
 class IntakeError(ValueError):
     """A submission intake cannot take, with the field at fault."""
 

@@ -9,7 +9,6 @@ Nothing a client sends may produce a 500.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -27,8 +26,10 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from leadgate.lib import jsonbody
+
 from . import ratelimit
-from .fields import FIELDS, IntakeError, guess_field
+from .fields import FIELDS, IntakeError, resolve_names
 from .models import Inquiry, WebForm
 from .pipeline import receive
 
@@ -122,32 +123,13 @@ def read_body(request: HttpRequest) -> bytes:
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
-    def no_constants(name: str) -> None:  # NaN, Infinity: not JSON, and no database takes them
-        raise ValueError(f"{name} is not allowed")
-
     try:
-        data = json.loads(body or b"null", parse_constant=no_constants)
-    except (ValueError, RecursionError) as error:
-        raise Refusal(400, "body", f"is not valid JSON: {str(error)[:200]}") from None
+        data = jsonbody.loads(body, MAX_DEPTH)
+    except ValueError as error:
+        raise Refusal(400, "body", f"is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise Refusal(400, "body", "must be a JSON object of field names and values")
-    if depth(data) > MAX_DEPTH:
-        raise Refusal(400, "body", f"is nested more than {MAX_DEPTH} levels deep")
     return data
-
-
-def depth(value: Any) -> int:
-    """How deeply containers nest, counted without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level > MAX_DEPTH:
-                break
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def querydict_to_dict(data: QueryDict) -> dict[str, Any]:
@@ -189,31 +171,6 @@ def parse_body(request: HttpRequest) -> dict[str, Any]:
     return parse_form(request, body, content_type)
 
 
-def clean_payload(value: Any) -> Any:
-    """What can be stored as JSON by every database: no NUL characters or lone
-    surrogates in text (PostgreSQL refuses both)."""
-    if isinstance(value, str):
-        return "".join(ch for ch in value if ch != "\x00" and not 0xD800 <= ord(ch) <= 0xDFFF)
-    if isinstance(value, dict):
-        return {clean_payload(str(key)): clean_payload(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [clean_payload(item) for item in value]
-    return value
-
-
-def resolve_names(submitted: dict[str, Any]) -> dict[str, Any]:
-    """The submission keyed by intake field names where a name is one of theirs
-    ("E-mail" -> "email"); every other name is kept as sent."""
-    payload: dict[str, Any] = {}
-    for name, value in submitted.items():
-        known = guess_field(name)
-        if known and known not in payload:
-            payload[known] = value
-        elif name not in payload:
-            payload[name] = value
-    return payload
-
-
 def consent_given(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -247,7 +204,7 @@ def take(form: WebForm, submitted: dict[str, Any]) -> None:
     consented = consent_given(submitted.get(CONSENT_FIELD))
     if form.consent_text and not consented:
         raise Refusal(400, CONSENT_FIELD, "please tick the consent box to send this form")
-    payload = resolve_names(clean_payload(submitted))
+    payload = resolve_names(jsonbody.storable(submitted))
     try:
         receive(
             payload, channel=Inquiry.Channel.FORM, source=form.source, campaign=form.campaign,

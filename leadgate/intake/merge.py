@@ -27,7 +27,7 @@ from leadgate.leads.models import Lead, StageChange, User, create_lead
 from leadgate.leads.queue import enqueue_with_transaction
 
 from .accounts import match_account
-from .fields import IntakeError, guess_field, parse
+from .fields import IntakeError, parse, resolve_names
 from .models import DuplicateCandidate, Inquiry, MatchedBy, Merge
 from .tasks import after_intake
 
@@ -260,7 +260,7 @@ def split_inquiry(inquiry: Inquiry, *, by: User | None, reason: str = "") -> Lea
         raise MergeError("this inquiry made its lead; there is nothing to split off")
     if not Inquiry.objects.filter(lead=old).exclude(pk=inquiry.pk).exists():
         raise MergeError("this is the lead's only inquiry; there is nothing to split off")
-    payload = {guess_field(str(key)) or str(key): value for key, value in inquiry.payload.items()}
+    payload = resolve_names(inquiry.payload)
     try:
         data = parse(payload)
     except IntakeError as error:

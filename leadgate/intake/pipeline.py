@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from leadgate.leads.models import Lead, User, create_lead
 from leadgate.leads.queue import enqueue_with_transaction
+from leadgate.lib import jsonbody
 
 from .accounts import match_account
 from .dedup import exact_match
@@ -45,8 +46,10 @@ class Received:
 
 
 def json_safe(payload: dict) -> dict:
-    """The payload as JSON can hold it (dates as text, anything odd as its repr)."""
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder, default=str))
+    """The payload as every database's JSON can hold it: dates as text, anything
+    odd as its repr, no NUL characters or lone surrogates (an imported cell may
+    carry them; PostgreSQL refuses them)."""
+    return jsonbody.storable(json.loads(json.dumps(payload, cls=DjangoJSONEncoder, default=str)))
 
 
 def receive(
