@@ -95,6 +95,8 @@ class RuleSet(models.Model):
         related_name="+",
     )
     active = models.BooleanField(default=False)
+    # Set when first put in force: from then on the version is history, never edited.
+    activated_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     half_life_days = models.FloatField(
         default=30.0, help_text="engagement half-life of rules that set none")
@@ -172,11 +174,25 @@ class RuleSet(models.Model):
                 ])
             return ruleset
 
+    @property
+    def editable(self) -> bool:
+        """Only a draft (never put in force) may change: scores name their version."""
+        return self.activated_at is None
+
     def activate(self) -> None:
+        """Put this version in force and rescore every lead with it (in the background)."""
+        from leadgate.leads.queue import enqueue_with_transaction
+
+        from .tasks import rescore_all  # the tasks import the rules, which import this
+
         with transaction.atomic():
             RuleSet.objects.filter(active=True).exclude(pk=self.pk).update(active=False)
-            RuleSet.objects.filter(pk=self.pk).update(active=True)
+            if self.activated_at is None:
+                self.activated_at = timezone.now()
+            RuleSet.objects.filter(pk=self.pk).update(active=True,
+                                                      activated_at=self.activated_at)
             self.active = True
+            enqueue_with_transaction(rescore_all)
 
 
 class Rule(models.Model):

@@ -24,3 +24,9 @@ def score_lead_task(lead_id: int) -> str:
 def rescore_decay() -> int:
     """Engagement points decay: rescore every lead that has some."""
     return score_leads(Lead.objects.filter(score__engagement__gt=0))
+
+
+@task()
+def rescore_all() -> int:
+    """Every lead with the rule set now in force (queued when one is activated)."""
+    return score_leads(Lead.objects.all())
