@@ -16,6 +16,7 @@ BENCHMARKS = [
     ("eval_model.py", []),
     ("eval_titles.py", []),
     ("bench_api_intake.py", ["--requests", "2000"]),
+    ("bench_rescore.py", ["--leads", "100000"]),
 ]
 
 

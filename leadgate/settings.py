@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "leadgate.intake",
     "leadgate.enrich",
     "leadgate.scoring",
+    "leadgate.routing",
     "leadgate.workspace",
     "leadgate.handoff",
     "leadgate.reports",
@@ -219,3 +220,20 @@ LEADGATE_ENRICH_HTTP = {
     "CACHE_SECONDS": int(os.environ.get("LEADGATE_ENRICH_HTTP_CACHE_SECONDS", str(30 * 86400))),
     "FIELD_MAP": os.environ.get("LEADGATE_ENRICH_HTTP_FIELDS", "{}"),
 }
+
+# The predictive model that scores leads: the active version of this name,
+# trained from the database (`leadgate model train --name leads`).
+LEADGATE_LEAD_MODEL = os.environ.get("LEADGATE_LEAD_MODEL", "leads")
+
+# The live queue: leads are called within these local hours (outside them they
+# are held back), and opening a lead claims it for this many minutes.
+LEADGATE_CALLING_HOURS = os.environ.get("LEADGATE_CALLING_HOURS", "08:00-20:00")
+LEADGATE_CLAIM_MINUTES = int(os.environ.get("LEADGATE_CLAIM_MINUTES", "10"))
+
+# Teleprospecting: the attempt plan (day offsets from the first attempt, at good
+# lead-local times within the calling hours above) and the attempts needed before
+# a lead may be closed as unresponsive.
+LEADGATE_ATTEMPT_PLAN = [
+    int(day) for day in os.environ.get("LEADGATE_ATTEMPT_PLAN", "0,1,3,5,8,11,14").split(",")
+]
+LEADGATE_MIN_ATTEMPTS = int(os.environ.get("LEADGATE_MIN_ATTEMPTS", "6"))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("sales/", include("leadgate.handoff.urls")),
     path("reports/", include("leadgate.reports.urls")),
     path("intake/import/", include("leadgate.intake.import_urls")),
+    path("scoring/", include("leadgate.scoring.urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -9,6 +9,8 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
 from leadgate.leads.lifecycle import Stage
+from leadgate.scoring.models import LeadScore
+from leadgate.scoring.predict import explain
 
 
 def _no_nul(value: str) -> str:
@@ -101,6 +103,41 @@ class InquiriesOut(Schema):
     items: list[InquiryOut] = Field(description="the most recent inquiries, newest first")
 
 
+class ScoreReasonOut(Schema):
+    rule: str
+    kind: str = Field(description="fit or engagement")
+    points: float = Field(description="points now (engagement: after decay)")
+    base: float | None = Field(None, description="engagement: the rule's points before decay")
+    at: datetime | None = Field(None, description="engagement: when the event happened")
+
+
+class ModelReasonOut(Schema):
+    feature: str
+    value: str
+    direction: str = Field(description="+ raised the probability, - lowered it")
+
+
+class ScoreOut(Schema):
+    grade: str = Field(description="fit A-D and engagement 1-4, e.g. A1; '' until scored")
+    fit: float
+    engagement: float
+    ruleset_version: int | None
+    computed_at: datetime | None
+    reasons: list[ScoreReasonOut]
+    probability: float | None = Field(description="the lead model's probability of the outcome")
+    model: str | None
+    model_scored_at: datetime | None
+    model_reasons: list[ModelReasonOut]
+
+    @staticmethod
+    def resolve_model(score) -> str | None:
+        return str(score.model_version) if score.model_version_id else None
+
+    @staticmethod
+    def resolve_model_reasons(score) -> list:
+        return explain(score.lead) if score.probability is not None else []
+
+
 class LeadDetailOut(LeadOut):
     phone: str
     title: str
@@ -110,6 +147,11 @@ class LeadDetailOut(LeadOut):
     campaign: str | None
     history: list[StageChangeOut]
     inquiries: InquiriesOut
+    score: ScoreOut | None
+
+    @staticmethod
+    def resolve_score(lead):
+        return LeadScore.objects.select_related("model_version").filter(lead=lead).first()
 
     @staticmethod
     def resolve_history(lead) -> list:

@@ -12,6 +12,7 @@ from leadgate.leads.lifecycle import IllegalMove
 # Importing `intake` adds POST /leads and /leads/bulk to the leads router
 # (they share /leads with the list: one path is one view in Django).
 from . import intake  # noqa: F401
+from .activities import router as activities_router
 from .views import router as leads_router
 
 api = NinjaAPI(
@@ -25,6 +26,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/", leads_router)
+api.add_router("/", activities_router)
 
 
 def _field_of(loc: list | tuple) -> str | None:

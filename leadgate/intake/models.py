@@ -124,6 +124,48 @@ class Inquiry(models.Model):
         return f"{self.get_channel_display()} inquiry {self.pk}"
 
 
+class Activity(models.Model):
+    """Something the lead did that signals interest, reported by marketing tools:
+    a page visit, an email opened, clicked or replied to, an event attended.
+    Engagement rules give points for them (decaying with age); unlike an inquiry
+    it asks for nothing, so it never starts a clock or a new cycle."""
+
+    class Kind(models.TextChoices):
+        PAGE_VISIT = "page_visit", "Page visit"
+        EMAIL_OPEN = "email_open", "Email opened"
+        EMAIL_CLICK = "email_click", "Email link clicked"
+        EMAIL_REPLY = "email_reply", "Email replied"
+        CONTENT_DOWNLOAD = "content_download", "Content downloaded"
+        EVENT_REGISTERED = "event_registered", "Registered for an event"
+        EVENT_ATTENDED = "event_attended", "Attended an event"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The page URL, the email's subject or the event's name: engagement rules can
+    # require a part of it (a visit to /pricing weighs more than one to /blog).
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    # The sender's own id for the event, so a redelivered event is stored once.
+    external_id = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""),
+                name="activity_external_id_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["lead", "at"], name="activity_lead_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by lead {self.lead_id}"
+
+
 def new_form_key() -> str:
     return secrets.token_urlsafe(12)
 

@@ -8,6 +8,7 @@ from django_tasks import task
 from leadgate.enrich.pipeline import enrich_lead
 from leadgate.leads.models import Lead
 from leadgate.leads.periodic import every
+from leadgate.scoring.predict import score_with_model
 from leadgate.scoring.rules import score_lead
 
 from .dedup import record_candidates
@@ -21,9 +22,9 @@ SWEEP_BATCH = 1000
 @task()
 def after_intake(lead_id: int) -> int:
     """The steps after intake for one lead: the fuzzy duplicate search,
-    enrichment and rule scoring (which may make it an MQL; routing comes
-    later). Returns how many duplicate candidates it found. Safe to run
-    twice; a lead merged away is skipped."""
+    enrichment, rule scoring (which may make it an MQL) and the lead
+    model's probability; routing comes later. Returns how many duplicate
+    candidates it found. Safe to run twice; a lead merged away is skipped."""
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None:
         return 0
@@ -31,6 +32,7 @@ def after_intake(lead_id: int) -> int:
     enrich_lead(lead)
     # Scored after enrichment: fit rules read its facts (seniority, department).
     score_lead(Lead.objects.get(pk=lead_id))
+    score_with_model([lead_id])
     Lead.objects.filter(pk=lead_id).update(processed_at=timezone.now())
     return found
 

@@ -31,6 +31,10 @@ class Team(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Business hours in the team's time zone, as leadgate.lib.business_hours
+    # specs: {"mon-fri": "09:00-18:00"}; empty: that default. SLA clocks count them.
+    hours = models.JSONField(default=dict, blank=True)
+    holidays = models.JSONField(default=list, blank=True, help_text="local dates, YYYY-MM-DD")
 
     def __str__(self) -> str:
         return self.name

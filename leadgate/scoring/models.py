@@ -58,8 +58,10 @@ class ModelVersion(models.Model):
             existing = cls.objects.select_for_update().filter(name=name)
             last = existing.aggregate(last=Max("version"))["last"] or 0
             existing.filter(active=True).update(active=False)
-            return cls.objects.create(name=name, version=last + 1, active=True,
-                                      artifact=cls.dump(artifact), **fields)
+            version = cls.objects.create(name=name, version=last + 1, active=True,
+                                         artifact=cls.dump(artifact), **fields)
+            version.rescore_leads()
+            return version
 
     @classmethod
     def active_for(cls, name: str) -> ModelVersion | None:
@@ -71,6 +73,18 @@ class ModelVersion(models.Model):
                 active=False)
             ModelVersion.objects.filter(pk=self.pk).update(active=True)
             self.active = True
+            self.rescore_leads()
+
+    def rescore_leads(self) -> None:
+        """Now in force: if this is the lead model, every open lead's probability
+        is refreshed in the background (queued with the activation)."""
+        from leadgate.leads.queue import enqueue_with_transaction
+
+        from .predict import is_lead_model
+        from .tasks import score_open_leads_with_model
+
+        if self.active and is_lead_model(self):
+            enqueue_with_transaction(score_open_leads_with_model)
 
 
 # --- Rule scoring -----------------------------------------------------------
@@ -161,7 +175,7 @@ class RuleSet(models.Model):
                     field.name: getattr(source, field.name)
                     for field in cls._meta.concrete_fields
                     if field.name not in ("id", "version", "created_at", "created_by",
-                                          "active", "note")
+                                          "active", "activated_at", "note")
                 }
             ruleset = cls.objects.create(version=last + 1, active=False, note=note,
                                          created_by=created_by, **copied)
@@ -218,7 +232,10 @@ class Rule(models.Model):
         "field or event", max_length=200,
         help_text="fit: lead.<field>, account.<field> or fact.<enrichment fact>; "
                   "engagement: form:<form name or any>, inquiry:hot, "
-                  "channel:<form|api|import|crm|manual>, touch:<channel|any>:<disposition|any>")
+                  "channel:<form|api|import|crm|manual>, touch:<channel|any>:<disposition|any>, "
+                  "activity:<kind|any>[:<text in its detail>] (kinds: page_visit, email_open, "
+                  "email_click, email_reply, content_download, event_registered, "
+                  "event_attended)")
     operator = models.CharField(max_length=10, choices=Operator.choices, default=Operator.EQ,
                                 help_text="fit rules only")
     value = models.JSONField(null=True, blank=True, help_text="fit rules only (JSON)")
@@ -234,16 +251,22 @@ class Rule(models.Model):
 
 
 class LeadScore(models.Model):
-    """A lead's current rule score: fit, engagement decayed as of computed_at,
-    the grade, and the reasons ({rule, kind, points, at} each)."""
+    """A lead's current scores. Rules: fit, engagement decayed as of computed_at,
+    the grade and the reasons ({rule, kind, points, at} each). Model: the
+    probability of the configured outcome from the active predictive model
+    (its reasons are computed when shown: see scoring.predict.explain)."""
 
     lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="score")
     fit = models.FloatField(default=0)
     engagement = models.FloatField(default=0)
-    grade = models.CharField(max_length=2)
+    grade = models.CharField(max_length=2, blank=True)  # "" until the rules score it
     reasons = models.JSONField(default=list)
-    ruleset_version = models.PositiveIntegerField()
-    computed_at = models.DateTimeField(default=timezone.now)
+    ruleset_version = models.PositiveIntegerField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    probability = models.FloatField(null=True, blank=True)
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    model_scored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["grade"], name="leadscore_grade")]

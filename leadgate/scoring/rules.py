@@ -14,6 +14,7 @@ Engagement points decay: points * 0.5 ** (age_days / half_life_days) as of
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -23,11 +24,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadgate.enrich.models import Enrichment
-from leadgate.intake.models import Inquiry
+from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.lifecycle import IllegalMove, Stage
 from leadgate.leads.models import Account, Lead
 from leadgate.workspace.models import Touch
@@ -42,9 +44,17 @@ DAY = 86400.0
 
 # --- Rule compilation --------------------------------------------------------
 
-# An event: ("inquiry", channel, is_hot, form_id, form_name, at, cycle) or
-# ("touch", channel, disposition, at).
+# An event: ("inquiry", channel, is_hot, form_id, form_name, at, cycle),
+# ("touch", channel, disposition, at) or ("activity", kind, detail (casefolded), at).
 Event = tuple[Any, ...]
+
+EVENT_HELP = ("an event is form:<form name|any>, inquiry:<hot|any>, channel:<channel>, "
+              "touch:<channel|any>:<disposition|any> or activity:<kind|any>[:<text in its "
+              "detail>]")
+
+
+def event_at(event: Event) -> datetime:
+    return event[5] if event[0] == "inquiry" else event[3]
 
 
 def rule_error(rule: Rule) -> str | None:
@@ -64,8 +74,7 @@ def rule_error(rule: Rule) -> str | None:
             return f"unknown operator {rule.operator!r}"
         return None
     if _event_matcher(rule.field) is None:
-        return ("an event is form:<form name|any>, inquiry:hot, channel:<channel>, "
-                "or touch:<channel|any>:<disposition|any>")
+        return EVENT_HELP
     return None
 
 
@@ -84,6 +93,12 @@ def _event_matcher(event: str) -> Callable[[Event], bool] | None:
     if head == "channel" and len(parts) == 2:
         channel = parts[1]
         return lambda e: e[0] == "inquiry" and e[1] == channel
+    if head == "activity" and len(parts) >= 2 and parts[1]:
+        kind = parts[1]
+        # The detail text may itself hold colons (a URL): everything after the kind.
+        text = ":".join(parts[2:]).strip()
+        return lambda e: (e[0] == "activity" and kind in ("any", e[1])
+                          and (not text or text in e[2]))
     if head == "touch" and len(parts) == 3:
         channel, disposition = parts[1], parts[2]
         return lambda e: (e[0] == "touch" and channel in ("any", e[1])
@@ -102,6 +117,7 @@ class Compiled:
     facts: set[str] = field(default_factory=set)
     inquiries: bool = False
     touches: bool = False
+    activities: bool = False
     form_names: bool = False
 
 
@@ -134,6 +150,8 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
             event = rule.field.strip().lower()
             if event.startswith("touch:"):
                 compiled.touches = True
+            elif event.startswith("activity:"):
+                compiled.activities = True
             else:
                 compiled.inquiries = True
                 if event.startswith("form:") and event != "form:any":
@@ -232,21 +250,34 @@ def _merge(compiled: list[Compiled]) -> Compiled:
         merged.facts |= c.facts
         merged.inquiries |= c.inquiries
         merged.touches |= c.touches
+        merged.activities |= c.activities
         merged.form_names |= c.form_names
     return merged
 
 
+def _among(ids: list[int], field: str) -> dict[str, Any]:
+    """A filter on `field` for these ids: a range when they are dense (all the
+    leads, in pk order: cheap to build and to run; rows of other leads in the
+    range are dropped by the caller), else an IN list."""
+    low, high = min(ids), max(ids)
+    if high - low < 2 * len(ids):
+        return {f"{field}__gte": low, f"{field}__lte": high}
+    return {f"{field}__in": ids}
+
+
 def load_batch(ids: list[int], needs: Compiled) -> list[LeadData]:
-    """What the rules need of these leads: at most four queries, whatever the count."""
+    """What the rules need of these leads: at most five queries, whatever the count."""
     columns = ["id", "stage", "cycle", *sorted(needs.lead_fields),
                *(f"account__{name}" for name in sorted(needs.account_fields))]
+    wanted = set(ids)
     leads = {
         row["id"]: LeadData(row["id"], row["stage"], row["cycle"], row)
-        for row in Lead.objects.filter(pk__in=ids).values(*columns)
+        for row in Lead.objects.filter(**_among(ids, "pk")).values(*columns)
+        if row["id"] in wanted
     }
     if needs.facts:
         for lead_id, name, value in Enrichment.objects.filter(
-            lead_id__in=ids, field__in=sorted(needs.facts)
+            field__in=sorted(needs.facts), **_among(ids, "lead_id")
         ).values_list("lead_id", "field", "value"):
             if lead_id in leads:
                 leads[lead_id].facts[name] = value
@@ -254,19 +285,26 @@ def load_batch(ids: list[int], needs: Compiled) -> list[LeadData]:
         columns = ["lead_id", "channel", "is_hot", "form_id", "received_at", "cycle"]
         if needs.form_names:  # a join only when a rule names a form
             columns.append("form__name")
-        for row in Inquiry.objects.filter(lead_id__in=ids).values_list(*columns):
+        for row in Inquiry.objects.filter(**_among(ids, "lead_id")).values_list(*columns):
             if row[0] in leads:
                 form_name = row[6] if needs.form_names else None
                 leads[row[0]].events.append(
                     ("inquiry", row[1], row[2], row[3], form_name, row[4], row[5]))
     if needs.touches:
         for lead_id, channel, disposition, at in Touch.objects.filter(
-            lead_id__in=ids
+            **_among(ids, "lead_id")
         ).values_list("lead_id", "channel", "disposition", "at"):
             if lead_id in leads:
                 leads[lead_id].events.append(("touch", channel, disposition, at))
+    if needs.activities:
+        for lead_id, kind, detail, at in Activity.objects.filter(
+            **_among(ids, "lead_id")
+        ).values_list("lead_id", "kind", "detail", "at"):
+            if lead_id in leads:
+                leads[lead_id].events.append(("activity", kind, detail.casefold(), at))
     for data in leads.values():
-        data.events.sort(key=lambda event: event[-2] if event[0] == "inquiry" else event[-1])
+        if len(data.events) > 1:
+            data.events.sort(key=event_at)
     return [leads[i] for i in ids if i in leads]
 
 
@@ -299,7 +337,7 @@ def evaluate(compiled: Compiled, data: LeadData, now: datetime) -> Result:
     for rule, matcher, half_life in compiled.engagement:
         for event in data.events:
             if matcher(event):
-                at = event[5] if event[0] == "inquiry" else event[3]
+                at = event_at(event)
                 points = decayed(rule.points, at, now, half_life)
                 engagement += points
                 reasons.append({"rule": rule.name, "kind": "engagement",
@@ -342,24 +380,41 @@ def _batches(leads: QuerySet[Lead] | Iterable[int | Lead]) -> Iterator[list[int]
         yield batch
 
 
+UPSERT = (
+    "INSERT INTO {table} (lead_id, fit, engagement, grade, reasons, ruleset_version, "
+    "computed_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (lead_id) DO UPDATE SET "
+    "fit = excluded.fit, engagement = excluded.engagement, grade = excluded.grade, "
+    "reasons = excluded.reasons, ruleset_version = excluded.ruleset_version, "
+    "computed_at = excluded.computed_at"
+)
+
+
+def _upsert(rows: list[tuple[Any, ...]]) -> None:
+    """Write the rule columns of many LeadScore rows in one executemany: the
+    ORM's bulk upsert builds a model instance and prepares every value of every
+    row, which was most of the time of rescoring (the model columns of a row
+    are left as they are)."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(UPSERT.format(table=LeadScore._meta.db_table), rows)
+
+
 def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
-                 objects: dict[int, Lead] | None = None) -> int:
+                 objects: dict[int, Lead] | None = None, promote: bool = True) -> int:
     ruleset = compiled.ruleset
     rows, moves = [], []
+    at = connection.ops.adapt_datetimefield_value(now)
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
     for data in load_batch(ids, compiled):
         result = evaluate(compiled, data, now)
-        rows.append(LeadScore(lead_id=data.id, fit=result.fit, engagement=result.engagement,
-                              grade=result.grade, reasons=result.reasons,
-                              ruleset_version=ruleset.version, computed_at=now))
-        if data.stage == Stage.INQUIRY:
+        rows.append((data.id, result.fit, result.engagement, result.grade,
+                     dumps(result.reasons), ruleset.version, at))
+        if promote and data.stage == Stage.INQUIRY:
             reason = mql_reason(ruleset, result)
             if reason:
                 moves.append((data, reason))
-    LeadScore.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["lead"],
-        update_fields=["fit", "engagement", "grade", "reasons", "ruleset_version",
-                       "computed_at"],
-    )
+    _upsert(rows)
     for data, reason in moves:
         lead = (objects or {}).get(data.id) or Lead(pk=data.id, stage=data.stage,
                                                     cycle=data.cycle)
@@ -370,15 +425,17 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
 
 
 def score_leads(leads: QuerySet[Lead] | Iterable[int | Lead], now: datetime | None = None,
-                ruleset: RuleSet | None = None) -> int:
+                ruleset: RuleSet | None = None, promote: bool = True) -> int:
     """Score many leads with the active rule set (or `ruleset`), in batches.
-    Returns how many were scored (0 when there is no active rule set)."""
+    Returns how many were scored (0 when there is no active rule set).
+    `promote=False` scores without the automatic MQL move (history loaded
+    from elsewhere, such as the demo data, keeps its stages)."""
     ruleset = ruleset or RuleSet.active_one()
     if ruleset is None:
         return 0
     now = now or timezone.now()
     compiled = compile_ruleset(ruleset)
-    return sum(_score_batch(ids, compiled, now) for ids in _batches(leads))
+    return sum(_score_batch(ids, compiled, now, promote=promote) for ids in _batches(leads))
 
 
 def score_lead(lead: Lead, now: datetime | None = None) -> LeadScore | None:
@@ -389,6 +446,27 @@ def score_lead(lead: Lead, now: datetime | None = None) -> LeadScore | None:
         return None
     _score_batch([lead.pk], compile_ruleset(ruleset), now or timezone.now(), {lead.pk: lead})
     return LeadScore.objects.filter(lead_id=lead.pk).first()
+
+
+def rescore_now(lead_id: int) -> None:
+    """Rescore a lead because an event (a touch, an activity) changed its
+    engagement. Inline, so the score is current when the request answers (one
+    lead takes milliseconds); call it once the event is committed: if scoring
+    fails, the event is kept and the background task retries."""
+    from .tasks import score_lead_task  # the tasks import this module
+
+    try:
+        lead = Lead.objects.filter(pk=lead_id).first()
+        if lead is not None:
+            score_lead(lead)
+    except Exception:
+        log.exception("rescoring lead %s failed; queued for a retry", lead_id)
+        score_lead_task.enqueue(lead_id)
+
+
+def rescore_on_commit(lead_id: int) -> None:
+    """`rescore_now()` once the current transaction commits."""
+    transaction.on_commit(lambda: rescore_now(lead_id))
 
 
 def preview(ruleset: RuleSet, leads: QuerySet[Lead] | Iterable[int | Lead] | None = None,

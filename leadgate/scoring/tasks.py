@@ -5,6 +5,7 @@ from django_tasks import task
 from leadgate.leads.models import Lead
 from leadgate.leads.periodic import every
 
+from .predict import score_with_model
 from .rules import score_lead, score_leads
 
 
@@ -30,3 +31,9 @@ def rescore_decay() -> int:
 def rescore_all() -> int:
     """Every lead with the rule set now in force (queued when one is activated)."""
     return score_leads(Lead.objects.all())
+
+
+@task()
+def score_open_leads_with_model() -> int:
+    """Every open lead's probability with the lead model now in force."""
+    return score_with_model()

@@ -71,6 +71,14 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="tasks",
     )
+    class Kind(models.TextChoices):
+        FIRST_CALL = "first_call", "First call"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        CALL_BACK = "call_back", "Call back (requested)"
+        RECONTACT = "recontact", "Re-contact (nurture)"
+        OTHER = "other", "Other"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.FOLLOW_UP)
     title = models.CharField(max_length=200)
     due_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
@@ -99,7 +107,8 @@ class Qualification(models.Model):
         PENDING = "", "Not decided"
         SALES_READY = "sales_ready", "Sales-ready"
         LONG_TERM = "long_term", "Long-term (nurture)"
-        NOT_A_FIT = "not_a_fit", "Not a fit"
+        NOT_A_FIT = "not_a_fit", "Not a fit"  # disqualified, with a reason
+        UNRESPONSIVE = "unresponsive", "Unresponsive (after the attempt plan)"
 
     lead = models.ForeignKey(
         "leads.Lead", on_delete=models.CASCADE, related_name="qualifications"
@@ -108,6 +117,10 @@ class Qualification(models.Model):
     framework = models.CharField(max_length=20, default="bant")
     answers = models.JSONField(default=dict, blank=True)
     verdict = models.CharField(max_length=12, choices=Verdict.choices, blank=True)
+    reason = models.CharField(max_length=200, blank=True,
+                              help_text="not a fit: the reason from the list")
+    recontact_on = models.DateField(null=True, blank=True,
+                                    help_text="long-term: when to call again")
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -119,3 +132,92 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.framework.upper()} of lead {self.lead_id}"
+
+
+class Claim(models.Model):
+    """Someone has the lead open: others see it is being worked. Expires by
+    itself, so a closed tab does not lock a lead."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="claim")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="claims")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} claimed by {self.user}"
+
+
+class Framework(models.Model):
+    """A qualification framework (BANT, ANUM, CHAMP, MEDDIC...) as data.
+
+    `questions`: [{"key", "label", "help", "choices": [...]?, "short_term": bool}]:
+    a lead is sales-ready when every `short_term` question has an answer that
+    the qualifier marked as met (see workspace.frameworks).
+    """
+
+    kind = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    questions = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["is_default"],
+                                               condition=models.Q(is_default=True),
+                                               name="framework_one_default")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallScript(models.Model):
+    """What to say to leads of a segment: the opening, talking points, the
+    framework's questions, and answers to objections. The first active script
+    (by position) whose conditions hold is shown; conditions as in routing rules."""
+
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    conditions = models.JSONField(default=list, blank=True)
+    framework = models.ForeignKey(Framework, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="scripts", help_text="empty: the default")
+    opening = models.TextField(blank=True)
+    talking_points = models.TextField(blank=True)
+    objections = models.JSONField(default=list, blank=True,
+                                  help_text='[{"objection": ..., "answer": ...}]')
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueEvent(models.Model):
+    """A change to someone's queue (a lead assigned, taken away, claimed...):
+    live desks follow these rows, by id, to refresh within a second. Kept in
+    the database so every web process sees every change; pruned after a day."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "Lead assigned"
+        UNASSIGNED = "unassigned", "Lead taken away"
+        CLAIMED = "claimed", "Lead claimed"
+        RELEASED = "released", "Claim released"
+        SLA = "sla", "SLA clock changed"
+        TOUCHED = "touched", "Lead worked"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "id"], name="queueevent_user_id"),
+                   models.Index(fields=["at"], name="queueevent_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lead {self.lead_id} for {self.user_id}"

@@ -19,15 +19,18 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.merge import MergeError, split_inquiry
-from leadgate.intake.models import Inquiry
+from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
 from leadgate.leads.models import Lead
 from leadgate.leads.transitions import advance
+from leadgate.scoring.models import LeadScore
+from leadgate.scoring.predict import explain
 from leadgate.workspace.models import Task, Touch
 
 from .forms import StageForm, sales_reps
@@ -105,7 +108,7 @@ class Event:
 
 
 def timeline(lead: Lead) -> list[Event]:
-    """Inquiries, touches, stage changes, handoffs (and their decisions) and
+    """Inquiries, touches, marketing activities, stage changes, handoffs (and their decisions) and
     outcomes of the lead, newest first."""
     events: list[Event] = []
     for inquiry in (
@@ -118,6 +121,8 @@ def timeline(lead: Lead) -> list[Event]:
         Touch.objects.filter(lead=lead).select_related("actor").order_by("-at")[:TIMELINE_LIMIT]
     ):
         events.append(Event(touch.at, "touch", touch))
+    for activity in Activity.objects.filter(lead=lead).order_by("-at")[:TIMELINE_LIMIT]:
+        events.append(Event(activity.at, "activity", activity))
     for change in lead.stage_changes.select_related("by").order_by("-at", "-pk")[:TIMELINE_LIMIT]:
         events.append(Event(change.at, "stage", change))
     for handoff in (
@@ -182,7 +187,21 @@ def lead_context(
         "notice": notice,
         # An inquiry that joined by email or phone may be split off again.
         "can_split": request.user.has_role(*DESK_ROLES) and lead.inquiries.count() > 1,
+        **score_context(lead),
     }
+
+
+def score_context(lead: Lead) -> dict:
+    """The lead's scores and why: rule reasons, strongest first, and the lead
+    model's reasons (computed now: they are not stored)."""
+    score = LeadScore.objects.select_related("model_version").filter(lead=lead).first()
+    if score is None:
+        return {"score": None, "score_reasons": [], "model_reasons": []}
+    reasons = sorted(score.reasons, key=lambda reason: -abs(reason.get("points") or 0))
+    for reason in reasons:  # ISO text in JSON; a datetime for the template's date filter
+        reason["when"] = parse_datetime(reason["at"]) if reason.get("at") else None
+    return {"score": score, "score_reasons": reasons,
+            "model_reasons": explain(lead) if score.probability is not None else []}
 
 
 @login_required

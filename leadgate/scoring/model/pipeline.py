@@ -195,7 +195,9 @@ def _linear_contributions(artifact: dict[str, Any], X: np.ndarray) -> np.ndarray
     categorical = np.flatnonzero(cat_mask)
     owner: list[int] = [int(j) for j in numeric]  # scaled numbers, one column each
     num_pipe = pre.named_transformers_["num"]
-    indicator = num_pipe.named_steps["impute"].indicator_
+    # Without numeric columns the numeric branch is never fitted: no indicator.
+    imputer = num_pipe.named_steps["impute"]
+    indicator = getattr(imputer, "indicator_", None) if len(numeric) else None
     if indicator is not None:
         owner += [int(numeric[i]) for i in indicator.features_]
     onehot = pre.named_transformers_["cat"].named_steps["onehot"]

@@ -1,13 +1,18 @@
 """`leadgate demo`: fill an empty database with a realistic demo company."""
 
+import io
 import sys
 import time
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from leadgate.leads.demo import DEFAULT_PASSWORD, DEFAULT_SEED, DemoError, generate
 from leadgate.leads.demo_words import USERS
 from leadgate.leads.models import Lead, User
+from leadgate.scoring.predict import score_with_model
+from leadgate.scoring.rules import score_leads
 
 
 class Command(BaseCommand):
@@ -48,7 +53,23 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready in {time.monotonic() - started:.1f}s (seed {seed}): {rows}."
         ))
+        self.score()
         self.print_logins(summary["logins"], summary["password"])
+
+    def score(self) -> None:
+        """Score the demo leads as intake would have: rules (their stages are
+        history and stay), then a lead model trained on the demo's outcomes."""
+        started = time.monotonic()
+        scored = score_leads(Lead.objects.all(), promote=False)
+        try:
+            call_command("model", "train", "--name", settings.LEADGATE_LEAD_MODEL,
+                         stdout=io.StringIO())
+        except CommandError as refused:  # too few outcomes in a tiny demo
+            self.stdout.write(f"No lead model trained: {refused}")
+        with_model = score_with_model()
+        self.stdout.write(
+            f"Scored {scored:,} leads by rules and {with_model:,} open leads by the model "
+            f"in {time.monotonic() - started:.1f}s.")
 
     def existing_demo_logins(self) -> list[tuple[str, str]]:
         """The first demo user of each role that is still in the database."""

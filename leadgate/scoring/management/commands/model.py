@@ -115,7 +115,8 @@ class Command(BaseCommand):
         trained = pipeline.train(X, y, tabular.categorical_mask(spec), positive=positive,
                                  validation=validation, dates=dates)
         summary = {
-            "source": source, "rows": int(len(y)), "positives": int(y.sum()),
+            "source": source, "from_database": not csv,
+            "rows": int(len(y)), "positives": int(y.sum()),
             "rows_without_outcome": without_outcome,
             "columns": {c: i["kind"] for c, i in spec["columns"].items()},
             "dropped": spec["dropped"], "ignored": spec["ignored"],

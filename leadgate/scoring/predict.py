@@ -1,0 +1,109 @@
+"""The predictive score of leads: the active lead model applied to leads in the
+database, stored on their LeadScore (probability and model version).
+
+The lead model is the active version named settings.LEADGATE_LEAD_MODEL that
+was trained from the database (its features are `scoring.database.FEATURES`;
+a model trained on a CSV export scores CSV files, not leads). Scoring is
+vectorized: rows of BATCH leads are read with a few queries, encoded, predicted
+at once and upserted. Reasons are not stored: `explain()` computes them for
+the one lead being shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from leadgate.leads.models import Lead
+
+from .database import lead_rows
+from .model import pipeline, tabular
+from .models import LeadScore, ModelVersion
+
+BATCH = 20_000
+
+
+def is_lead_model(version: ModelVersion) -> bool:
+    return (version.name == settings.LEADGATE_LEAD_MODEL
+            and bool(version.training.get("from_database")))
+
+
+def lead_model() -> ModelVersion | None:
+    version = ModelVersion.active_for(settings.LEADGATE_LEAD_MODEL)
+    return version if version is not None and is_lead_model(version) else None
+
+
+@lru_cache(maxsize=2)
+def _load(version_pk: int, created_at: datetime) -> dict[str, Any]:
+    return ModelVersion.objects.get(pk=version_pk).load()
+
+
+def _artifact(version: ModelVersion) -> dict[str, Any]:
+    # A stored version never changes, so a process keeps the unpickled model.
+    # The creation time is in the key: a deleted version's id may be reused.
+    return _load(version.pk, version.created_at)
+
+
+def _ids(leads: QuerySet[Lead] | Iterable[int] | None) -> Iterator[list[int]]:
+    if leads is None:
+        leads = Lead.objects.open()
+    if isinstance(leads, QuerySet):
+        source: Iterable[int] = leads.order_by("pk").values_list("pk", flat=True).iterator(
+            chunk_size=BATCH)
+    else:
+        source = leads
+    batch: list[int] = []
+    for lead_id in source:
+        batch.append(int(lead_id))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
+                     version: ModelVersion | None = None,
+                     now: datetime | None = None) -> int:
+    """Store the probability of the active lead model (or `version`) for these
+    leads (default: every open lead). Returns how many were scored; 0 without
+    a lead model."""
+    version = version or lead_model()
+    if version is None:
+        return 0
+    artifact, spec = _artifact(version), version.features
+    now = now or timezone.now()
+    scored = 0
+    for ids in _ids(leads):
+        table = lead_rows(ids)
+        if not table.n_rows:
+            continue
+        probabilities = pipeline.predict(artifact, tabular.encode(spec, table))
+        LeadScore.objects.bulk_create(
+            [LeadScore(lead_id=int(lead_id), probability=round(float(p), 6),
+                       model_version=version, model_scored_at=now)
+             for lead_id, p in zip(table.columns["lead_id"], probabilities, strict=True)],
+            update_conflicts=True, unique_fields=["lead"],
+            update_fields=["probability", "model_version", "model_scored_at"],
+        )
+        scored += table.n_rows
+    return scored
+
+
+def explain(lead: Lead, top: int = 3) -> list[dict[str, str]]:
+    """Why the lead model scores this lead as it does: the `top` features that
+    moved its probability most ([] without a lead model)."""
+    version = lead_model()
+    if version is None:
+        return []
+    table = lead_rows([lead.pk])
+    if not table.n_rows:
+        return []
+    X = tabular.encode(version.features, table)
+    return pipeline.reasons(_artifact(version), version.features, X, top=top)[0]

@@ -1,0 +1,133 @@
+"""The lead model on leads in the database: stored probabilities, refreshed
+when a version is activated, explained on the lead page and in the API."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from leadgate.leads.models import Lead, StageChange
+from leadgate.scoring.models import LeadScore, ModelVersion
+from leadgate.scoring.predict import explain, lead_model, score_with_model
+from leadgate.scoring.rules import score_leads
+from leadgate.scoring.tasks import score_open_leads_with_model
+from tests.api_helpers import api_get, make_key
+from tests.factories import make_source
+from tests.test_model import generate_leads, write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def train(*args: str) -> None:
+    call_command("model", "train", *args, stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.fixture
+def history():
+    """200 closed leads (webinar leads with a real title mostly accepted, the
+    rest mostly disqualified) and 30 open ones."""
+    sources = [make_source("Webinar"), make_source("Purchased list")]
+    start = timezone.now() - timedelta(days=300)
+    leads = Lead.objects.bulk_create(
+        Lead(email=f"l{i}@example.com", source=sources[i % 2], country="FR",
+             title="Head of Sales" if i % 3 else "Student",
+             created_at=start + timedelta(days=i),
+             stage=("accepted" if (i % 2 == 0) == (i % 5 != 0) else "disqualified")
+             if i < 200 else "working")
+        for i in range(230)
+    )
+    StageChange.objects.bulk_create(StageChange(lead=lead, cycle=1, to_stage=lead.stage)
+                                    for lead in leads if lead.stage == "accepted")
+    return leads
+
+
+def open_leads():
+    return Lead.objects.filter(stage="working")
+
+
+def test_it_queues_a_refresh_of_open_leads_when_the_lead_model_is_trained(history):
+    train("--name", "leads")
+    queued = DBTaskResult.objects.filter(task_path=score_open_leads_with_model.module_path)
+    assert queued.count() == 1
+
+
+def test_it_stores_a_probability_for_every_open_lead(history):
+    train("--name", "leads")
+    open_count = Lead.objects.open().count()  # working, and accepted (with sales)
+    assert score_open_leads_with_model.call() == open_count == 130
+    scores = LeadScore.objects.all()
+    version = ModelVersion.objects.get(name="leads")
+    assert scores.count() == open_count
+    assert all(0 < s.probability < 1 and s.model_version_id == version.pk for s in scores)
+    assert not scores.filter(lead__stage="disqualified").exists()
+
+
+def test_it_scores_the_likelier_segment_higher(history):
+    train("--name", "leads")
+    score_with_model()
+    by_source = {lead.source.name: lead.score.probability
+                 for lead in open_leads().select_related("source", "score")
+                 if lead.title == "Head of Sales"}
+    assert by_source["Webinar"] > by_source["Purchased list"]
+
+
+def test_it_keeps_the_rule_score_when_the_model_scores(history):
+    score_leads(open_leads())
+    grades = dict(LeadScore.objects.values_list("lead_id", "grade"))
+    train("--name", "leads")
+    score_with_model()
+    after = LeadScore.objects.filter(lead__in=open_leads())
+    assert dict(after.values_list("lead_id", "grade")) == grades
+    assert after.filter(probability__isnull=False).count() == len(grades)
+
+
+def test_it_rescores_open_leads_with_the_version_activated(history):
+    train("--name", "leads")
+    train("--name", "leads")
+    first = ModelVersion.objects.get(name="leads", version=1)
+    first.activate()
+    score_open_leads_with_model.call()
+    assert set(LeadScore.objects.values_list("model_version", flat=True)) == {first.pk}
+
+
+def test_it_does_not_score_leads_with_a_model_trained_on_a_csv(tmp_path):
+    path = write_csv(tmp_path / "crm.csv", generate_leads(), ";")
+    train("--csv", str(path), "--target", "outcome", "--name", "leads")
+    assert lead_model() is None
+    assert score_with_model() == 0
+
+
+def test_it_explains_a_lead_score_by_its_features(history):
+    train("--name", "leads")
+    lead = open_leads().first()
+    reasons = explain(lead)
+    assert 1 <= len(reasons) <= 3
+    assert {"feature", "value", "direction"} <= set(reasons[0])
+
+
+def test_it_shows_the_scores_and_reasons_on_the_lead_page(history, client, mia):
+    train("--name", "leads")
+    lead = open_leads().first()
+    score_leads([lead.pk])
+    score_with_model([lead.pk])
+    client.force_login(mia)
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    score = LeadScore.objects.get(lead=lead)
+    assert 'id="grade"' in page and f">{score.grade}</span>" in page
+    assert "leads v1" in page and 'id="probability"' in page
+    assert explain(lead)[0]["feature"] in page
+
+
+def test_it_gives_scores_and_reasons_in_the_api(history):
+    train("--name", "leads")
+    lead = open_leads().first()
+    score_leads([lead.pk])
+    score_with_model([lead.pk])
+    body = api_get(make_key(), f"/leads/{lead.pk}").json()
+    assert body["score"]["grade"] == LeadScore.objects.get(lead=lead).grade
+    assert body["score"]["model"] == "leads v1 (active)"
+    assert 0 < body["score"]["probability"] < 1 and body["score"]["model_reasons"]
+    assert all({"rule", "kind", "points"} <= set(r) for r in body["score"]["reasons"])
