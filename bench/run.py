@@ -17,6 +17,8 @@ BENCHMARKS = [
     ("eval_titles.py", []),
     ("bench_api_intake.py", ["--requests", "2000"]),
     ("bench_rescore.py", ["--leads", "100000"]),
+    ("bench_queue.py", ["--leads", "200000", "--posts", "200"]),
+    ("bench_routing.py", ["--leads", "3000"]),
 ]
 
 

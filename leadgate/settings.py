@@ -224,6 +224,8 @@ LEADGATE_ENRICH_HTTP = {
 # The predictive model that scores leads: the active version of this name,
 # trained from the database (`leadgate model train --name leads`).
 LEADGATE_LEAD_MODEL = os.environ.get("LEADGATE_LEAD_MODEL", "leads")
+# Processes for whole-database rescoring (0: one per core).
+LEADGATE_SCORING_WORKERS = int(os.environ.get("LEADGATE_SCORING_WORKERS", "0"))
 
 # The live queue: leads are called within these local hours (outside them they
 # are held back), and opening a lead claims it for this many minutes.
@@ -237,3 +239,10 @@ LEADGATE_ATTEMPT_PLAN = [
     int(day) for day in os.environ.get("LEADGATE_ATTEMPT_PLAN", "0,1,3,5,8,11,14").split(",")
 ]
 LEADGATE_MIN_ATTEMPTS = int(os.environ.get("LEADGATE_MIN_ATTEMPTS", "6"))
+# Routing: the team (by name) that takes leads no rule matched; empty: the only team.
+LEADGATE_DEFAULT_TEAM = os.environ.get("LEADGATE_DEFAULT_TEAM", "")
+
+# An instant acknowledgement email to people who send a form or API request
+# (off by default; it does not stop the SLA clock), signed with this name.
+LEADGATE_AUTO_ACK = env_bool("LEADGATE_AUTO_ACK", False)
+LEADGATE_COMPANY_NAME = os.environ.get("LEADGATE_COMPANY_NAME", "Leadgate")

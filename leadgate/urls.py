@@ -13,13 +13,16 @@ urlpatterns = [
     path("healthz", lead_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("leadgate.workspace.queue_urls")),  # /desk/: the live queue
     path("", include("leadgate.workspace.urls")),
+    path("", include("leadgate.workspace.touch_urls")),  # /leads/<id>/touch, /desk/aging/
     path("", include("leadgate.intake.urls")),  # /f/<key> (public) and /intake/forms/
     path("duplicates/", include("leadgate.intake.review_urls")),
     path("sales/", include("leadgate.handoff.urls")),
     path("reports/", include("leadgate.reports.urls")),
     path("intake/import/", include("leadgate.intake.import_urls")),
     path("scoring/", include("leadgate.scoring.urls")),
+    path("routing/", include("leadgate.routing.urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
     path("admin/", admin.site.urls),

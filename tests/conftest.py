@@ -1,6 +1,16 @@
 import pytest
+from django.conf import settings as django_settings
 
 from tests.factories import make_team, make_user
+
+# Fixtures shared by several test modules: `smtp` (a real local SMTP server).
+pytest_plugins = ["tests.smtp"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Test users only: a fast hasher (the real one takes ~0.5 s per user)."""
+    django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

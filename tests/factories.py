@@ -1,11 +1,13 @@
 """Plain factory functions for tests: each makes one real row with sane defaults."""
 
 import itertools
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from leadgate.intake.models import Campaign, Inquiry, Source
-from leadgate.leads.models import Account, Lead, Team, User, create_lead
+from leadgate.leads.models import Account, Lead, StageChange, Team, User, create_lead
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only
 _counter = itertools.count(1)
@@ -47,3 +49,21 @@ def make_lead(owner: User | None = None, **fields) -> Lead:
     lead = create_lead(owner=owner, **fields)
     Inquiry.objects.create(lead=lead, channel="form", payload={"email": lead.email})
     return lead
+
+
+def make_outcome_history(open_stage: str = "working") -> list[Lead]:
+    """230 leads over 300 days: 200 closed (webinar leads with a real title
+    mostly accepted, the rest mostly disqualified) and 30 still open."""
+    sources = [make_source("Webinar"), make_source("Purchased list")]
+    start = timezone.now() - timedelta(days=300)
+    leads = Lead.objects.bulk_create(
+        Lead(email=f"l{i}@example.com", source=sources[i % 2], country="FR",
+             title="Head of Sales" if i % 3 else "Student",
+             created_at=start + timedelta(days=i),
+             stage=("accepted" if (i % 2 == 0) == (i % 5 != 0) else "disqualified")
+             if i < 200 else open_stage)
+        for i in range(230)
+    )
+    StageChange.objects.bulk_create(StageChange(lead=lead, cycle=1, to_stage=lead.stage)
+                                    for lead in leads if lead.stage == "accepted")
+    return leads

@@ -25,7 +25,7 @@ def test_it_moves_a_lead_to_working_from_the_desk(browser_page, alice):  # noqa:
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My open leads")).to_be_visible()
+    expect(page.get_by_role("heading", name="My queue")).to_be_visible()
 
     page.get_by_role("link", name="Grace Hopper").click()
     expect(page).to_have_url(re.compile(rf"/leads/{lead.pk}/$"))

@@ -167,7 +167,8 @@ def test_it_orders_the_desk_by_next_task_due_then_newest(client, alice):
     due = make_lead(owner=alice, at=now - timedelta(days=5))
     Task.objects.create(lead=due, assignee=alice, title="Call", due_at=now + timedelta(hours=1))
     client.force_login(alice)
-    assert list(client.get(reverse("desk")).context["leads"]) == [due, new, old]
+    listing = client.get(reverse("desk"), {"tab": "all"})
+    assert list(listing.context["leads"]) == [due, new, old]
 
 
 def test_it_renders_the_desk_in_a_fixed_number_of_queries(
@@ -177,9 +178,9 @@ def test_it_renders_the_desk_in_a_fixed_number_of_queries(
         lead = make_lead(owner=alice)
         Task.objects.create(lead=lead, title="Call", due_at=timezone.now())
     client.force_login(alice)
-    client.get(reverse("desk"))  # warm the session and the user's roles
+    client.get(reverse("desk"), {"tab": "all"})  # warm the session and the user's roles
     with django_assert_max_num_queries(6):
-        response = client.get(reverse("desk"))
+        response = client.get(reverse("desk"), {"tab": "all"})
     assert len(response.context["leads"]) == 12
 
 
@@ -188,8 +189,8 @@ def test_it_pages_the_desk_without_counting(client, alice, monkeypatch):
     for _ in range(3):
         make_lead(owner=alice)
     client.force_login(alice)
-    first = client.get(reverse("desk"))
-    second = client.get(reverse("desk"), {"page": 2})
+    first = client.get(reverse("desk"), {"tab": "all"})
+    second = client.get(reverse("desk"), {"tab": "all", "page": 2})
     assert (len(first.context["leads"]), first.context["has_next"]) == (2, True)
     assert (len(second.context["leads"]), second.context["has_next"]) == (1, False)
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leadgate.scoring.models import ModelVersion
+from tests.factories import make_outcome_history
 from tests.test_model import generate_leads, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -91,25 +92,7 @@ def test_it_refuses_to_train_from_an_empty_database():
 
 
 def test_it_trains_from_the_leads_that_have_an_outcome_in_the_database():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from leadgate.leads.models import Lead, StageChange
-    from tests.factories import make_source
-
-    sources = [make_source("Webinar"), make_source("Purchased list")]
-    start = timezone.now() - timedelta(days=300)
-    leads = Lead.objects.bulk_create(
-        Lead(email=f"l{i}@example.com", source=sources[i % 2], country="FR",
-             title="Head of Sales" if i % 3 else "Student",
-             created_at=start + timedelta(days=i),
-             stage=("accepted" if (i % 2 == 0) == (i % 5 != 0) else "disqualified")
-             if i < 200 else "inquiry")
-        for i in range(230)
-    )
-    StageChange.objects.bulk_create(StageChange(lead=lead, cycle=1, to_stage=lead.stage)
-                                    for lead in leads if lead.stage == "accepted")
+    make_outcome_history(open_stage="inquiry")
     output = run("train", "--name", "from-db")
     version = ModelVersion.objects.get(name="from-db")
     assert "Trained from-db v1" in output

@@ -55,10 +55,12 @@ def test_it_lists_only_own_leads_on_the_desk(client, alice, bob):
     mine = make_lead(owner=alice, first_name="Mine")
     theirs = make_lead(owner=bob, first_name="Theirs")
     client.force_login(alice)
-    response = client.get(reverse("desk"))
-    assert response.status_code == 200
-    assert list(response.context["leads"]) == [mine]
-    assert theirs.last_name not in response.content.decode()
+    listing = client.get(reverse("desk"), {"tab": "all"})
+    assert listing.status_code == 200
+    assert list(listing.context["leads"]) == [mine]
+    queue = client.get(reverse("desk"))
+    assert [item.lead for item in queue.context["items"]] == [mine]
+    assert theirs.first_name not in listing.content.decode() + queue.content.decode()
 
 
 def test_it_forbids_the_inbox_to_a_qualifier(client, alice):

@@ -1,21 +1,19 @@
 """The lead model on leads in the database: stored probabilities, refreshed
 when a version is activated, explained on the lead page and in the API."""
 
-from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from leadgate.leads.models import Lead, StageChange
+from leadgate.leads.models import Lead
 from leadgate.scoring.models import LeadScore, ModelVersion
 from leadgate.scoring.predict import explain, lead_model, score_with_model
 from leadgate.scoring.rules import score_leads
 from leadgate.scoring.tasks import score_open_leads_with_model
 from tests.api_helpers import api_get, make_key
-from tests.factories import make_source
+from tests.factories import make_outcome_history
 from tests.test_model import generate_leads, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -27,21 +25,7 @@ def train(*args: str) -> None:
 
 @pytest.fixture
 def history():
-    """200 closed leads (webinar leads with a real title mostly accepted, the
-    rest mostly disqualified) and 30 open ones."""
-    sources = [make_source("Webinar"), make_source("Purchased list")]
-    start = timezone.now() - timedelta(days=300)
-    leads = Lead.objects.bulk_create(
-        Lead(email=f"l{i}@example.com", source=sources[i % 2], country="FR",
-             title="Head of Sales" if i % 3 else "Student",
-             created_at=start + timedelta(days=i),
-             stage=("accepted" if (i % 2 == 0) == (i % 5 != 0) else "disqualified")
-             if i < 200 else "working")
-        for i in range(230)
-    )
-    StageChange.objects.bulk_create(StageChange(lead=lead, cycle=1, to_stage=lead.stage)
-                                    for lead in leads if lead.stage == "accepted")
-    return leads
+    return make_outcome_history()
 
 
 def open_leads():

@@ -70,7 +70,7 @@ def see_on_alices_desk(page: Page, lead: Lead) -> None:
     Lead.objects.filter(pk=lead.pk).update(owner_id=page_user_id("alice"), team=None)
     log_in(page, "alice")
     page.goto("/desk/")
-    expect(page.locator("#desk-leads")).to_contain_text("Grace Hopper")
+    expect(page.locator("#queue")).to_contain_text("Grace Hopper")
     page.get_by_role("link", name="Grace Hopper").click()
     expect(page.locator("h1")).to_have_text("Grace Hopper")
 

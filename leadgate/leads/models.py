@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from leadgate.lib.normalize import company_key
+from leadgate.lib.score_rank import UNSCORED
 from leadgate.lib.timezones import is_time_zone
 
 from .lifecycle import CLOSED, ON_DESK, IllegalMove, Role, Stage, allowed_targets, check_move
@@ -174,6 +175,10 @@ class Lead(models.Model):
     # When the steps after intake (duplicate search; later enrichment, scoring,
     # routing) last completed. Null: still to do, and a periodic sweep retries it.
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The score as one sortable number (leadgate.lib.score_rank), kept by
+    # scoring so queues sort by an index; also copied onto open tasks.
+    score_rank = models.PositiveIntegerField(default=UNSCORED, db_default=UNSCORED,
+                                             editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -181,6 +186,8 @@ class Lead(models.Model):
         indexes = [
             # The qualifier's desk: my open leads, newest first.
             models.Index(fields=["owner", "stage", "-created_at"], name="lead_owner_stage"),
+            # The live queue's leads by score (see leadgate.lib.score_rank).
+            models.Index(fields=["owner", "score_rank"], name="lead_owner_rank"),
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
             # Funnel and report queries by stage and month.
             models.Index(fields=["stage", "created_at"], name="lead_stage_created"),

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from leadgate.handoff.models import Handoff, Outcome
 
-from .lifecycle import IllegalMove, Role, Stage, check_move
+from .lifecycle import ON_DESK, IllegalMove, Role, Stage, check_move
 from .models import Lead, StageChange, User
 
 OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
@@ -42,6 +42,12 @@ def advance(
     if amount is not None and amount < 0:
         raise IllegalMove("amount cannot be negative", field="amount")
     change = lead.move_to(target, by=by, reason=reason)
+    if target not in ON_DESK:
+        # Off the qualifiers' desk (handed off, nurtured, closed): no response
+        # is due any more. Imported here: routing builds on this module.
+        from leadgate.routing.sla import cancel_clocks
+
+        cancel_clocks(lead)
     if target in OUTCOME_STAGES:
         Outcome.objects.create(
             lead=lead, cycle=lead.cycle, kind=target, amount=amount, reason=change.reason,

@@ -11,20 +11,24 @@ the one lead being shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadgate.leads.models import Lead
+from leadgate.lib.score_rank import score_rank
 
 from .database import lead_rows
 from .model import pipeline, tabular
 from .models import LeadScore, ModelVersion
+from .ranks import apply_ranks
+from .rules import among, id_batches
 
 BATCH = 20_000
 
@@ -50,24 +54,6 @@ def _artifact(version: ModelVersion) -> dict[str, Any]:
     return _load(version.pk, version.created_at)
 
 
-def _ids(leads: QuerySet[Lead] | Iterable[int] | None) -> Iterator[list[int]]:
-    if leads is None:
-        leads = Lead.objects.open()
-    if isinstance(leads, QuerySet):
-        source: Iterable[int] = leads.order_by("pk").values_list("pk", flat=True).iterator(
-            chunk_size=BATCH)
-    else:
-        source = leads
-    batch: list[int] = []
-    for lead_id in source:
-        batch.append(int(lead_id))
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
                      version: ModelVersion | None = None,
                      now: datetime | None = None) -> int:
@@ -80,18 +66,28 @@ def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
     artifact, spec = _artifact(version), version.features
     now = now or timezone.now()
     scored = 0
-    for ids in _ids(leads):
+    for ids in id_batches(Lead.objects.open() if leads is None else leads, BATCH):
         table = lead_rows(ids)
         if not table.n_rows:
             continue
         probabilities = pipeline.predict(artifact, tabular.encode(spec, table))
-        LeadScore.objects.bulk_create(
-            [LeadScore(lead_id=int(lead_id), probability=round(float(p), 6),
-                       model_version=version, model_scored_at=now)
-             for lead_id, p in zip(table.columns["lead_id"], probabilities, strict=True)],
-            update_conflicts=True, unique_fields=["lead"],
-            update_fields=["probability", "model_version", "model_scored_at"],
-        )
+        current = {pk: (rank, grade) for pk, rank, grade in Lead.objects.filter(
+            **among(ids, "pk")).values_list("pk", "score_rank", "score__grade")}
+        ranks = []
+        for lead_id, probability in zip(table.columns["lead_id"], probabilities, strict=True):
+            old_rank, grade = current.get(int(lead_id), (None, None))
+            rank = score_rank(grade, float(probability))
+            if old_rank is not None and rank != old_rank:
+                ranks.append((int(lead_id), rank))
+        with transaction.atomic():
+            LeadScore.objects.bulk_create(
+                [LeadScore(lead_id=int(lead_id), probability=round(float(p), 6),
+                           model_version=version, model_scored_at=now)
+                 for lead_id, p in zip(table.columns["lead_id"], probabilities, strict=True)],
+                update_conflicts=True, unique_fields=["lead"],
+                update_fields=["probability", "model_version", "model_scored_at"],
+            )
+            apply_ranks(ranks)
         scored += table.n_rows
     return scored
 

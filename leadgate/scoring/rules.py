@@ -32,9 +32,11 @@ from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.lifecycle import IllegalMove, Stage
 from leadgate.leads.models import Account, Lead
+from leadgate.lib.score_rank import score_rank
 from leadgate.workspace.models import Touch
 
 from .models import FIT_GRADES, LeadScore, Rule, RuleSet
+from .ranks import apply_ranks
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,9 @@ class Compiled:
     ruleset: RuleSet
     # rule, scope, name, check
     fit: list[tuple[Rule, str, str, Callable[[Any], bool]]] = field(default_factory=list)
-    engagement: list[tuple[Rule, Callable[[Event], bool], float]] = field(default_factory=list)
+    # event kind, rule, matcher, half-life in days
+    engagement: list[tuple[str, Rule, Callable[[Event], bool], float]] = field(
+        default_factory=list)
     lead_fields: set[str] = field(default_factory=set)
     account_fields: set[str] = field(default_factory=set)
     facts: set[str] = field(default_factory=set)
@@ -146,7 +150,7 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
             matcher = _event_matcher(rule.field)
             assert matcher is not None
             half_life = rule.half_life_days or ruleset.half_life_days
-            compiled.engagement.append((rule, matcher, half_life))
+            compiled.engagement.append((_event_kind(rule.field), rule, matcher, half_life))
             event = rule.field.strip().lower()
             if event.startswith("touch:"):
                 compiled.touches = True
@@ -223,13 +227,6 @@ def matches(operator: str, actual: Any, expected: Any) -> bool:
     return make_test(operator, expected)(actual)
 
 
-def decayed(points: float, at: datetime, now: datetime, half_life_days: float) -> float:
-    age_days = max(0.0, (now - at).total_seconds() / DAY)
-    if half_life_days <= 0:
-        return float(points)
-    return points * 0.5 ** (age_days / half_life_days)
-
-
 # --- Loading a batch ---------------------------------------------------------
 
 @dataclass
@@ -255,7 +252,7 @@ def _merge(compiled: list[Compiled]) -> Compiled:
     return merged
 
 
-def _among(ids: list[int], field: str) -> dict[str, Any]:
+def among(ids: list[int], field: str) -> dict[str, Any]:
     """A filter on `field` for these ids: a range when they are dense (all the
     leads, in pk order: cheap to build and to run; rows of other leads in the
     range are dropped by the caller), else an IN list."""
@@ -267,17 +264,19 @@ def _among(ids: list[int], field: str) -> dict[str, Any]:
 
 def load_batch(ids: list[int], needs: Compiled) -> list[LeadData]:
     """What the rules need of these leads: at most five queries, whatever the count."""
-    columns = ["id", "stage", "cycle", *sorted(needs.lead_fields),
+    # score_rank and the model's probability: the new rank, and whether it changed.
+    columns = ["id", "stage", "cycle", "score_rank", "score__probability",
+               *sorted(needs.lead_fields),
                *(f"account__{name}" for name in sorted(needs.account_fields))]
     wanted = set(ids)
     leads = {
         row["id"]: LeadData(row["id"], row["stage"], row["cycle"], row)
-        for row in Lead.objects.filter(**_among(ids, "pk")).values(*columns)
+        for row in Lead.objects.filter(**among(ids, "pk")).values(*columns)
         if row["id"] in wanted
     }
     if needs.facts:
         for lead_id, name, value in Enrichment.objects.filter(
-            field__in=sorted(needs.facts), **_among(ids, "lead_id")
+            field__in=sorted(needs.facts), **among(ids, "lead_id")
         ).values_list("lead_id", "field", "value"):
             if lead_id in leads:
                 leads[lead_id].facts[name] = value
@@ -285,20 +284,20 @@ def load_batch(ids: list[int], needs: Compiled) -> list[LeadData]:
         columns = ["lead_id", "channel", "is_hot", "form_id", "received_at", "cycle"]
         if needs.form_names:  # a join only when a rule names a form
             columns.append("form__name")
-        for row in Inquiry.objects.filter(**_among(ids, "lead_id")).values_list(*columns):
+        for row in Inquiry.objects.filter(**among(ids, "lead_id")).values_list(*columns):
             if row[0] in leads:
                 form_name = row[6] if needs.form_names else None
                 leads[row[0]].events.append(
                     ("inquiry", row[1], row[2], row[3], form_name, row[4], row[5]))
     if needs.touches:
         for lead_id, channel, disposition, at in Touch.objects.filter(
-            **_among(ids, "lead_id")
+            **among(ids, "lead_id")
         ).values_list("lead_id", "channel", "disposition", "at"):
             if lead_id in leads:
                 leads[lead_id].events.append(("touch", channel, disposition, at))
     if needs.activities:
         for lead_id, kind, detail, at in Activity.objects.filter(
-            **_among(ids, "lead_id")
+            **among(ids, "lead_id")
         ).values_list("lead_id", "kind", "detail", "at"):
             if lead_id in leads:
                 leads[lead_id].events.append(("activity", kind, detail.casefold(), at))
@@ -319,31 +318,48 @@ class Result:
     hot: bool  # a hot inquiry in the current cycle
 
 
+def _event_kind(event_name: str) -> str:
+    """Which events a rule can match: form, inquiry and channel rules read inquiries."""
+    head = event_name.strip().lower().split(":")[0]
+    return head if head in ("touch", "activity") else "inquiry"
+
+
 def evaluate(compiled: Compiled, data: LeadData, now: datetime) -> Result:
     reasons: list[dict[str, Any]] = []
     fit = 0.0
+    values, facts = data.values, data.facts
     for rule, scope, name, check in compiled.fit:
         if scope == "lead":
-            actual = data.values.get(name)
+            actual = values.get(name)
         elif scope == "account":
-            actual = data.values.get(f"account__{name}")
+            actual = values.get(f"account__{name}")
         else:
-            actual = data.facts.get(name)
+            actual = facts.get(name)
         if check(actual):
             fit += rule.points
             reasons.append({"rule": rule.name, "kind": "fit", "points": rule.points,
                             "at": None})
     engagement = 0.0
-    for rule, matcher, half_life in compiled.engagement:
+    hot = False
+    if data.events:
+        # Each event's age once, and each rule tried only on events of its kind.
+        now_ts = now.timestamp()
+        by_kind: dict[str, list[tuple[Event, float, datetime]]] = {}
         for event in data.events:
-            if matcher(event):
-                at = event_at(event)
-                points = decayed(rule.points, at, now, half_life)
-                engagement += points
-                reasons.append({"rule": rule.name, "kind": "engagement",
-                                "points": round(points, 2), "base": rule.points,
-                                "at": at.isoformat()})
-    hot = any(e[0] == "inquiry" and e[2] and e[6] == data.cycle for e in data.events)
+            at = event_at(event)
+            by_kind.setdefault(event[0], []).append(
+                (event, max(0.0, (now_ts - at.timestamp()) / DAY), at))
+            if event[0] == "inquiry" and event[2] and event[6] == data.cycle:
+                hot = True
+        for kind, rule, matcher, half_life in compiled.engagement:
+            for event, age_days, at in by_kind.get(kind, ()):
+                if matcher(event):
+                    points = (rule.points * 0.5 ** (age_days / half_life) if half_life > 0
+                              else float(rule.points))
+                    engagement += points
+                    reasons.append({"rule": rule.name, "kind": "engagement",
+                                    "points": round(points, 2), "base": rule.points,
+                                    "at": at.isoformat()})
     engagement = round(engagement, 4)
     return Result(fit, engagement, compiled.ruleset.grade(fit, engagement), reasons, hot)
 
@@ -364,16 +380,24 @@ def mql_reason(ruleset: RuleSet, result: Result) -> str | None:
 
 # --- Scoring -----------------------------------------------------------------
 
-def _batches(leads: QuerySet[Lead] | Iterable[int | Lead]) -> Iterator[list[int]]:
+def id_batches(leads: QuerySet[Lead] | Iterable[int | Lead],
+               size: int = BATCH) -> Iterator[list[int]]:
+    """The ids of `leads` in lists of `size`. A QuerySet is read by keyset
+    pages (pk > last), each a query of its own: no cursor stays open while
+    the caller writes (on SQLite an open read would make those writes fail)."""
     if isinstance(leads, QuerySet):
-        source: Iterable[Any] = leads.order_by("pk").values_list("pk", flat=True).iterator(
-            chunk_size=BATCH)
-    else:
-        source = leads
+        ordered = leads.order_by("pk").values_list("pk", flat=True)
+        last = None
+        while True:
+            page = list((ordered if last is None else ordered.filter(pk__gt=last))[:size])
+            if not page:
+                return
+            yield page
+            last = page[-1]
     batch: list[int] = []
-    for item in source:
+    for item in leads:
         batch.append(item.pk if isinstance(item, Lead) else int(item))
-        if len(batch) >= BATCH:
+        if len(batch) >= size:
             yield batch
             batch = []
     if batch:
@@ -406,15 +430,22 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
     rows, moves = [], []
     at = connection.ops.adapt_datetimefield_value(now)
     dumps = json.JSONEncoder(separators=(",", ":")).encode
+    ranks = []
     for data in load_batch(ids, compiled):
         result = evaluate(compiled, data, now)
         rows.append((data.id, result.fit, result.engagement, result.grade,
                      dumps(result.reasons), ruleset.version, at))
+        rank = score_rank(result.grade, data.values["score__probability"])
+        if rank != data.values["score_rank"]:
+            ranks.append((data.id, rank))
         if promote and data.stage == Stage.INQUIRY:
             reason = mql_reason(ruleset, result)
             if reason:
                 moves.append((data, reason))
-    _upsert(rows)
+    # One transaction per batch: in autocommit each row would be a commit.
+    with transaction.atomic():
+        _upsert(rows)
+        apply_ranks(ranks)
     for data, reason in moves:
         lead = (objects or {}).get(data.id) or Lead(pk=data.id, stage=data.stage,
                                                     cycle=data.cycle)
@@ -435,7 +466,7 @@ def score_leads(leads: QuerySet[Lead] | Iterable[int | Lead], now: datetime | No
         return 0
     now = now or timezone.now()
     compiled = compile_ruleset(ruleset)
-    return sum(_score_batch(ids, compiled, now, promote=promote) for ids in _batches(leads))
+    return sum(_score_batch(ids, compiled, now, promote=promote) for ids in id_batches(leads))
 
 
 def score_lead(lead: Lead, now: datetime | None = None) -> LeadScore | None:
@@ -481,7 +512,7 @@ def preview(ruleset: RuleSet, leads: QuerySet[Lead] | Iterable[int | Lead] | Non
     needs = _merge([new] + ([old] if old else []))
     counts: Counter[tuple[str, str]] = Counter()
     total = 0
-    for ids in _batches(Lead.objects.all() if leads is None else leads):
+    for ids in id_batches(Lead.objects.all() if leads is None else leads):
         for data in load_batch(ids, needs):
             total += 1
             before = evaluate(old, data, now).grade if old else ""

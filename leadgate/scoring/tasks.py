@@ -5,6 +5,7 @@ from django_tasks import task
 from leadgate.leads.models import Lead
 from leadgate.leads.periodic import every
 
+from .parallel import in_parallel
 from .predict import score_with_model
 from .rules import score_lead, score_leads
 
@@ -24,16 +25,16 @@ def score_lead_task(lead_id: int) -> str:
 @task()
 def rescore_decay() -> int:
     """Engagement points decay: rescore every lead that has some."""
-    return score_leads(Lead.objects.filter(score__engagement__gt=0))
+    return in_parallel(score_leads, Lead.objects.filter(score__engagement__gt=0))
 
 
 @task()
 def rescore_all() -> int:
     """Every lead with the rule set now in force (queued when one is activated)."""
-    return score_leads(Lead.objects.all())
+    return in_parallel(score_leads, Lead.objects.all())
 
 
 @task()
 def score_open_leads_with_model() -> int:
     """Every open lead's probability with the lead model now in force."""
-    return score_with_model()
+    return in_parallel(score_with_model, Lead.objects.open())

@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leadgate.leads.models import Lead
+from leadgate.lib.score_rank import UNSCORED
+
 
 class Touch(models.Model):
     """One attempt to reach the lead (or the lead reaching us), with its outcome."""
@@ -87,17 +90,30 @@ class Task(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The lead's score_rank, copied so the queue reads due follow-ups in score
+    # order straight from an index (kept by scoring while the task is open).
+    rank = models.PositiveIntegerField(default=UNSCORED, db_default=UNSCORED, editable=False)
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
         indexes = [
             models.Index(fields=["assignee", "done_at", "due_at"], name="task_assignee_due"),
+            # The queue: my open follow-ups by score, due ones picked from the index.
+            models.Index(fields=["assignee", "done_at", "rank", "due_at"],
+                         name="task_assignee_rank"),
             models.Index(fields=["lead", "done_at"], name="task_lead_open"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # A new task sorts by its lead's score (bulk_create callers copy it themselves).
+        if self._state.adding and self.rank == UNSCORED and self.lead_id is not None:
+            self.rank = Lead.objects.filter(pk=self.lead_id).values_list(
+                "score_rank", flat=True).first() or UNSCORED
+        super().save(*args, **kwargs)
 
 
 class Qualification(models.Model):

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("desk/", views.desk, name="desk"),
     path("leads/<int:pk>/", views.lead_detail, name="lead"),
     path("leads/<int:pk>/stage", views.lead_stage, name="lead-stage"),
     path(

@@ -34,6 +34,7 @@ from leadgate.scoring.predict import explain
 from leadgate.workspace.models import Task, Touch
 
 from .forms import StageForm, sales_reps
+from .queue import claim
 
 DESK_PAGE_SIZE = 50
 # Each kind of event shown on the lead page, newest first; older ones stay in
@@ -208,8 +209,12 @@ def score_context(lead: Lead) -> dict:
 @require_GET
 def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = visible_lead(request, pk)
+    context = lead_context(request, lead)
+    # Opening a lead claims it (others see it is being worked); None: it is ours now.
+    context["claimed_by"] = (claim(lead, request.user) if request.user.has_role(*DESK_ROLES)
+                             else None)
     template = "workspace/_lead_panel.html" if is_htmx(request) else "workspace/lead.html"
-    return render(request, template, lead_context(request, lead))
+    return render(request, template, context)
 
 
 @login_required

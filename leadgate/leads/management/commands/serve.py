@@ -29,9 +29,11 @@ class Command(BaseCommand):
             default=int(os.environ.get("WEB_CONCURRENCY", "1" if sqlite else "2")),
             help="gunicorn worker processes (default: WEB_CONCURRENCY, else 1 on SQLite, 2)",
         )
+        # Each open desk holds a thread for its live queue stream (it reads only,
+        # so more threads add no write contention): room for a team of qualifiers.
         parser.add_argument(
-            "--threads", type=int, default=8 if sqlite else 4,
-            help="threads per web worker (default: 8 on SQLite, else 4)",
+            "--threads", type=int, default=32 if sqlite else 16,
+            help="threads per web worker (default: 32 on SQLite, else 16)",
         )
         parser.add_argument(
             "--no-worker", action="store_true",
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             leadgate = [sys.executable, "-m", "leadgate"]
             processes.append(
-                subprocess.Popen([*leadgate, "db_worker", "--queue-name", "*"])  # noqa: S603
+                subprocess.Popen([*leadgate, "db_worker", "--queue-name", "*", "--interval", "0.2"])  # noqa: S603
             )
             processes.append(subprocess.Popen([*leadgate, "scheduler"]))  # noqa: S603
 

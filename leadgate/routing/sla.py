@@ -1,0 +1,215 @@
+"""The speed-to-lead clock: started when an inquiry arrives, stopped by the
+first human touch, escalated when it runs out.
+
+One running clock per lead at most. A breached clock stays as history (state
+breached) and, when the policy escalates, a new running clock starts for the
+qualifier the lead goes to, so an escalated lead keeps escalating until someone
+acts. Breaches are claimed with select_for_update(skip_locked=True), one clock
+per transaction, so any number of workers can run the check at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from leadgate.intake.models import Inquiry
+from leadgate.leads.lifecycle import ON_DESK, Role
+from leadgate.leads.models import Lead, Team, User
+from leadgate.lib.business_hours import add_business_time
+from leadgate.workspace.live import publish
+from leadgate.workspace.models import QueueEvent, Touch
+
+from .assign import default_team, next_available, reassign
+from .availability import team_schedule
+from .models import Alert, Assignment, SlaClock, SlaPolicy
+
+logger = logging.getLogger(__name__)
+Segment = SlaPolicy.Segment
+RUNNING = SlaClock.State.RUNNING
+
+
+def segment_of(inquiry: Inquiry) -> str | None:
+    """The SLA segment of an inquiry, or None when it starts no clock: leads
+    typed in by hand or synced from the CRM are somebody's already."""
+    channel = inquiry.channel
+    if channel in (Inquiry.Channel.MANUAL, Inquiry.Channel.CRM):
+        return None
+    if inquiry.is_hot:
+        return Segment.HOT_INBOUND
+    if channel == Inquiry.Channel.IMPORT:
+        return Segment.IMPORTED
+    return Segment.INBOUND
+
+
+def due_time(policy: SlaPolicy, team: Team | None, start: datetime) -> datetime:
+    """When a clock of this policy started at `start` runs out: counted in the
+    team's business hours, or around the clock (also when the team's hours are
+    all closed, rather than never)."""
+    allowed = timedelta(minutes=policy.minutes)
+    schedule = team_schedule(team)
+    if policy.business_hours and schedule.has_open_time:
+        return add_business_time(schedule, start, allowed)
+    return start + allowed
+
+
+def start_clock(lead: Lead, inquiry: Inquiry, *, now: datetime | None = None) -> SlaClock | None:
+    """Start (or tighten) the lead's clock for this inquiry. Returns the running
+    clock, or None when the inquiry starts none (manual, CRM, no active policy,
+    the lead not on a qualifier's desk).
+
+    A second inquiry while a clock runs keeps the earliest due time: a hot
+    request on a lead already waiting moves its due time closer, a cold one
+    changes nothing."""
+    now = now or timezone.now()
+    segment = segment_of(inquiry)
+    policy = SlaPolicy.objects.filter(segment=segment, active=True).first() if segment else None
+    if policy is None:
+        return None
+    with transaction.atomic():
+        # The lead row is the lock that keeps "at most one running clock" true
+        # when two inquiries of one lead are processed at once.
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.stage not in ON_DESK:
+            return None
+        team = locked.team or default_team()
+        due = due_time(policy, team, now)
+        clock = SlaClock.objects.filter(lead=locked, state=RUNNING).first()
+        if clock is not None:
+            if due < clock.due_at:
+                clock.policy, clock.due_at = policy, due
+                clock.save(update_fields=["policy", "due_at"])
+                publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
+            return clock
+        clock = SlaClock.objects.create(lead=locked, cycle=locked.cycle, policy=policy,
+                                        owner_id=locked.owner_id, started_at=now, due_at=due)
+        publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
+        return clock
+
+
+def is_human_touch(touch: Touch) -> bool:
+    """A person reaching out to the lead. Automatic emails (acknowledgements,
+    cadences) have no actor; the lead writing to us is not a response."""
+    return touch.actor_id is not None and touch.direction == Touch.Direction.OUTBOUND
+
+
+def stop_clock(touch: Touch) -> SlaClock | None:
+    """Stop the lead's running clock with this touch if it is a human one;
+    returns the stopped clock, or None when there was nothing to stop.
+
+    Late but not yet escalated (the check runs every few seconds): the clock is
+    recorded as breached, with the stop, so the breach is not lost and the lead
+    is not escalated away from someone who just called it."""
+    if not is_human_touch(touch):
+        return None
+    with transaction.atomic():
+        clock = (SlaClock.objects.select_for_update()
+                 .filter(lead_id=touch.lead_id, state=RUNNING).first())
+        if clock is None:
+            return None
+        at = touch.at
+        clock.stopped_at, clock.touch = at, touch
+        clock.response_seconds = max(0, int((at - clock.started_at).total_seconds()))
+        if at > clock.due_at:
+            clock.state, clock.breached_at = SlaClock.State.BREACHED, at
+        else:
+            clock.state = SlaClock.State.MET
+        clock.save(update_fields=["state", "stopped_at", "touch", "response_seconds",
+                                  "breached_at"])
+        publish([clock.owner_id], QueueEvent.Kind.SLA, touch.lead_id)
+        return clock
+
+
+def cancel_clocks(lead: Lead, *, now: datetime | None = None) -> int:
+    """The lead left the desk (closed, nurtured, handed off): its running clock
+    no longer applies. Returns how many were cancelled."""
+    now = now or timezone.now()
+    owners = list(SlaClock.objects.filter(lead=lead, state=RUNNING)
+                  .values_list("owner_id", flat=True))
+    cancelled = SlaClock.objects.filter(lead=lead, state=RUNNING).update(
+        state=SlaClock.State.CANCELLED, stopped_at=now)
+    if cancelled:
+        publish(owners, QueueEvent.Kind.SLA, lead.pk)
+    return cancelled
+
+
+def check_breaches(now: datetime | None = None, *, limit: int = 1000) -> int:
+    """Act on every running clock that is due: record the breach, alert the
+    managers (desk and email), escalate. Returns how many clocks breached.
+
+    Each clock is claimed and handled in its own transaction with
+    skip_locked: a second worker skips the clocks the first holds, and a
+    failure on one lead does not undo the others."""
+    now = now or timezone.now()
+    breached = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            clock = (SlaClock.objects.select_for_update(skip_locked=True)
+                     .filter(state=RUNNING, due_at__lte=now).order_by("due_at", "pk").first())
+            if clock is None:
+                break
+            if _breach(clock, now):
+                breached += 1
+    return breached
+
+
+def _breach(clock: SlaClock, now: datetime) -> bool:
+    # of=self: the joined team and owner may be null, and PostgreSQL cannot lock
+    # the nullable side of an outer join.
+    lead = (Lead.objects.select_for_update(of=("self",)).select_related("team", "owner")
+            .get(pk=clock.lead_id))
+    if lead.stage not in ON_DESK:
+        # Left the desk without its clock being cancelled: not a breach.
+        clock.state, clock.stopped_at = SlaClock.State.CANCELLED, now
+        clock.save(update_fields=["state", "stopped_at"])
+        return False
+    clock.state, clock.breached_at = SlaClock.State.BREACHED, now
+    clock.save(update_fields=["state", "breached_at"])
+    policy = clock.policy
+    team = lead.team
+    late = f"{lead} ({policy.get_segment_display()}, {policy.minutes} min)"
+    owner = lead.owner.username if lead.owner is not None else "nobody (team pool)"
+    message = f"SLA breached: {late}, due {clock.due_at:%Y-%m-%d %H:%M} UTC, owner {owner}."
+    if policy.escalate and team is not None:
+        new_owner = next_available(team, exclude=[clock.owner_id, lead.owner_id], now=now)
+        if new_owner is not None:
+            reassign(lead, new_owner, by=None, why=Assignment.Why.SLA_BREACH, now=now,
+                     note=f"SLA breached (due {clock.due_at:%Y-%m-%d %H:%M} UTC)")
+            SlaClock.objects.create(lead=lead, cycle=lead.cycle, policy=policy,
+                                    owner=new_owner, started_at=now,
+                                    due_at=due_time(policy, team, now))
+            publish([new_owner.pk], QueueEvent.Kind.SLA, lead.pk)
+            message += f" Reassigned to {new_owner.username}."
+        else:
+            message += f" Nobody else in {team.name} is available: the lead stays."
+    elif policy.escalate:
+        message += " The lead has no team to escalate to."
+    Alert.objects.create(kind=Alert.Kind.SLA_BREACH, lead=lead, team=team, message=message,
+                         created_at=now)
+    publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
+    recipients = manager_emails(team)
+    if recipients:
+        # After commit: no email about a breach that was rolled back, and a
+        # mail server that is down cannot undo the escalation.
+        transaction.on_commit(lambda: _email(recipients, f"SLA breached: {lead}", message))
+    return True
+
+
+def manager_emails(team: Team | None) -> list[str]:
+    """Who hears of a team's breaches: its managers, else every active manager."""
+    managers = User.objects.filter(is_active=True, groups__name=Role.MANAGER).exclude(email="")
+    mine = managers.filter(team=team) if team is not None else managers.none()
+    chosen = mine if mine.exists() else managers
+    return sorted(set(chosen.values_list("email", flat=True)))
+
+
+def _email(recipients: list[str], subject: str, body: str) -> None:
+    try:
+        send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except Exception:  # the alert on the desk stands; a later breach mails again
+        logger.exception("could not email the SLA breach alert to %s", recipients)

@@ -1,0 +1,40 @@
+// The live desk: re-fetch the queue's rows when the server says it changed
+// (server-sent events from /desk/events), and tick the SLA countdowns.
+// Without JavaScript the page still works: reload it.
+(function () {
+  "use strict";
+  var box = document.getElementById("queue");
+  if (!box || !window.EventSource) return;
+  var fetching = false, again = false;
+
+  function refresh() {
+    if (fetching) { again = true; return; }
+    fetching = true;
+    fetch(box.dataset.rowsUrl, {credentials: "same-origin", headers: {"HX-Request": "true"}})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { box.innerHTML = html; tick(); })
+      .catch(function () {})
+      .then(function () { fetching = false; if (again) { again = false; refresh(); } });
+  }
+
+  function tick() {
+    var now = Date.now();
+    box.querySelectorAll("time[data-countdown]").forEach(function (el) {
+      var left = Math.round((Date.parse(el.getAttribute("datetime")) - now) / 1000);
+      var s = Math.abs(left), text = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+      el.textContent = left >= 0 ? text + " left" : "overdue " + text;
+      el.classList.toggle("overdue", left < 0);
+    });
+  }
+
+  // The browser reconnects by itself when a stream ends (the server ends each
+  // one after ~25 s), sending Last-Event-ID so nothing is missed.
+  var source = new EventSource(box.dataset.eventsUrl);
+  source.addEventListener("queue", refresh);
+  source.addEventListener("open", function () {
+    var live = document.getElementById("queue-live");
+    if (live) live.hidden = false;
+  });
+  tick();
+  setInterval(tick, 1000);
+})();

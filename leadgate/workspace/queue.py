@@ -1,0 +1,279 @@
+"""The qualifier's live queue: what to call next, in one order, and claims.
+
+`queue_for(user)` answers three sections, each one query that reads an index
+range in order and stops at its LIMIT:
+
+1. **sla**: the user's running SLA clocks, soonest due first
+   (index slaclock_owner_due: owner, state, due_at);
+2. **follow-up**: the user's open tasks due now, best-scored lead first, then
+   the oldest due (index task_assignee_rank: assignee, done_at, rank, due_at;
+   `Task.rank` is the lead's score rank, kept by scoring: see
+   leadgate.lib.score_rank);
+3. **score**: the user's other leads on the desk with no task due, best score
+   first (index lead_owner_rank: owner, score_rank).
+
+Calling hours: a lead whose local time (its `time_zone`) is outside
+settings.LEADGATE_CALLING_HOURS is **held back**: not in the callable list but
+listed after it (at most HELD_BACK_LIMIT of them, `held_back=True`, same three
+sections). The set of time zones outside the hours right now is computed in
+Python (a few hundred names, cached per minute) and used as
+`time_zone IN (...)`; a lead with no or an unknown time zone is never held back.
+
+A lead someone else has open (a live Claim) is marked with `claimed_by`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, Lookup, OuterRef, Q
+from django.utils import timezone
+
+from leadgate.leads.lifecycle import ON_DESK
+from leadgate.leads.models import Lead, User
+from leadgate.lib.timezones import is_time_zone
+from leadgate.routing.models import SlaClock
+
+from .live import publish
+from .models import Claim, QueueEvent, Task
+
+HELD_BACK_LIMIT = 20
+DESK_STAGES = sorted(ON_DESK)
+
+SLA, FOLLOW_UP, SCORE = "sla", "follow-up", "score"
+
+
+@dataclass
+class QueueItem:
+    lead: Lead
+    reason: str  # "sla", "follow-up" or "score"
+    due_at: datetime | None  # the SLA due time or the task's; None for "score"
+    local_time: datetime | None  # now in the lead's time zone; None when unknown
+    held_back: bool = False  # outside the lead's calling hours
+    claimed_by: User | None = None  # someone else has the lead open
+
+    @property
+    def grade(self) -> str:
+        score = getattr(self.lead, "score", None)
+        return score.grade if score else ""
+
+    @property
+    def company(self) -> str:
+        return self.lead.account.name if self.lead.account else self.lead.company_name
+
+
+# --- calling hours ------------------------------------------------------------------------
+
+
+def calling_hours(spec: str | None = None) -> tuple[time, time]:
+    """"08:00-20:00" -> (08:00, 20:00). An end before the start wraps past midnight."""
+    spec = spec or settings.LEADGATE_CALLING_HOURS
+    start, _, end = spec.partition("-")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def _inside(local: time, hours: tuple[time, time]) -> bool:
+    start, end = hours
+    return start <= local < end if start <= end else (local >= start or local < end)
+
+
+@lru_cache(maxsize=4)
+def _closed_zones_at(minute: datetime, spec: str) -> tuple[str, ...]:
+    hours = calling_hours(spec)
+    return tuple(sorted(
+        name for name in available_timezones()
+        if not _inside(minute.astimezone(ZoneInfo(name)).time(), hours)
+    ))
+
+
+def closed_zones(now: datetime) -> tuple[str, ...]:
+    """Time zone names in which it is now outside calling hours (offsets are
+    whole minutes, so the answer holds for the whole minute)."""
+    minute = now.astimezone(ZoneInfo("UTC")).replace(second=0, microsecond=0)
+    return _closed_zones_at(minute, settings.LEADGATE_CALLING_HOURS)
+
+
+def local_time(lead: Lead, now: datetime) -> datetime | None:
+    return now.astimezone(ZoneInfo(lead.time_zone)) if is_time_zone(lead.time_zone) else None
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+
+def queue_for(user: User, *, now: datetime | None = None, limit: int = 50) -> list[QueueItem]:
+    """The user's queue: up to `limit` callable items (sla, follow-up, score),
+    then up to HELD_BACK_LIMIT held-back ones in the same order."""
+    now = now or timezone.now()
+    closed = closed_zones(now)
+    picked = _sections(user, now, closed, limit, held_back=False)
+    if closed:
+        picked += _sections(user, now, closed, HELD_BACK_LIMIT, held_back=True)
+    # The sections read ids from their indexes; the leads shown are loaded once.
+    leads = Lead.objects.select_related(*_leads()).only(*SHOWN).in_bulk(
+        [lead_id for lead_id, *_rest in picked])
+    items = [QueueItem(leads[lead_id], reason, due_at, local_time(leads[lead_id], now), held)
+             for lead_id, reason, due_at, held in picked if lead_id in leads]
+    _mark_claims(items, user, now)
+    return items
+
+
+def _leads(prefix: str = "") -> list[str]:
+    return [f"{prefix}account", f"{prefix}score"]
+
+
+# What a queue row shows of a lead: loading only these keeps the page fast.
+SHOWN = ("first_name", "last_name", "email", "company_name", "time_zone", "owner_id",
+         "account__name", "score__grade", "score__probability")
+
+
+@CharField.register_lookup
+class InJsonList(Lookup):
+    """`field__in_json=...`: membership in a list sent as ONE JSON parameter.
+    The closed time zones are a few hundred names; as an IN list Django would
+    prepare a placeholder per name on every queue query."""
+
+    lookup_name = "in_json"
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        # Given as JSON text already: a list would be walked item by item.
+        return "%s", [value if isinstance(value, str) else json.dumps(list(value))]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            members = f"SELECT jsonb_array_elements_text({rhs}::jsonb)"
+        else:
+            members = f"SELECT value FROM json_each({rhs})"  # noqa: S608 - placeholders only
+        return f"{lhs} IN ({members})", [*lhs_params, *rhs_params]
+
+
+@lru_cache(maxsize=4)
+def _as_json(zones: tuple[str, ...]) -> str:
+    return json.dumps(zones)
+
+
+def _zones(prefix: str, closed: tuple[str, ...], held_back: bool) -> Q:
+    """Leads outside their calling hours (held back), or the others."""
+    if not closed:
+        return Q()
+    outside = Q(**{f"{prefix}time_zone__in_json": _as_json(closed)})
+    return outside if held_back else ~outside
+
+
+Picked = tuple[int, str, "datetime | None", bool]  # lead id, reason, due time, held back
+
+
+def _sections(user: User, now: datetime, closed: tuple[str, ...], limit: int, *,
+              held_back: bool) -> list[Picked]:
+    """Lead ids in queue order: each section one index range scan with a LIMIT,
+    reading ids and due times only."""
+    picked: list[Picked] = []
+    seen: set[int] = set()
+
+    def add(rows: Any, reason: str) -> bool:
+        for lead_id, due_at in rows:
+            if len(picked) >= limit:
+                break
+            if lead_id not in seen:
+                seen.add(lead_id)
+                picked.append((lead_id, reason, due_at, held_back))
+        return len(picked) >= limit
+
+    lead_zones = _zones("lead__", closed, held_back)
+    clocks = (
+        SlaClock.objects.filter(owner=user, state=SlaClock.State.RUNNING)
+        .filter(lead_zones)
+        .order_by("due_at", "pk").values_list("lead_id", "due_at")[:limit]
+    )
+    if add(clocks, SLA):
+        return picked
+
+    # A lead may have several due tasks, and may be in the SLA section: fetch a
+    # few more rows than needed and keep each lead once.
+    tasks = (
+        Task.objects.filter(assignee=user, done_at__isnull=True, due_at__lte=now,
+                            lead__stage__in=DESK_STAGES)
+        .filter(lead_zones)
+        .order_by("rank", "due_at", "pk").values_list("lead_id", "due_at")
+        [: limit + len(seen)]
+    )
+    if add(tasks, FOLLOW_UP):
+        return picked
+
+    due_task = Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True, due_at__lte=now)
+    leads = (
+        Lead.objects.filter(owner=user, stage__in=DESK_STAGES)
+        .filter(_zones("", closed, held_back))
+        .filter(~Exists(due_task))
+        .order_by("score_rank", "pk").values_list("pk", flat=True)[: limit + len(seen)]
+    )
+    add(((lead_id, None) for lead_id in leads), SCORE)
+    return picked
+
+
+def _mark_claims(items: list[QueueItem], user: User, now: datetime) -> None:
+    if not items:
+        return
+    claims = (Claim.objects.filter(lead_id__in=[item.lead.pk for item in items],
+                                   expires_at__gt=now)
+              .exclude(user=user).select_related("user"))
+    by_lead = {claim.lead_id: claim.user for claim in claims}
+    for item in items:
+        item.claimed_by = by_lead.get(item.lead.pk)
+
+
+# --- claims -------------------------------------------------------------------------------
+
+
+def claim(lead: Lead, user: User, *, now: datetime | None = None) -> User | None:
+    """`user` opened the lead: claim it for LEADGATE_CLAIM_MINUTES (renewed on
+    each opening). Returns who else is working it (their live claim stands),
+    or None when the claim is now the user's. Tells the owner's live desk when
+    the lead is claimed by someone other than the owner."""
+    now = now or timezone.now()
+    expires = now + timedelta(minutes=settings.LEADGATE_CLAIM_MINUTES)
+    with transaction.atomic():
+        current = Claim.objects.select_for_update().select_related("user").filter(
+            lead=lead).first()
+        if current is not None and current.user_id != user.pk and current.expires_at > now:
+            return current.user
+        fresh = current is None or current.user_id != user.pk or current.expires_at <= now
+        if current is None:
+            try:
+                with transaction.atomic():
+                    Claim.objects.create(lead=lead, user=user, claimed_at=now, expires_at=expires)
+            except IntegrityError:  # someone claimed it this very moment
+                other = Claim.objects.select_related("user").get(lead=lead)
+                return other.user if other.user_id != user.pk else None
+        else:
+            Claim.objects.filter(pk=current.pk).update(
+                user=user, expires_at=expires,
+                **({"claimed_at": now} if fresh else {}))
+        if fresh and lead.owner_id != user.pk:
+            publish([lead.owner_id], QueueEvent.Kind.CLAIMED, lead.pk)
+    return None
+
+
+def release(lead: Lead, user: User) -> bool:
+    """The user is done with the lead: drop their claim (True if there was one)."""
+    with transaction.atomic():
+        deleted, _ = Claim.objects.filter(lead=lead, user=user).delete()
+        if deleted and lead.owner_id != user.pk:
+            publish([lead.owner_id], QueueEvent.Kind.RELEASED, lead.pk)
+    return bool(deleted)
+
+
+def claimed_by_other(lead: Lead, user: User, *, now: datetime | None = None) -> User | None:
+    """Who else has a live claim on the lead, if anyone (expired claims do not count)."""
+    now = now or timezone.now()
+    current = (Claim.objects.select_related("user")
+               .filter(lead=lead, expires_at__gt=now).exclude(user=user).first())
+    return current.user if current else None

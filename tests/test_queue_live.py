@@ -1,0 +1,104 @@
+"""The desk's server-sent events: /desk/events streams a `queue` event for each
+new QueueEvent of the user, resumes after Last-Event-ID, and ends in time."""
+
+import pytest
+from django.urls import include, path, reverse
+
+import leadgate.urls
+from leadgate.workspace import queue_views
+from leadgate.workspace.live import publish
+from leadgate.workspace.models import QueueEvent
+from tests.factories import make_lead
+
+urlpatterns = [path("", include("leadgate.workspace.queue_urls")), *leadgate.urls.urlpatterns]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+
+class FakeClock:
+    """Stands in for time.monotonic and time.sleep: sleeping moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.sleeps += 1
+
+
+@pytest.fixture
+def clock(monkeypatch, settings):
+    fake = FakeClock()
+    monkeypatch.setattr(queue_views, "_clock", fake)
+    monkeypatch.setattr(queue_views, "_sleep", fake.sleep)
+    settings.LEADGATE_QUEUE_STREAM_SECONDS = 25
+    settings.LEADGATE_QUEUE_POLL_SECONDS = 0.2
+    return fake
+
+
+def open_stream(client, user, **headers):
+    client.force_login(user)
+    response = client.get(reverse("desk-events"), **headers)
+    assert response["Content-Type"] == "text/event-stream"
+    return iter(response.streaming_content)
+
+
+def chunks_until(stream, marker):
+    seen = []
+    for chunk in stream:
+        seen.append(chunk.decode())
+        if marker in seen[-1]:
+            return seen
+    raise AssertionError(f"stream ended without {marker!r}: {seen}")
+
+
+def test_it_streams_an_event_when_the_users_queue_changes(client, alice, bob, clock):
+    stream = open_stream(client, alice)
+    assert next(stream).decode().startswith("retry: ")
+    lead = make_lead(owner=alice)
+    publish([bob.pk], "assigned", lead.pk)  # someone else's: not sent
+    publish([alice.pk], "assigned", lead.pk)
+    event = chunks_until(stream, "event: queue")[-1]
+    mine = QueueEvent.objects.get(user=alice)
+    assert event == (f"id: {mine.pk}\nevent: queue\n"
+                     f'data: [{{"kind": "assigned", "lead": {lead.pk}}}]\n\n')
+
+
+def test_it_starts_after_the_last_event_id(client, alice, clock):
+    lead = make_lead(owner=alice)
+    publish([alice.pk], "assigned", lead.pk)
+    seen = QueueEvent.objects.get().pk
+    publish([alice.pk], "claimed", lead.pk)
+    stream = open_stream(client, alice, HTTP_LAST_EVENT_ID=str(seen))
+    event = chunks_until(stream, "event: queue")[-1]
+    assert f"id: {seen + 1}\n" in event and '"claimed"' in event and '"assigned"' not in event
+
+
+def test_it_starts_after_the_id_the_page_was_rendered_with(client, alice, clock):
+    lead = make_lead(owner=alice)
+    publish([alice.pk], "assigned", lead.pk)
+    client.force_login(alice)
+    response = client.get(reverse("desk-events"), {"after": "0"})
+    assert '"assigned"' in chunks_until(iter(response.streaming_content), "event: queue")[-1]
+
+
+def test_it_skips_events_older_than_the_connection_without_an_id(client, alice, clock):
+    publish([alice.pk], "assigned", make_lead(owner=alice).pk)
+    body = "".join(chunk.decode() for chunk in open_stream(client, alice))
+    assert "event: queue" not in body
+
+
+def test_it_ends_after_its_lifetime_with_a_retry_hint_and_keeps_alive(client, alice, clock):
+    body = [chunk.decode() for chunk in open_stream(client, alice)]
+    assert body[-1].startswith("retry: 500\n")
+    assert 24.9 <= clock.now - 1000.0 <= 25.3
+    assert body.count(": keep-alive\n\n") == 2  # every 10 s of silence
+    assert clock.sleeps == 125  # one indexed query per 0.2 s
+
+
+def test_it_refuses_the_stream_to_a_sales_rep(client, sam):
+    client.force_login(sam)
+    assert client.get(reverse("desk-events")).status_code == 403
