@@ -195,11 +195,23 @@ def test_it_previews_grade_changes_without_writing(now):
     before = list(LeadScore.objects.order_by("pk").values())
     result = preview(candidate)
     assert result == {"ruleset": candidate.version, "against": candidate.version - 1,
-                      "leads": 3, "changed": 2, "changes": {"D4": {"A4": 2}}}
+                      "leads": 3, "changed": 2, "changes": {"D4": {"A4": 2}},
+                      "sampled_from": None}
     assert list(LeadScore.objects.order_by("pk").values()) == before
     assert not RuleSet.objects.get(pk=candidate.pk).active
     assert {lead.stage for lead in Lead.objects.filter(pk__in=[x.pk for x in leads])} == {
         "inquiry"}
+
+
+def test_it_previews_an_even_sample_of_a_large_database(now):
+    make_rules()
+    for _ in range(12):
+        make_lead(country="DE")
+    candidate = RuleSet.new_version()
+    Rule.objects.create(ruleset=candidate, **fit("Germany", "lead.country", "eq", "DE", 50))
+    result = preview(candidate, sample=4)
+    assert result["sampled_from"] == 12
+    assert result["leads"] == result["changed"] == 4  # every third lead by id
 
 
 def _varied_leads(now):

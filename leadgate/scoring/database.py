@@ -18,6 +18,7 @@ from typing import Any
 from leadgate.enrich.models import Enrichment
 from leadgate.leads.models import Lead, StageChange
 from leadgate.scoring.model.tabular import Table
+from leadgate.scoring.rules import among
 
 OUTCOMES = {
     "accepted": ("accepted", "opportunity", "won"),
@@ -46,7 +47,7 @@ def _row(values: tuple[Any, ...], facts: dict[str, str]) -> list[str]:
 def _facts(ids: list[int]) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = {}
     for lead_id, name, value in Enrichment.objects.filter(
-            lead_id__in=ids, field__in=FACTS).values_list("lead_id", "field", "value"):
+            field__in=FACTS, **among(ids, "lead_id")).values_list("lead_id", "field", "value"):
         found.setdefault(lead_id, {})[name] = "" if value is None else str(value)
     return found
 
@@ -54,8 +55,8 @@ def _facts(ids: list[int]) -> dict[int, dict[str, str]]:
 def lead_rows(ids: list[int]) -> Table:
     """The feature rows of these leads (no outcome column), in the order of `ids`
     (leads that no longer exist are left out)."""
-    by_id = {values[0]: values for values in Lead.objects.filter(pk__in=ids).values_list(
-        *LEAD_VALUES)}
+    by_id = {values[0]: values for values in Lead.objects.filter(
+        **among(ids, "pk")).values_list(*LEAD_VALUES)}
     facts = _facts(ids)
     rows = [_row(by_id[i], facts.get(i, {})) for i in ids if i in by_id]
     return Table(COLUMNS[:-1], rows)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -31,6 +31,15 @@ from .ranks import apply_ranks
 from .rules import among, id_batches
 
 BATCH = 20_000
+# The model's columns of LeadScore, by raw executemany (the ORM's bulk upsert
+# prepares every value of every row: most of the time at a million leads). A
+# lead without a score row gets one with empty rule columns.
+UPSERT = (
+    "INSERT INTO {table} (lead_id, probability, model_version_id, model_scored_at, fit, "
+    "engagement, grade, reasons) VALUES (%s, %s, %s, %s, 0, 0, '', '[]') "
+    "ON CONFLICT (lead_id) DO UPDATE SET probability = excluded.probability, "
+    "model_version_id = excluded.model_version_id, model_scored_at = excluded.model_scored_at"
+)
 
 
 def is_lead_model(version: ModelVersion) -> bool:
@@ -65,6 +74,7 @@ def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
         return 0
     artifact, spec = _artifact(version), version.features
     now = now or timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
     scored = 0
     for ids in id_batches(Lead.objects.open() if leads is None else leads, BATCH):
         table = lead_rows(ids)
@@ -79,14 +89,11 @@ def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
             rank = score_rank(grade, float(probability))
             if old_rank is not None and rank != old_rank:
                 ranks.append((int(lead_id), rank))
-        with transaction.atomic():
-            LeadScore.objects.bulk_create(
-                [LeadScore(lead_id=int(lead_id), probability=round(float(p), 6),
-                           model_version=version, model_scored_at=now)
-                 for lead_id, p in zip(table.columns["lead_id"], probabilities, strict=True)],
-                update_conflicts=True, unique_fields=["lead"],
-                update_fields=["probability", "model_version", "model_scored_at"],
-            )
+        rows = [(int(lead_id), round(float(p), 6), version.pk, at)
+                for lead_id, p in zip(table.columns["lead_id"], probabilities, strict=True)]
+        # One transaction per batch: in autocommit each row would be a commit.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(UPSERT.format(table=LeadScore._meta.db_table), rows)
             apply_ranks(ranks)
         scored += table.n_rows
     return scored

@@ -36,5 +36,7 @@ def rescore_all() -> int:
 
 @task()
 def score_open_leads_with_model() -> int:
-    """Every open lead's probability with the lead model now in force."""
-    return in_parallel(score_with_model, Lead.objects.open())
+    """Every open lead's probability with the lead model now in force. In one
+    process: the model's own threads use the cores, and forking a process that
+    has used them (OpenMP) can hang the child."""
+    return score_with_model(Lead.objects.open())

@@ -24,6 +24,9 @@ from .forms import DraftGone, NewDraftForm, RuleFormSet, RuleSetForm, save_draft
 from .models import RuleSet
 from .rules import preview
 
+# Above this many leads the preview grades an even sample: a page must answer.
+PREVIEW_SAMPLE = 20_000
+
 RULE_ROLES = (Role.MANAGER, Role.MARKETING, Role.ADMIN)
 NOT_EDITABLE = ("v{} was put in force, so it is history and cannot change; "
                 "make a new draft from it instead.")
@@ -119,7 +122,7 @@ def ruleset_preview(request: AuthedRequest, version: int) -> HttpResponse:
     """Grades the saved rules would change; POST because it reads every lead."""
     require_rules_role(request)
     ruleset = get_object_or_404(RuleSet, version=version)
-    result = change_matrix(preview(ruleset))
+    result = change_matrix(preview(ruleset, sample=PREVIEW_SAMPLE))
     if is_htmx(request):
         return render(request, "scoring/_preview.html", {"ruleset": ruleset, "preview": result})
     return ruleset_page(request, ruleset, result=result)
