@@ -204,6 +204,10 @@ LEADGATE_ACCOUNT_MATCH_THRESHOLD = float(
 LEADGATE_FORM_RATE_LIMIT = int(os.environ.get("LEADGATE_FORM_RATE_LIMIT", "10"))
 # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
 LEADGATE_TRUST_X_FORWARDED_FOR = env_bool("LEADGATE_TRUST_X_FORWARDED_FOR", False)
+# Outbound webhooks: private/loopback targets refused unless allowed; switched off
+# after this many failed attempts in a row.
+LEADGATE_WEBHOOK_ALLOW_PRIVATE = env_bool("LEADGATE_WEBHOOK_ALLOW_PRIVATE", False)
+LEADGATE_WEBHOOK_MAX_FAILURES = int(os.environ.get("LEADGATE_WEBHOOK_MAX_FAILURES", "20"))
 
 # Enrichment over HTTP (a commercial API): off unless a URL is set. The URL is a
 # template ("https://api.example.com/v1/company?domain={domain}"); the API key is
@@ -246,3 +250,10 @@ LEADGATE_DEFAULT_TEAM = os.environ.get("LEADGATE_DEFAULT_TEAM", "")
 # (off by default; it does not stop the SLA clock), signed with this name.
 LEADGATE_AUTO_ACK = env_bool("LEADGATE_AUTO_ACK", False)
 LEADGATE_COMPANY_NAME = os.environ.get("LEADGATE_COMPANY_NAME", "Leadgate")
+# Handoff to sales: hours (business hours of the rep's team) sales has to accept or
+# reject a handoff; where a rejected lead goes back to ("qualifier" or "nurture").
+LEADGATE_ACCEPT_SLA_HOURS = float(os.environ.get("LEADGATE_ACCEPT_SLA_HOURS", "9"))
+LEADGATE_REJECT_RETURN = os.environ.get("LEADGATE_REJECT_RETURN", "qualifier")
+# The CRM's inbound webhook (POST /api/v1/webhooks/crm): off unless this shared
+# secret is set; the CRM signs each body with it (HMAC-SHA256).
+LEADGATE_CRM_WEBHOOK_SECRET = os.environ.get("LEADGATE_CRM_WEBHOOK_SECRET", "")

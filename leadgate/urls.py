@@ -23,6 +23,7 @@ urlpatterns = [
     path("intake/import/", include("leadgate.intake.import_urls")),
     path("scoring/", include("leadgate.scoring.urls")),
     path("routing/", include("leadgate.routing.urls")),
+    path("settings/webhooks/", include("leadgate.api.webhook_urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
     path("admin/", admin.site.urls),

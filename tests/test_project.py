@@ -84,3 +84,13 @@ def test_it_opens_sqlite_in_wal_mode_with_a_busy_timeout(clean_env):
 def test_it_keeps_the_role_groups_after_a_flush():
     call_command("flush", "--no-input", verbosity=0)
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+
+
+def test_it_accepts_hyphens_in_command_names(monkeypatch, capsys):
+    from leadgate import cli
+
+    monkeypatch.setattr("sys.argv", ["leadgate", "import-outcomes", "--help"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 0
+    assert "import_outcomes" in capsys.readouterr().out

@@ -137,3 +137,98 @@ class IdempotentResponse(models.Model):
 
     def __str__(self) -> str:
         return f"Idempotency key {self.key}"
+
+
+# Outbound webhooks -------------------------------------------------------------------
+
+# The events a subscription may listen to; `ping` (the test-send button) is
+# delivered to one subscription on demand and cannot be subscribed to.
+WEBHOOK_EVENTS = (
+    "lead.created", "lead.mql", "lead.qualified", "handoff.accepted", "handoff.rejected",
+    "lead.won", "lead.lost", "sla.breached",
+)
+PING = "ping"
+
+
+def new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class WebhookSubscription(models.Model):
+    """A URL that receives the chosen events, signed with `secret`.
+
+    The secret must be kept as is (it signs every delivery), but is shown only
+    once, after creation or rotation. After LEADGATE_WEBHOOK_MAX_FAILURES failed
+    attempts in a row the subscription is switched off, with the reason."""
+
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=100, default=new_webhook_secret)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["active"], name="webhook_sub_active")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def listens_to(self, event: str) -> bool:
+        return event in (self.events or [])
+
+    def rotate_secret(self) -> str:
+        self.secret = new_webhook_secret()
+        WebhookSubscription.objects.filter(pk=self.pk).update(secret=self.secret)
+        return self.secret
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription, and the log of trying to deliver it.
+
+    `pending`: not tried yet; `failed`: the last attempt failed, the next is at
+    `next_attempt_at` (none for a failed test ping); `delivered`: a 2xx came back;
+    `given_up`: still failing 24 hours after the event."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed, will retry"
+        GIVEN_UP = "given_up", "Given up"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40)
+    # One id per event: every subscription's delivery of it carries the same,
+    # so a receiver with several subscriptions can drop repeats.
+    event_id = models.UUIDField()
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The sender: what is due, oldest first.
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status__in=["pending", "failed"]),
+                name="webhook_delivery_due",
+            ),
+            # The delivery log of a subscription, newest first.
+            models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id} to {self.subscription_id} ({self.status})"

@@ -28,6 +28,7 @@ api = NinjaAPI(
 api.add_router("/", leads_router)
 api.add_router("/", activities_router)
 api.add_router("/", "leadgate.api.queue.router")
+api.add_router("/", "leadgate.api.handoffs.router")
 
 
 def _field_of(loc: list | tuple) -> str | None:

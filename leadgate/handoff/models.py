@@ -5,6 +5,16 @@ from django.db import models
 from django.utils import timezone
 
 
+class RejectReason(models.TextChoices):
+    """Why sales rejected a handoff (`other` needs a text)."""
+
+    NOT_A_FIT = "not_a_fit", "Not a fit"
+    BAD_TIMING = "bad_timing", "Bad timing"
+    DUPLICATE_OPPORTUNITY = "duplicate_opportunity", "Duplicate of an open opportunity"
+    NO_BUDGET = "no_budget", "No budget"
+    OTHER = "other", "Other"
+
+
 class Handoff(models.Model):
     """A sales-ready lead passed to a sales rep, with its dossier.
 
@@ -33,10 +43,26 @@ class Handoff(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
+    # Sales' decision: who made it and, for a reject, the reason from the list
+    # (the free text is decision_reason).
+    reject_reason = models.CharField(max_length=24, choices=RejectReason.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The acceptance SLA: sales must decide by due_at (business hours); a
+    # breach escalates to the managers once, at escalated_at.
+    due_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # A first meeting the qualifier proposed (sent as an .ics invitation).
+    meeting_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["to_user", "status", "created_at"], name="handoff_inbox"),
+            # The acceptance SLA check: pending handoffs by due time.
+            models.Index(fields=["status", "due_at"], name="handoff_status_due"),
             models.Index(fields=["lead", "cycle"], name="handoff_lead_cycle"),
         ]
         constraints = [

@@ -1,41 +1,59 @@
-"""The sales rep's inbox: leads handed to them, waiting ones first."""
+"""The sales rep's inbox: leads handed to them, waiting ones first, each with
+Accept and Reject (reason from the list) and its acceptance due time."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
 
-from .models import Handoff
+from .models import Handoff, RejectReason
 
 INBOX_LIMIT = 100
 DOSSIER_ITEMS = 4
 DOSSIER_CHARS = 140
+# Parts of a composed dossier (flow.compose_dossier) the inbox row shows.
+SUMMARY_KEYS = ("summary", "pains", "timeframe", "stakeholders")
+
+
+def _short(text: str) -> str:
+    return text[: DOSSIER_CHARS - 1] + "…" if len(text) > DOSSIER_CHARS else text
 
 
 def dossier_summary(dossier) -> list[tuple[str, str]]:
     """The first few answers of a dossier as (label, text), shortened."""
     if not isinstance(dossier, dict):
         return [("notes", str(dossier)[:DOSSIER_CHARS])] if dossier else []
+    if "version" in dossier:  # composed: the summary and the key parts
+        items = [(key, dossier.get(key)) for key in SUMMARY_KEYS if dossier.get(key)]
+    else:
+        items = list(dossier.items())
     summary = []
-    for key, value in list(dossier.items())[:DOSSIER_ITEMS]:
+    for key, value in items[:DOSSIER_ITEMS]:
         text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if len(text) > DOSSIER_CHARS:
-            text = text[: DOSSIER_CHARS - 1] + "…"
-        summary.append((str(key).replace("_", " "), text))
+        summary.append((str(key).replace("_", " "), _short(text)))
     return summary
 
 
 @login_required
 @require_GET
 def inbox(request: AuthedRequest) -> HttpResponse:
+    return inbox_response(request)
+
+
+def inbox_response(
+    request: AuthedRequest, *, errors: dict | None = None, values: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
     """Pending handoffs (oldest first: they are waiting), then recent decisions.
 
     A sales rep sees what was handed to them; a manager or admin who is not a
     rep sees every team's handoffs. Both lists use the handoff_inbox index.
+    `errors`/`values`: a refused accept or reject, by handoff id.
     """
     user = request.user
     if not user.has_role(Role.SALES, Role.MANAGER, Role.ADMIN):
@@ -54,6 +72,13 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             :INBOX_LIMIT
         ]
     )
+    errors, values = errors or {}, values or {}
+    may_act = user.has_role(Role.MANAGER, Role.ADMIN)
+    for handoff in pending:
+        # Read by the row template: a refused decision, and whether to offer one.
+        setattr(handoff, "form_errors", errors.get(handoff.pk, {}))  # noqa: B010
+        setattr(handoff, "form_values", values.get(handoff.pk, {}))  # noqa: B010
+        setattr(handoff, "may_act", may_act or handoff.to_user_id == user.pk)  # noqa: B010
     return render(
         request,
         "handoff/inbox.html",
@@ -62,5 +87,13 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             "pending": [(h, dossier_summary(h.dossier)) for h in pending],
             "decided": [(h, dossier_summary(h.dossier)) for h in decided],
             "overview": overview,
+            "reasons": RejectReason.choices,
+            "now": timezone.now(),
+            # A refused decision on a handoff no longer pending: above the lists.
+            "page_errors": [
+                message for pk, errs in errors.items() if pk not in {h.pk for h in pending}
+                for message in errs.values()
+            ],
         },
+        status=status,
     )

@@ -85,6 +85,9 @@ def receive(
             )
             if result.created:
                 enqueue_with_transaction(after_intake, result.lead.pk)
+                from leadgate.api.webhooks import lead_created  # lazy: api builds on intake
+
+                lead_created(result.lead, result.inquiry)
     except IntegrityError:
         if fingerprint:
             seen = Inquiry.objects.filter(fingerprint=fingerprint).first()

@@ -53,4 +53,7 @@ def advance(
             lead=lead, cycle=lead.cycle, kind=target, amount=amount, reason=change.reason,
             by=by, at=change.at,
         )
+    from leadgate.api.webhooks import stage_moved  # lazy: api builds on leads
+
+    stage_moved(lead, change, amount=amount)  # lead.mql, handoff.accepted, lead.won...
     return change

@@ -192,6 +192,9 @@ def _breach(clock: SlaClock, now: datetime) -> bool:
     Alert.objects.create(kind=Alert.Kind.SLA_BREACH, lead=lead, team=team, message=message,
                          created_at=now)
     publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
+    from leadgate.api.webhooks import sla_breached  # lazy: api builds on routing
+
+    sla_breached(lead, clock)
     recipients = manager_emails(team)
     if recipients:
         # After commit: no email about a breach that was rolled back, and a

@@ -451,8 +451,10 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
         lead = (objects or {}).get(data.id) or Lead(pk=data.id, stage=data.stage,
                                                     cycle=data.cycle)
         # IllegalMove: someone moved it meanwhile; only an inquiry becomes an MQL here.
-        with contextlib.suppress(IllegalMove):
-            lead.move_to(Stage.MQL, by=None, reason=reason)
+        with contextlib.suppress(IllegalMove), transaction.atomic():
+            from leadgate.api.webhooks import stage_moved  # lazy: api builds on leads
+
+            stage_moved(lead, lead.move_to(Stage.MQL, by=None, reason=reason))  # lead.mql
     return len(rows)
 
 

@@ -1,0 +1,183 @@
+"""The handoff API: hand off, accept, reject, list; who may act on which handoff."""
+
+import pytest
+
+from leadgate.handoff import flow
+from leadgate.handoff.models import Handoff
+from leadgate.workspace.models import Qualification
+from tests.api_helpers import api_get, api_post, bearer, make_key
+from tests.factories import make_lead, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def sales_ready(owner):
+    lead = make_lead(owner=owner, company_name="Analytical Engines")
+    lead.move_to("working", by=owner)
+    Qualification.objects.create(lead=lead, cycle=lead.cycle, verdict="sales_ready", by=owner)
+    return lead
+
+
+@pytest.fixture
+def handoff(alice, sam):
+    return flow.send(sales_ready(alice), by=alice, to_user=sam, dossier={"summary": "ready"})
+
+
+def test_it_hands_a_sales_ready_lead_to_a_rep(alice, sam):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff",
+                        {"to_user": "sam", "note": "call her Tuesday"})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["to_user"], body["status"], body["note"]) == ("sam", "pending", "call her Tuesday")
+    lead.refresh_from_db()
+    assert lead.stage == "qualified"
+
+
+def test_it_composes_the_dossier_when_none_is_sent(alice, sam):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})
+    assert response.json()["dossier"]["company"]["name"] == "Analytical Engines"
+
+
+def test_it_keeps_the_dossier_the_qualifier_edited(alice, sam):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff",
+                        {"to_user": "sam", "dossier": {"summary": "edited by alice"}})
+    assert Handoff.objects.get(pk=response.json()["id"]).dossier == {"summary": "edited by alice"}
+
+
+def test_it_refuses_a_handoff_to_an_unknown_user(alice):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "nobody"})
+    assert (response.status_code, response.json()["field"]) == (422, "to_user")
+
+
+def test_it_refuses_a_handoff_to_someone_who_is_not_a_rep(alice, bob):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "bob"})
+    assert (response.status_code, response.json()["field"]) == (422, "to_user")
+
+
+def test_it_refuses_a_handoff_of_a_lead_not_qualified_as_sales_ready(alice, sam):
+    lead = make_lead(owner=alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})
+    assert (response.status_code, response.json()["field"]) == (422, "verdict")
+
+
+def test_it_hides_a_lead_the_key_may_not_see(alice, charlie, sam):
+    lead = sales_ready(alice)
+    response = api_post(make_key(charlie), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})
+    assert response.status_code == 404
+
+
+def test_it_needs_the_write_scope_to_hand_off(alice, sam):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice, ("read",)), f"/leads/{lead.pk}/handoff",
+                        {"to_user": "sam"})
+    assert response.status_code == 403
+
+
+def test_it_answers_a_retried_handoff_with_the_first_answer(alice, sam):
+    from django.test import Client
+
+    lead = sales_ready(alice)
+    key = make_key(alice)
+    answers = [
+        Client().post(f"/api/v1/leads/{lead.pk}/handoff", {"to_user": "sam"},
+                      content_type="application/json", HTTP_IDEMPOTENCY_KEY="h-1", **bearer(key))
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert Handoff.objects.filter(lead=lead).count() == 1
+
+
+def test_it_lets_the_rep_accept_their_handoff(handoff, sam):
+    response = api_post(make_key(sam), f"/handoffs/{handoff.pk}/accept", {})
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["decided_by"]) == ("accepted", "sam")
+    handoff.lead.refresh_from_db()
+    assert handoff.lead.stage == "accepted"
+
+
+def test_it_lets_the_rep_reject_with_a_reason(handoff, sam):
+    response = api_post(make_key(sam), f"/handoffs/{handoff.pk}/reject",
+                        {"reason": "bad_timing", "text": "budget next year"})
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["reject_reason"]) == (
+        "rejected", "bad_timing")
+
+
+def test_it_refuses_a_reject_without_a_reason(handoff, sam):
+    response = api_post(make_key(sam), f"/handoffs/{handoff.pk}/reject", {"text": "meh"})
+    assert (response.status_code, response.json()["field"]) == (422, "reason")
+
+
+def test_it_refuses_a_reject_with_an_unknown_reason(handoff, sam):
+    response = api_post(make_key(sam), f"/handoffs/{handoff.pk}/reject", {"reason": "nope"})
+    assert (response.status_code, response.json()["field"]) == (422, "reason")
+
+
+def test_it_refuses_other_without_words(handoff, sam):
+    response = api_post(make_key(sam), f"/handoffs/{handoff.pk}/reject", {"reason": "other"})
+    assert (response.status_code, response.json()["field"]) == (422, "text")
+
+
+def test_it_refuses_to_accept_a_rejected_handoff(handoff, sam):
+    key = make_key(sam)
+    api_post(key, f"/handoffs/{handoff.pk}/reject", {"reason": "no_budget"})
+    response = api_post(key, f"/handoffs/{handoff.pk}/accept", {})
+    assert (response.status_code, response.json()["field"]) == (409, "status")
+
+
+def test_it_hides_another_reps_handoff(handoff):
+    other = make_user("rita", "sales")
+    response = api_post(make_key(other), f"/handoffs/{handoff.pk}/accept", {})
+    assert response.status_code == 404
+    assert Handoff.objects.get(pk=handoff.pk).status == "pending"
+
+
+def test_it_hides_the_handoff_from_a_qualifier(handoff, alice):
+    response = api_post(make_key(alice), f"/handoffs/{handoff.pk}/reject",
+                        {"reason": "not_a_fit"})
+    assert response.status_code == 404
+
+
+def test_it_lets_a_manager_accept_any_handoff(handoff, mia):
+    response = api_post(make_key(mia), f"/handoffs/{handoff.pk}/accept", {})
+    assert response.json()["status"] == "accepted"
+
+
+def test_it_refuses_a_decision_by_a_service_key(handoff):
+    response = api_post(make_key(), f"/handoffs/{handoff.pk}/accept", {})
+    assert response.status_code == 403
+
+
+def test_it_lists_a_reps_pending_handoffs_only(handoff, alice, sam):
+    other = make_user("rita", "sales")
+    flow.send(sales_ready(alice), by=alice, to_user=other, dossier={})
+    response = api_get(make_key(sam, ("read",)), "/handoffs", state="pending")
+    assert [h["id"] for h in response.json()["items"]] == [handoff.pk]
+
+
+def test_it_lists_every_handoff_for_a_manager(handoff, alice, mia):
+    flow.send(sales_ready(alice), by=alice, to_user=make_user("rita", "sales"), dossier={})
+    response = api_get(make_key(mia, ("read",)), "/handoffs", state="pending")
+    assert response.json()["count"] == 2
+
+
+def test_it_lists_every_handoff_for_a_service_key(handoff):
+    response = api_get(make_key(None, ("read",)), "/handoffs")
+    assert [h["id"] for h in response.json()["items"]] == [handoff.pk]
+
+
+def test_it_filters_the_list_by_state(handoff, sam):
+    flow.accept(handoff, by=sam)
+    response = api_get(make_key(sam, ("read",)), "/handoffs", state="pending")
+    assert response.json()["items"] == []
+
+
+def test_it_refuses_an_unknown_state(handoff, sam):
+    response = api_get(make_key(sam, ("read",)), "/handoffs", state="maybe")
+    assert (response.status_code, response.json()["field"]) == (422, "state")

@@ -1,0 +1,114 @@
+"""The handoff in a real browser: a qualifier hands a sales-ready lead off, the
+rep rejects it with a reason, the qualifier sees the task; handed off again,
+the rep accepts it and records a win on the lead page."""
+
+import importlib
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from leadgate.handoff.models import Handoff
+from leadgate.leads.models import User
+from leadgate.workspace.touches import log_touch
+from tests.browser import browser_page, screenshot  # noqa: F401
+from tests.factories import PASSWORD, make_account, make_lead
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BANT = {
+    "need": {"value": "month-end close takes a week", "met": True},
+    "authority": {"value": "decision maker", "met": True},
+    "timeframe": {"value": "this quarter", "met": True},
+}
+
+
+@pytest.fixture
+def frameworks(db):
+    """The seeded frameworks again: a transactional test empties the tables."""
+    from django.apps import apps
+
+    importlib.import_module("leadgate.workspace.migrations.0003_frameworks").create(apps, None)
+
+
+@pytest.fixture
+def lead(alice, frameworks):
+    lead = make_lead(owner=alice, stage="working", first_name="Grace", last_name="Hopper",
+                     account=make_account("US Navy"))
+    log_touch(lead, alice, channel="call", disposition="connected", verdict="sales_ready",
+              answers=BANT)
+    return lead
+
+
+def log_in(page, username):
+    page.context.clear_cookies()
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def hand_off(page, lead, summary):
+    log_in(page, "alice")
+    page.goto(f"/leads/{lead.pk}/")
+    page.locator("#handoff-link").get_by_role("link", name="Hand off to sales").click()
+    expect(page.locator("#dossier-answers")).to_contain_text("month-end close takes a week")
+    sam = User.objects.get(username="sam")
+    expect(page.get_by_label("Sales rep")).to_have_value(str(sam.pk))  # suggested
+    page.get_by_label("Summary for the rep").fill(summary)
+    page.get_by_role("button", name="Send to sales").click()
+    expect(page.locator("#lead-stage")).to_have_text("Qualified (handed off)")
+
+
+def test_it_hands_off_rejects_and_hands_off_again_to_a_win(
+    browser_page, lead, alice, sam  # noqa: F811
+):
+    page = browser_page
+    hand_off(page, lead, "Grace runs finance ops; wants a demo")
+
+    # The rep sees it in the inbox and rejects it with a reason.
+    log_in(page, "sam")
+    page.goto("/sales/")
+    pending = page.locator("#inbox-pending")
+    expect(pending).to_contain_text("Grace Hopper")
+    expect(pending).to_contain_text("wants a demo")
+    handoff = Handoff.objects.get(lead=lead)
+    row = page.locator(f"#handoff-{handoff.pk}")
+    row.get_by_label("Reject reason").select_option(label="Not a fit")
+    row.get_by_label('Why (required for "other")').fill("too small for us")
+    screenshot(page, "handoff-inbox")
+    row.get_by_role("button", name="Reject").click()
+    expect(page.locator("#inbox-decided")).to_contain_text("Rejected")
+    expect(page.locator("#inbox-decided")).to_contain_text("too small for us")
+
+    # Back on the qualifier's desk with a task saying why.
+    log_in(page, "alice")
+    page.goto(f"/leads/{lead.pk}/")
+    expect(page.locator("#lead-stage")).to_have_text("Working")
+    expect(page.locator("#tasks-h + ul")).to_contain_text(
+        "Sales rejected: Not a fit: too small for us")
+
+    # Handed off again; this time the rep accepts and records the win.
+    hand_off(page, lead, "Budget approved after all")
+    log_in(page, "sam")
+    page.goto("/sales/")
+    again = Handoff.objects.get(lead=lead, status="pending")
+    page.locator(f"#handoff-{again.pk}").get_by_role("button", name="Accept").click()
+    expect(page.locator("#inbox-decided")).to_contain_text("Accepted")
+
+    page.goto(f"/leads/{lead.pk}/")
+    expect(page.locator("#lead-stage")).to_have_text("Accepted by sales")
+    opportunity = page.locator('form[data-move="opportunity"]')
+    opportunity.get_by_label("Amount").fill("25000")
+    opportunity.get_by_role("button", name="Opportunity").click()
+    expect(page.locator("#lead-stage")).to_have_text("Opportunity")
+    won = page.locator('form[data-move="won"]')
+    won.get_by_label("Amount").fill("24000")
+    won.get_by_role("button", name="Won").click()
+    expect(page.locator("#lead-stage")).to_have_text("Won")
+    screenshot(page, "handoff-won")
+    assert lead.outcomes.get(kind="won").amount == Decimal("24000")
+    assert list(Handoff.objects.filter(lead=lead).order_by("pk")
+                .values_list("status", "reject_reason")) == [
+        ("rejected", "not_a_fit"), ("accepted", "")]
