@@ -11,11 +11,8 @@ Views, the API and tasks all call these.
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.mime.text import MIMEText
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -23,12 +20,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from leadgate.intake.models import Inquiry
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
 from leadgate.leads.models import Lead, User
 from leadgate.leads.transitions import advance
 from leadgate.lib.business_hours import add_business_time
 
+from .dossier import compose_dossier, dossier_text, user_name
 from .models import Handoff, RejectReason
 
 __all__ = [
@@ -38,32 +35,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 PENDING = Handoff.Status.PENDING
-DOSSIER_VERSION = 1
-LAST_TOUCHES = 5
 MEETING_MINUTES = 30
 RETURN_POLICIES = ("qualifier", "nurture")
 
-# Which framework questions speak to which part of the dossier.
-SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "pains": ("need", "challenges", "identify_pain"),
-    "motivations": ("urgency", "metrics", "decision_criteria"),
-    "buying_plan": ("decision_process", "budget", "money"),
-    "timeframe": ("timeframe", "urgency", "prioritization"),
-    "stakeholders": ("authority", "economic_buyer", "champion"),
-}
-# Touch notes may carry the same, one per line: "Pain: ...", "Stakeholders: ...".
-NOTE_PREFIXES: dict[str, tuple[str, ...]] = {
-    "pains": ("pain", "pains", "need", "problem"),
-    "motivations": ("motivation", "motivations", "why", "why now"),
-    "buying_plan": ("buying plan", "plan", "budget", "process"),
-    "timeframe": ("timeframe", "timing", "when"),
-    "stakeholders": ("stakeholder", "stakeholders", "decision maker", "champion"),
-}
-SECTION_LABELS = {
-    "pains": "Pains", "motivations": "Motivations", "buying_plan": "Buying plan",
-    "timeframe": "Timeframe", "stakeholders": "Other stakeholders",
-}
-_NOTE_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,20}?)\s*:\s*(.+?)\s*$")
 
 
 class HandoffError(ValueError):
@@ -74,236 +48,6 @@ class HandoffError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-# --- the dossier -------------------------------------------------------------
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _user_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
-
-
-def compose_dossier(lead: Lead) -> dict[str, Any]:
-    """Everything a rep needs before the first conversation, as plain JSON."""
-    from leadgate.enrich.pipeline import lead_facts
-    from leadgate.workspace.frameworks import framework_by_kind, framework_for, questions
-    from leadgate.workspace.models import Qualification, Touch
-
-    lead = Lead.objects.select_related("account", "account__owner", "source", "campaign",
-                                       "owner").get(pk=lead.pk)
-    facts = {
-        field: {"value": fact["value"], "provider": fact["provider"], "at": _iso(fact["at"])}
-        for field, fact in lead_facts(lead).items()
-    }
-    who = {
-        "name": lead.name, "title": lead.title, "email": lead.email, "phone": lead.phone,
-        "country": lead.country, "time_zone": lead.time_zone, "facts": facts,
-    }
-    account = lead.account
-    company: dict[str, Any] = {"name": account.name if account else lead.company_name}
-    if account is not None:
-        company.update({
-            "domain": account.domain, "website": account.website,
-            "industry": account.industry, "employees": account.employees,
-            "annual_revenue": (str(account.annual_revenue)
-                               if account.annual_revenue is not None else None),
-            "country": account.country, "state": account.state, "city": account.city,
-            "owner": _user_name(account.owner),
-        })
-        if lead.company_name and lead.company_name != account.name:
-            company["as_entered"] = lead.company_name
-    else:
-        company["domain"] = lead.domain
-
-    # The qualification: the latest of this cycle (it carries every answer).
-    latest = (Qualification.objects.filter(lead=lead, cycle=lead.cycle)
-              .select_related("by").order_by("-at", "-pk").first())
-    framework = (framework_by_kind(latest.framework) if latest and latest.framework
-                 else framework_for(lead))
-    raw_answers = dict(latest.answers or {}) if latest else {}
-    answers = []
-    labels = {}
-    for question in questions(framework):
-        labels[question["key"]] = question.get("label") or question["key"]
-        answer = raw_answers.get(question["key"]) or {}
-        answers.append({
-            "key": question["key"], "label": labels[question["key"]],
-            "value": str(answer.get("value") or ""), "met": bool(answer.get("met")),
-        })
-    for key, answer in raw_answers.items():  # answers to questions since removed
-        if key not in labels and isinstance(answer, dict):
-            labels[key] = key.replace("_", " ").capitalize()
-            answers.append({"key": key, "label": labels[key],
-                            "value": str(answer.get("value") or ""),
-                            "met": bool(answer.get("met"))})
-    qualification = {
-        "framework": framework.kind if framework else (latest.framework if latest else ""),
-        "framework_name": framework.name if framework else "",
-        "verdict": latest.verdict if latest else "",
-        "at": _iso(latest.at) if latest else None,
-        "by": _user_name(latest.by) if latest else "",
-        "answers": answers,
-    }
-
-    sections: dict[str, list[str]] = {key: [] for key in SECTION_KEYS}
-    by_key = {answer["key"]: answer for answer in answers}
-    for section, keys in SECTION_KEYS.items():
-        for key in keys:
-            answer = by_key.get(key)
-            if answer and answer["value"]:
-                sections[section].append(f"{answer['label']}: {answer['value']}")
-
-    touches = list(Touch.objects.filter(lead=lead, cycle=lead.cycle)
-                   .select_related("actor").order_by("at", "pk"))
-    for touch in touches:
-        for line in (touch.notes or "").splitlines():
-            match = _NOTE_LINE.match(line)
-            if not match:
-                continue
-            prefix = match.group(1).strip().casefold()
-            for section, prefixes in NOTE_PREFIXES.items():
-                if prefix in prefixes:
-                    sections[section].append(
-                        f"{match.group(2)} (noted {touch.at:%Y-%m-%d})")
-                    break
-    touch_summary = {
-        "total": len(touches),
-        "by_channel": dict(Counter(t.channel for t in touches)),
-        "by_disposition": dict(Counter(t.disposition for t in touches)),
-        "first_at": _iso(touches[0].at) if touches else None,
-        "last_at": _iso(touches[-1].at) if touches else None,
-        "last": [
-            {"at": _iso(t.at), "channel": t.channel, "direction": t.direction,
-             "disposition": t.disposition, "notes": t.notes, "by": _user_name(t.actor)}
-            for t in reversed(touches[-LAST_TOUCHES:])
-        ],
-    }
-
-    score = _score(lead)
-    inquiries = [
-        {"channel": inquiry.channel, "source": str(inquiry.source or ""),
-         "campaign": str(inquiry.campaign or ""), "at": _iso(inquiry.received_at),
-         "hot": inquiry.is_hot}
-        for inquiry in Inquiry.objects.filter(lead=lead).select_related("source", "campaign")
-        .order_by("received_at", "pk")
-    ]
-    dossier = {
-        "version": DOSSIER_VERSION,
-        "summary": "",
-        "who": who,
-        "company": company,
-        "qualification": qualification,
-        **sections,
-        "touches": touch_summary,
-        "score": score,
-        "source": {"source": str(lead.source or ""), "campaign": str(lead.campaign or "")},
-        "inquiries": inquiries,
-        "qualifier": _user_name(lead.owner),
-        "composed_at": timezone.now().isoformat(),
-    }
-    dossier["summary"] = _default_summary(dossier)
-    return dossier
-
-
-def _score(lead: Lead) -> dict[str, Any]:
-    from leadgate.scoring.models import LeadScore
-    from leadgate.scoring.predict import explain
-
-    score = LeadScore.objects.select_related("model_version").filter(lead=lead).first()
-    if score is None:
-        return {"grade": "", "reasons": [], "probability": None, "model_reasons": []}
-    reasons = sorted(score.reasons or [], key=lambda r: -abs(r.get("points") or 0))
-    model_reasons: list[dict[str, str]] = []
-    if score.probability is not None:
-        try:
-            model_reasons = explain(lead)
-        except Exception:  # the dossier stands without the model's reasons
-            logger.exception("could not explain the model score of lead %s", lead.pk)
-    return {
-        "grade": score.grade, "fit": score.fit, "engagement": round(score.engagement, 2),
-        "reasons": [{"rule": str(r.get("rule", "")), "kind": str(r.get("kind", "")),
-                     "points": r.get("points"), "at": r.get("at")} for r in reasons],
-        "probability": score.probability,
-        "model_version": str(score.model_version) if score.model_version else "",
-        "model_reasons": model_reasons,
-    }
-
-
-def _default_summary(dossier: dict[str, Any]) -> str:
-    who, company = dossier["who"], dossier["company"]
-    head = who["name"] or who["email"] or "The lead"
-    if who["title"]:
-        head += f", {who['title']}"
-    if company.get("name"):
-        head += f" at {company['name']}"
-    lines = [head + "."]
-    for section in ("pains", "timeframe", "stakeholders"):
-        if dossier[section]:
-            lines.append(f"{SECTION_LABELS[section]}: {'; '.join(dossier[section][:2])}.")
-    return "\n".join(lines)
-
-
-def dossier_text(dossier: dict[str, Any]) -> str:
-    """The dossier as plain text, for the rep's email."""
-    out: list[str] = []
-    if dossier.get("summary"):
-        out += ["SUMMARY", str(dossier["summary"]), ""]
-    who = dossier.get("who") or {}
-    out.append("WHO")
-    for label, key in (("Name", "name"), ("Title", "title"), ("Email", "email"),
-                       ("Phone", "phone"), ("Country", "country"), ("Time zone", "time_zone")):
-        if who.get(key):
-            out.append(f"  {label}: {who[key]}")
-    for field, fact in (who.get("facts") or {}).items():
-        out.append(f"  {field.replace('_', ' ').capitalize()}: {fact.get('value')}")
-    company = dossier.get("company") or {}
-    out += ["", "COMPANY"]
-    for key, value in company.items():
-        if value not in (None, ""):
-            out.append(f"  {key.replace('_', ' ').capitalize()}: {value}")
-    qualification = dossier.get("qualification") or {}
-    out += ["", f"QUALIFICATION ({qualification.get('framework_name') or 'answers'})"]
-    for answer in qualification.get("answers") or []:
-        mark = "met" if answer.get("met") else "not met"
-        out.append(f"  {answer.get('label')}: {answer.get('value') or '-'} [{mark}]")
-    for section, label in SECTION_LABELS.items():
-        items = dossier.get(section) or []
-        if items:
-            out += ["", label.upper()] + [f"  - {item}" for item in items]
-    touches = dossier.get("touches") or {}
-    out += ["", f"TOUCHES ({touches.get('total', 0)})"]
-    if touches.get("by_channel"):
-        out.append("  By channel: " + ", ".join(
-            f"{k} {v}" for k, v in touches["by_channel"].items()))
-    if touches.get("by_disposition"):
-        out.append("  By outcome: " + ", ".join(
-            f"{k} {v}" for k, v in touches["by_disposition"].items()))
-    for touch in touches.get("last") or []:
-        notes = f": {touch['notes']}" if touch.get("notes") else ""
-        out.append(f"  {touch['at'][:16]} {touch['channel']} {touch['disposition']}{notes}")
-    score = dossier.get("score") or {}
-    out += ["", "SCORE"]
-    if score.get("grade"):
-        out.append(f"  Grade {score['grade']}")
-    for reason in score.get("reasons") or []:
-        out.append(f"  {reason.get('rule')} ({reason.get('kind')}): {reason.get('points')}")
-    if score.get("probability") is not None:
-        out.append(f"  Model probability: {score['probability']:.3f}")
-    source = dossier.get("source") or {}
-    out += ["", "SOURCE", f"  {source.get('source') or 'unknown'}"
-            + (f" / {source['campaign']}" if source.get("campaign") else "")]
-    out += ["", "INQUIRIES"]
-    for inquiry in dossier.get("inquiries") or []:
-        out.append(f"  {(inquiry.get('at') or '')[:16]} {inquiry.get('channel')} "
-                   f"source {inquiry.get('source') or '-'} "
-                   f"campaign {inquiry.get('campaign') or '-'}")
-    return "\n".join(out) + "\n"
 
 
 # --- choosing the rep ----------------------------------------------------------
@@ -415,7 +159,7 @@ def _email_rep(handoff_id: int) -> None:
     if not rep.email:
         return
     lead = handoff.lead
-    body = [f"{_user_name(handoff.from_user) or 'Leadgate'} handed you a sales-ready lead: "
+    body = [f"{user_name(handoff.from_user) or 'Leadgate'} handed you a sales-ready lead: "
             f"{lead}."]
     if handoff.due_at:
         body.append(f"Please accept or reject it by {handoff.due_at:%Y-%m-%d %H:%M} UTC.")
@@ -470,7 +214,7 @@ def _ics_time(moment: datetime) -> str:
 
 def _cal_address(user: User | None, fallback: str) -> str:
     email = (user.email if user is not None else "") or fallback
-    name = ics_escape(_user_name(user) or email).replace('"', "'")
+    name = ics_escape(user_name(user) or email).replace('"', "'")
     return f'CN="{name}":mailto:{email}'
 
 
@@ -482,7 +226,7 @@ def build_ics(handoff: Handoff) -> str:
     host = (settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "leadgate").strip(">")
     company = lead.account.name if lead.account_id and lead.account else lead.company_name
     summary = f"Intro call: {lead}" + (f" ({company})" if company else "")
-    description = (f"Handed off by {_user_name(handoff.from_user) or 'Leadgate'}.\n"
+    description = (f"Handed off by {user_name(handoff.from_user) or 'Leadgate'}.\n"
                    + (f"{handoff.note}\n" if handoff.note else "")
                    + str((handoff.dossier or {}).get("summary", "")))
     lines = [
