@@ -387,7 +387,6 @@ def run_live(args) -> int:
             if at is not None:
                 bare.append(at - started)
 
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         delivered, missed = [], 0
         for n in range(args.posts):
@@ -395,9 +394,13 @@ def run_live(args) -> int:
                                "email": f"ada.live{n}@company{n}.example",
                                "company": f"Company {n}", "hot": True})
             started = time.perf_counter()
+            # A connection per post: gunicorn closes a keep-alive connection left
+            # idle for 2 s, which a slow delivery can leave it.
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             conn.request("POST", "/api/v1/leads", body, headers)
             response = conn.getresponse()
             answer = json.loads(response.read())
+            conn.close()
             assert response.status in (200, 201), answer
             at = listener.wait_for(answer["lead"], 5)
             if at is None:
