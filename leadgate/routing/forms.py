@@ -264,3 +264,13 @@ class ReassignForm(forms.Form):
 
 def as_json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def instance_rows(objects: Any, form_class: Any, prefix: str,
+                  bound: forms.ModelForm | None = None) -> list[tuple[Any, Any]]:
+    """(object, form) for each object of a page that edits many rows at once:
+    each form with ids of its own (`prefix` + pk), and `bound`, a form that
+    failed validation, in its object's place so its errors and input show."""
+    return [(obj, bound if bound is not None and bound.instance.pk == obj.pk
+             else form_class(instance=obj, auto_id=f"{prefix}{obj.pk}_%s"))
+            for obj in objects]

@@ -26,7 +26,14 @@ from leadgate.workspace.views import lead_context, visible_lead
 
 from .assign import reassign
 from .availability import ensure_seats, seat_of, unavailable_because
-from .forms import AbsenceForm, ReassignForm, SeatForm, TeamHoursForm, active_qualifiers
+from .forms import (
+    AbsenceForm,
+    ReassignForm,
+    SeatForm,
+    TeamHoursForm,
+    active_qualifiers,
+    instance_rows,
+)
 from .models import Absence, Assignment, Seat
 from .views import require_manager, routing_page
 
@@ -133,13 +140,7 @@ def absence_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def team_rows(bound: TeamHoursForm | None = None) -> list[tuple[Team, TeamHoursForm]]:
-    rows = []
-    for team in Team.objects.order_by("name"):
-        if bound is not None and bound.instance.pk == team.pk:
-            rows.append((team, bound))
-        else:
-            rows.append((team, TeamHoursForm(instance=team, auto_id=f"team{team.pk}_%s")))
-    return rows
+    return instance_rows(Team.objects.order_by("name"), TeamHoursForm, "team", bound)
 
 
 @login_required

@@ -30,6 +30,7 @@ from .forms import (
     RuleForm,
     SlaPolicyForm,
     condition_initial,
+    instance_rows,
 )
 from .models import Alert, RoutingRule, SlaPolicy
 
@@ -156,13 +157,7 @@ def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def sla_forms(bound: SlaPolicyForm | None = None) -> list[tuple[SlaPolicy, SlaPolicyForm]]:
-    rows = []
-    for policy in SlaPolicy.objects.order_by("pk"):
-        if bound is not None and bound.instance.pk == policy.pk:
-            rows.append((bound.instance, bound))
-        else:
-            rows.append((policy, SlaPolicyForm(instance=policy, auto_id=f"sla{policy.pk}_%s")))
-    return rows
+    return instance_rows(SlaPolicy.objects.order_by("pk"), SlaPolicyForm, "sla", bound)
 
 
 @login_required
