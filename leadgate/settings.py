@@ -254,6 +254,9 @@ LEADGATE_COMPANY_NAME = os.environ.get("LEADGATE_COMPANY_NAME", "Leadgate")
 # reject a handoff; where a rejected lead goes back to ("qualifier" or "nurture").
 LEADGATE_ACCEPT_SLA_HOURS = float(os.environ.get("LEADGATE_ACCEPT_SLA_HOURS", "9"))
 LEADGATE_REJECT_RETURN = os.environ.get("LEADGATE_REJECT_RETURN", "qualifier")
+# On: a sales rep sees and decides the handoffs addressed to anyone in their
+# team (a shared team inbox); off: only their own.
+LEADGATE_HANDOFF_TEAM_INBOX = env_bool("LEADGATE_HANDOFF_TEAM_INBOX", False)
 # The CRM's inbound webhook (POST /api/v1/webhooks/crm): off unless this shared
 # secret is set; the CRM signs each body with it (HMAC-SHA256).
 LEADGATE_CRM_WEBHOOK_SECRET = os.environ.get("LEADGATE_CRM_WEBHOOK_SECRET", "")

@@ -6,7 +6,7 @@ from leadgate.handoff import flow
 from leadgate.handoff.models import Handoff
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_get, api_post, bearer, make_key
-from tests.factories import make_lead, make_user
+from tests.factories import make_lead, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +136,16 @@ def test_it_hides_another_reps_handoff(handoff):
     response = api_post(make_key(other), f"/handoffs/{handoff.pk}/accept", {})
     assert response.status_code == 404
     assert Handoff.objects.get(pk=handoff.pk).status == "pending"
+
+
+def test_it_lists_the_teams_pending_handoffs_with_the_team_inbox(handoff, sam, settings):
+    settings.LEADGATE_HANDOFF_TEAM_INBOX = True
+    sales = make_team("Sales East")
+    sam.team = sales
+    sam.save()
+    olga = make_user("olga", "sales", team=sales)
+    response = api_get(make_key(olga, ("read",)), "/handoffs", state="pending")
+    assert [item["id"] for item in response.json()["items"]] == [handoff.pk]
 
 
 def test_it_hides_the_handoff_from_a_qualifier(handoff, alice):

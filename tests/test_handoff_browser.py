@@ -89,6 +89,15 @@ def test_it_hands_off_rejects_and_hands_off_again_to_a_win(
     expect(page.locator("#tasks-h + ul")).to_contain_text(
         "Sales rejected: Not a fit: too small for us")
 
+    # No second handoff before the qualifier answers the reject with a new
+    # sales-ready verdict (the answers given before are kept in the form).
+    expect(page.locator("#handoff-link")).to_have_count(0)
+    page.get_by_label("Disposition").select_option(label="Connected")
+    page.get_by_label("Verdict").select_option(label="Sales-ready")
+    page.get_by_label("Notes").fill("Budget approved after all")
+    page.get_by_role("button", name="Log touch").click()
+    expect(page.get_by_role("status")).to_contain_text("Sales-ready")
+
     # Handed off again; this time the rep accepts and records the win.
     hand_off(page, lead, "Budget approved after all")
     log_in(page, "sam")

@@ -279,6 +279,26 @@ def test_it_refuses_a_rep_the_handoff_was_not_addressed_to(handoff):
         reject(handoff, by=olga, reason=RejectReason.NOT_A_FIT)
 
 
+def test_it_lets_a_teammate_decide_with_the_team_inbox(handoff, sam, settings):
+    settings.LEADGATE_HANDOFF_TEAM_INBOX = True
+    sales = make_team("Sales East")
+    sam.team = sales
+    sam.save()
+    olga = make_user("olga", "sales", team=sales)
+    make_user("rita", "sales", team=make_team("Sales West"))
+    assert accept(handoff, by=olga).decided_by == olga
+
+
+def test_it_refuses_a_rep_of_another_team_with_the_team_inbox(handoff, sam, settings):
+    settings.LEADGATE_HANDOFF_TEAM_INBOX = True
+    sam.team = make_team("Sales East")
+    sam.save()
+    rita = make_user("rita", "sales", team=make_team("Sales West"))
+    with pytest.raises(HandoffError) as refused:
+        accept(handoff, by=rita)
+    assert refused.value.field == "to_user"
+
+
 def test_it_lets_a_manager_decide_for_the_rep(handoff, mia):
     assert accept(handoff, by=mia).status == "accepted"
 
@@ -319,8 +339,20 @@ def test_it_sends_a_rejected_lead_to_nurture_by_setting(handoff, ready, sam, set
     assert not Task.objects.filter(lead=ready, title__startswith="Sales rejected").exists()
 
 
-def test_it_hands_off_again_after_a_reject(handoff, ready, alice, sam):
+def test_it_refuses_a_second_handoff_until_the_lead_is_qualified_again(
+        handoff, ready, alice, sam):
     reject(handoff, by=sam, reason=RejectReason.BAD_TIMING)
+    with pytest.raises(HandoffError) as refused:
+        send(ready, by=alice, to_user=sam, dossier={})
+    assert refused.value.field == "verdict"
+    assert "sales rejected this lead" in str(refused.value)
+
+
+def test_it_hands_off_again_after_a_reject_and_a_new_verdict(
+        handoff, ready, alice, sam, time_machine):
+    reject(handoff, by=sam, reason=RejectReason.BAD_TIMING)
+    time_machine.move_to(datetime.now(UTC) + timedelta(minutes=5))
+    qualify(ready, alice, notes="Budget moved to this quarter")
     again = send(ready, by=alice, to_user=sam, dossier={})
     accept(again, by=sam)
     ready.refresh_from_db()

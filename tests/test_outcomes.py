@@ -3,6 +3,7 @@ the lead page, the API and a CRM export; and the refusals."""
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,12 @@ from openpyxl import Workbook
 
 from leadgate.handoff import flow
 from leadgate.handoff.models import Outcome
-from leadgate.handoff.outcomes import OutcomeError, import_outcomes, record_outcome
+from leadgate.handoff.outcomes import (
+    AlreadyRecorded,
+    OutcomeError,
+    import_outcomes,
+    record_outcome,
+)
 from leadgate.leads.lifecycle import IllegalMove
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_post, make_key
@@ -49,14 +55,39 @@ def test_it_makes_an_accepted_lead_an_opportunity(lead, sam):
     assert (lead.stage, outcome.kind, outcome.amount) == ("opportunity", "opportunity", 12000)
 
 
-def test_it_keeps_the_expected_close_and_stage_of_an_opportunity(lead, sam):
-    from datetime import date
+def test_it_keeps_the_expected_close_stage_and_crm_id_of_an_opportunity(lead, sam):
+    record_outcome(lead, kind="opportunity", by=sam, stage="Proposal",
+                   expected_close=date(2031, 3, 31), external_id="006XYZ")
+    stored = Outcome.objects.get(lead=lead)
+    assert (stored.stage, stored.expected_close, stored.external_id, stored.reason) == (
+        "Proposal", date(2031, 3, 31), "006XYZ", "")
 
-    outcome = record_outcome(lead, kind="opportunity", by=sam, stage="Proposal",
-                             expected_close=date(2031, 3, 31))
-    stored = " ".join(str(getattr(outcome, name, "")) for name in ("stage", "expected_close",
-                                                                     "reason"))
-    assert "Proposal" in stored and "2031-03-31" in stored
+
+def test_it_records_a_changed_forecast_as_a_new_row(lead, sam):
+    record_outcome(lead, kind="opportunity", by=sam, stage="Proposal",
+                   expected_close=date(2031, 3, 31))
+    record_outcome(lead, kind="opportunity", by=sam, stage="Negotiation",
+                   expected_close=date(2031, 4, 30))
+    assert list(Outcome.objects.filter(lead=lead).order_by("pk").values_list(
+        "stage", "expected_close")) == [("Proposal", date(2031, 3, 31)),
+                                        ("Negotiation", date(2031, 4, 30))]
+
+
+def test_it_skips_an_opportunity_with_the_same_forecast(lead, sam):
+    record_outcome(lead, kind="opportunity", by=sam, stage="Proposal",
+                   expected_close=date(2031, 3, 31))
+    with pytest.raises(AlreadyRecorded):
+        record_outcome(lead, kind="opportunity", by=sam, stage="Proposal",
+                       expected_close=date(2031, 3, 31))
+
+
+def test_it_recognises_an_event_recorded_before(lead, sam):
+    first = record_outcome(lead, kind="opportunity", by=None, stage="Proposal",
+                           event_id="evt_1")
+    with pytest.raises(AlreadyRecorded) as already:
+        record_outcome(lead, kind="opportunity", by=None, stage="Negotiation",
+                       event_id="evt_1")
+    assert already.value.outcome == first
 
 
 def test_it_wins_an_opportunity_with_its_amount(lead, sam):
@@ -151,7 +182,9 @@ def test_it_records_an_opportunity_by_api(lead, sam):
                         {"kind": "opportunity", "amount": "25000.50", "stage": "Proposal",
                          "expected_close": "2031-01-15"})
     assert response.status_code == 201, response.json()
-    assert (response.json()["stage"], response.json()["amount"]) == ("opportunity", "25000.50")
+    body = response.json()
+    assert (body["stage"], body["amount"], body["crm_stage"], body["expected_close"]) == (
+        "opportunity", "25000.50", "Proposal", "2031-01-15")
 
 
 def test_it_answers_422_naming_stage_for_a_lead_never_accepted(alice, sam):
@@ -294,3 +327,13 @@ def test_it_reports_a_dry_run_by_command(lead, tmp_path):
     call_command("import_outcomes", str(path), "--dry-run", stdout=out)
     lead.refresh_from_db()
     assert ("dry run: 1 rows: 1 recorded" in out.getvalue(), lead.stage) == (True, "accepted")
+
+
+def test_it_imports_an_open_opportunity_with_its_forecast(lead, tmp_path):
+    path = write_csv(tmp_path, [["Lead ID", "Opportunity ID", "Stage", "Amount", "Close Date"],
+                                [str(lead.pk), "006ABC", "Proposal/Price Quote", "900",
+                                 "2031-05-31"]])
+    import_outcomes(path)
+    stored = Outcome.objects.get(lead=lead)
+    assert (stored.kind, stored.stage, stored.expected_close, stored.external_id) == (
+        "opportunity", "Proposal/Price Quote", date(2031, 5, 31), "006ABC")

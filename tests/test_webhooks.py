@@ -21,10 +21,11 @@ from leadgate.intake.models import Inquiry
 from leadgate.intake.pipeline import receive
 from leadgate.leads.periodic import JOBS
 from leadgate.leads.transitions import advance
+from leadgate.routing.models import Alert
 from leadgate.routing.sla import check_breaches, start_clock
 from leadgate.scoring.models import Rule, RuleSet
 from leadgate.scoring.rules import score_lead
-from tests.factories import make_lead
+from tests.factories import make_lead, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -287,6 +288,25 @@ def test_it_switches_a_subscription_off_after_n_failures_in_a_row(receiver, sett
     time_machine.move_to(T0 + timedelta(minutes=5), tick=False)
     assert webhooks.send_due() == 0
     assert subscription.deliveries.count() == 3
+
+
+def test_it_alerts_and_emails_the_admins_when_it_switches_a_subscription_off(
+        receiver, settings, smtp, django_capture_on_commit_callbacks):
+    settings.LEADGATE_WEBHOOK_MAX_FAILURES = 2
+    make_user("ada", role="admin")
+    subscription = subscribe(url=receiver.url)
+    subscription.created_by = make_user("mo", role="manager")
+    subscription.save()
+    receiver.answers = [500] * 10
+    for _ in range(2):
+        webhooks.emit("lead.won", data())
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.send_due()
+    [alert] = Alert.objects.filter(kind=Alert.Kind.WEBHOOK_DISABLED)
+    assert receiver.url in alert.message and "HTTP 500" in alert.message
+    [(recipients, content)] = smtp.messages
+    assert sorted(recipients) == ["ada@example.com", "mo@example.com"]
+    assert "switched off" in content
 
 
 def test_it_claims_a_due_delivery_for_one_sender_only(now):

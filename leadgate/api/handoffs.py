@@ -115,6 +115,9 @@ class OutcomeOut(Schema):
     kind: str
     amount: Decimal | None
     currency: str
+    expected_close: date | None = Field(description="opportunity: expected close date")
+    crm_stage: str = Field(description="opportunity: the CRM's stage, e.g. 'Proposal'")
+    external_id: str = Field(description="the CRM's id of the opportunity")
     reason: str
     at: datetime
     by: str | None
@@ -129,6 +132,10 @@ class OutcomeOut(Schema):
     def resolve_stage(outcome) -> str:
         return outcome.lead.stage
 
+    @staticmethod
+    def resolve_crm_stage(outcome) -> str:
+        return outcome.stage
+
 
 def _handoffs(request: HttpRequest) -> QuerySet[Handoff]:
     """The handoffs the key may see (see the module's docstring)."""
@@ -137,7 +144,7 @@ def _handoffs(request: HttpRequest) -> QuerySet[Handoff]:
     if user is None or user.has_role(Role.MANAGER, Role.ADMIN):
         return handoffs
     if user.has_role(Role.SALES):
-        return handoffs.filter(to_user=user)
+        return handoffs.filter(flow.addressed_to(user))
     return handoffs.filter(lead__in=visible_leads(request))
 
 
@@ -146,7 +153,7 @@ def _decidable(request: HttpRequest, handoff_id: int) -> Handoff:
     user = acting_user(request)
     handoffs = Handoff.objects.select_related("lead", "from_user", "to_user")
     if user is not None and not user.has_role(Role.MANAGER, Role.ADMIN):
-        handoffs = handoffs.filter(to_user=user)
+        handoffs = handoffs.filter(flow.addressed_to(user))
     return get_object_or_404(handoffs, pk=handoff_id)
 
 

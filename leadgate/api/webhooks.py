@@ -61,10 +61,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from leadgate.leads.lifecycle import Role
+from leadgate.leads.models import User
+from leadgate.routing.models import Alert
 
 from .models import PING, WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 
@@ -468,4 +473,29 @@ def _record(delivery: WebhookDelivery, code: int | None, error: str, *,
             update += ["active", "disabled_at", "disabled_reason"]
             logger.warning("webhook subscription %s (%s) disabled: %s", subscription.pk,
                            subscription.url, subscription.disabled_reason)
+            _alert_switched_off(subscription)
         subscription.save(update_fields=update)
+
+
+def _alert_switched_off(subscription: WebhookSubscription) -> None:
+    """Tell the people who can switch it back on: an alert on the managers'
+    page and an email to the admins and whoever created the subscription."""
+    message = f"Webhook to {subscription.url} switched off. {subscription.disabled_reason}"
+    Alert.objects.create(kind=Alert.Kind.WEBHOOK_DISABLED, message=message[:2000],
+                         created_at=subscription.disabled_at or timezone.now())
+    people = User.objects.filter(is_active=True).exclude(email="").filter(
+        groups__name=Role.ADMIN)
+    recipients = set(people.values_list("email", flat=True))
+    creator = subscription.created_by
+    if creator is not None and creator.is_active and creator.email:
+        recipients.add(creator.email)
+    if recipients:
+        transaction.on_commit(lambda: _email(sorted(recipients), message))
+
+
+def _email(recipients: list[str], message: str) -> None:
+    try:
+        send_mail("Leadgate: a webhook was switched off", message,
+                  settings.DEFAULT_FROM_EMAIL, recipients)
+    except Exception:  # the alert stands on the page
+        logger.exception("could not email the webhook alert to %s", recipients)

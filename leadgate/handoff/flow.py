@@ -17,7 +17,7 @@ from email.mime.text import MIMEText
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
@@ -81,13 +81,24 @@ def suggest_rep(lead: Lead) -> User | None:
 # --- sending ---------------------------------------------------------------------
 
 
+def last_rejected_at(lead: Lead) -> datetime | None:
+    """When sales last rejected a handoff of the lead in its current cycle."""
+    return (Handoff.objects.filter(lead=lead, cycle=lead.cycle, status=Handoff.Status.REJECTED)
+            .aggregate(at=Max("decided_at"))["at"])
+
+
 def has_sales_ready(lead: Lead) -> bool:
-    """Whether the lead was qualified as sales-ready in its current cycle."""
+    """Whether the lead was qualified as sales-ready in its current cycle, and
+    again since sales last rejected it: the qualifier must answer the reject
+    (a new sales-ready verdict) before handing the lead off a second time."""
     from leadgate.workspace.models import Qualification
 
-    return Qualification.objects.filter(
-        lead=lead, cycle=lead.cycle, verdict=Qualification.Verdict.SALES_READY
-    ).exists()
+    verdicts = Qualification.objects.filter(
+        lead=lead, cycle=lead.cycle, verdict=Qualification.Verdict.SALES_READY)
+    rejected_at = last_rejected_at(lead)
+    if rejected_at is not None:
+        verdicts = verdicts.filter(at__gt=rejected_at)
+    return verdicts.exists()
 
 
 def acceptance_due(to_user: User, start: datetime) -> datetime:
@@ -118,6 +129,9 @@ def send(
     now = timezone.now()
     lead = Lead.objects.get(pk=lead.pk)
     if not has_sales_ready(lead):
+        if last_rejected_at(lead) is not None:
+            raise HandoffError("verdict", "sales rejected this lead since it was qualified: "
+                               "log a touch with the sales-ready verdict again first")
         raise HandoffError("verdict", "the lead has not been qualified as sales-ready "
                            "in this cycle: log a touch with the sales-ready verdict first")
     if to_user is None:
@@ -256,11 +270,23 @@ def build_ics(handoff: Handoff) -> str:
 # --- sales' answer ---------------------------------------------------------------------
 
 
+def addressed_to(user: User) -> Q:
+    """The handoffs a sales rep answers: those handed to them, and with
+    LEADGATE_HANDOFF_TEAM_INBOX those handed to anyone in their team."""
+    mine = Q(to_user=user)
+    if getattr(settings, "LEADGATE_HANDOFF_TEAM_INBOX", False) and user.team_id:
+        mine |= Q(to_user__team_id=user.team_id)
+    return mine
+
+
 def may_decide(handoff: Handoff, user: User | None) -> bool:
-    """The addressed rep, a manager or an admin."""
+    """The addressed rep (or a teammate, by setting), a manager or an admin."""
     if user is None or not user.is_active:
         return False
-    return handoff.to_user_id == user.pk or user.has_role(Role.MANAGER, Role.ADMIN)
+    if user.has_role(Role.MANAGER, Role.ADMIN) or handoff.to_user_id == user.pk:
+        return True
+    return user.has_role(Role.SALES) and Handoff.objects.filter(
+        addressed_to(user), pk=handoff.pk).exists()
 
 
 def _claim(handoff: Handoff, by: User | None) -> Handoff:

@@ -37,7 +37,7 @@ def handoffs_visible_to(user: User) -> QuerySet[Handoff]:
         return handoffs
     scope = Q(pk__in=[])
     if user.has_role(Role.SALES):
-        scope |= Q(to_user=user)
+        scope |= flow.addressed_to(user)
     if user.has_role(Role.QUALIFIER):
         scope |= Q(lead__in=Lead.objects.visible_to(user).values("pk"))
     return handoffs.filter(scope)

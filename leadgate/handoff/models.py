@@ -90,7 +90,16 @@ class Outcome(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD")
+    # An opportunity's forecast as the CRM states it ("Proposal/Price Quote").
+    expected_close = models.DateField(null=True, blank=True)
+    stage = models.CharField(max_length=100, blank=True)
     reason = models.TextField(blank=True)
+    # The CRM's id of the opportunity: later exports and webhooks find the
+    # lead by it.
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # The id of the CRM event that brought this outcome: a redelivered webhook
+    # is recognised and answered "already recorded".
+    event_id = models.CharField(max_length=200, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -99,6 +108,12 @@ class Outcome(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "at"], name="outcome_kind_at")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id"], condition=~models.Q(event_id=""),
+                name="outcome_unique_event_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of lead {self.lead_id}"

@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -46,10 +45,6 @@ MAX_AMOUNT = Decimal(10) ** 12
 # A clock a little ahead at the sender is fine; an outcome days ahead is a bug.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 TEXT_LIMIT = 5000
-# Details the Outcome model may not have yet; until it does they are kept in
-# `reason` as "label: value" lines (see `_has_field`).
-DETAIL_LABELS = {"stage": "stage", "expected_close": "expected close",
-                 "external_id": "crm id"}
 
 
 class OutcomeError(IllegalMove):
@@ -65,16 +60,8 @@ class AlreadyRecorded(OutcomeError):
         self.outcome = outcome
 
 
-def _has_field(name: str) -> bool:
-    return any(f.name == name for f in Outcome._meta.concrete_fields)
-
-
 def _current(lead: Lead) -> Outcome | None:
     return lead.outcomes.filter(cycle=lead.cycle).order_by("-at", "-pk").first()
-
-
-def _detail_text(details: dict[str, str]) -> str:
-    return "\n".join(f"{DETAIL_LABELS[name]}: {value}" for name, value in details.items() if value)
 
 
 def _check_input(kind: str, amount: Decimal | None, currency: str, reason: str,
@@ -108,10 +95,9 @@ def _check_stage(lead: Lead, kind: str, amount: Decimal | None, expected_close: 
         raise OutcomeError(f"the lead is already {lead.stage}: its cycle is closed",
                            field="stage")
     if lead.stage == Stage.OPPORTUNITY and kind == Kind.OPPORTUNITY and current is not None:
-        same = (amount is None or current.amount == amount) and (
-            not _has_field("stage") or not stage or getattr(current, "stage", "") == stage
-        ) and (not _has_field("expected_close") or expected_close is None
-               or getattr(current, "expected_close", None) == expected_close)
+        same = ((amount is None or current.amount == amount)
+                and (not stage or current.stage == stage)
+                and (expected_close is None or current.expected_close == expected_close))
         if same:
             raise AlreadyRecorded("the lead is already an opportunity with these details",
                                   current)
@@ -156,37 +142,27 @@ def record_outcome(
     if at is not None and timezone.is_naive(at):
         at = at.replace(tzinfo=UTC)
     _check_input(kind, amount, currency, reason, at)
-    if event_id and _has_field("event_id"):
-        stored = Outcome.objects.filter(**{"event_id": event_id}).first()
+    # Locked, so two senders of the same outcome cannot both move the lead
+    # (and a redelivered event is seen once the first delivery committed).
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    if event_id:
+        stored = Outcome.objects.filter(event_id=event_id).first()
         if stored is not None:
             raise AlreadyRecorded("this event was already recorded", stored)
-    # Locked, so two senders of the same outcome cannot both move the lead.
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
     _check_stage(locked, kind, amount, expected_close, stage)
 
-    details = {"stage": stage, "expected_close": expected_close.isoformat()
-               if expected_close else "", "external_id": external_id, "event_id": event_id}
-    extra: dict[str, object] = {name: value for name, value in details.items()
-                                if _has_field(name)}
-    if "expected_close" in extra:
-        extra["expected_close"] = expected_close
-    # The CRM's event id is only kept once the model has a field for it.
-    kept_in_reason = {name: value for name, value in details.items()
-                      if not _has_field(name) and name != "event_id"}
-
+    details = {"stage": stage, "expected_close": expected_close,
+               "external_id": external_id, "event_id": event_id}
     if kind == Kind.OPPORTUNITY and locked.stage == Stage.OPPORTUNITY:
         # The CRM changed an open opportunity (amount, close date, stage): a new
         # row, so the earlier figures stay in the history.
-        outcome = Outcome.objects.create(
-            lead=locked, cycle=locked.cycle, kind=kind, amount=amount, by=by,
-            reason="\n".join(filter(None, [reason, _detail_text(kept_in_reason)])),
-            at=at or timezone.now(),
-        )
+        outcome = Outcome(lead=locked, cycle=locked.cycle, kind=kind, amount=amount, by=by,
+                          reason=reason, at=at or timezone.now())
     else:
         if kind == Kind.WON and locked.stage == Stage.ACCEPTED:
             passed = advance(locked, Stage.OPPORTUNITY, by=by, amount=amount)
             Outcome.objects.filter(lead=locked, kind=Kind.OPPORTUNITY, at=passed.at).update(
-                currency=currency)
+                currency=currency, external_id=external_id)
         if kind == Kind.WON and amount is None:
             opportunity = _current(locked)
             amount = opportunity.amount if opportunity else None
@@ -195,11 +171,10 @@ def record_outcome(
                                           at=change.at).order_by("-pk").first()
         assert recorded is not None, "advance() records the outcome"
         outcome = recorded
-        outcome.reason = "\n".join(filter(None, [outcome.reason, _detail_text(kept_in_reason)]))
         if at is not None:
             outcome.at = at
     outcome.currency = currency
-    for name, value in extra.items():
+    for name, value in details.items():
         setattr(outcome, name, value)
     outcome.save()
     lead.stage, lead.stage_changed_at = locked.stage, locked.stage_changed_at
@@ -221,13 +196,7 @@ def find_lead(leads, *, lead_id: object = None, email: str = "",
             return None, "lead_id"
         return leads.filter(pk=pk).first(), "lead_id"
     if external_id:
-        if _has_field("external_id"):
-            match = Q(outcomes__external_id=external_id)
-        else:
-            label = DETAIL_LABELS["external_id"]
-            match = Q(outcomes__reason__contains=f"{label}: {external_id}\n") | Q(
-                outcomes__reason__endswith=f"{label}: {external_id}")
-        found = leads.filter(match).order_by("-pk").first()
+        found = leads.filter(outcomes__external_id=external_id).order_by("-pk").first()
         if found is not None or not email:
             return found, "external_id"
     if email:

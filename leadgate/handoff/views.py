@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
 
+from . import flow
 from .models import Handoff, RejectReason
 
 INBOX_LIMIT = 100
@@ -63,7 +64,7 @@ def inbox_response(
         "lead", "lead__account", "from_user", "to_user"
     )
     if not overview:
-        handoffs = handoffs.filter(to_user=user)
+        handoffs = handoffs.filter(flow.addressed_to(user))
     pending = list(
         handoffs.filter(status=Handoff.Status.PENDING).order_by("created_at", "pk")[:INBOX_LIMIT]
     )
@@ -73,12 +74,14 @@ def inbox_response(
         ]
     )
     errors, values = errors or {}, values or {}
-    may_act = user.has_role(Role.MANAGER, Role.ADMIN)
+    # Everything listed is the rep's to decide (their own, or their team's by
+    # setting); a manager may decide any.
+    may_act = user.has_role(Role.MANAGER, Role.ADMIN, Role.SALES)
     for handoff in pending:
         # Read by the row template: a refused decision, and whether to offer one.
         setattr(handoff, "form_errors", errors.get(handoff.pk, {}))  # noqa: B010
         setattr(handoff, "form_values", values.get(handoff.pk, {}))  # noqa: B010
-        setattr(handoff, "may_act", may_act or handoff.to_user_id == user.pk)  # noqa: B010
+        setattr(handoff, "may_act", may_act)  # noqa: B010
     return render(
         request,
         "handoff/inbox.html",

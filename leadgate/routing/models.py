@@ -186,13 +186,15 @@ class SlaClock(models.Model):
 
 class Alert(models.Model):
     """Something a manager (or a qualifier) must see: an SLA breach, a lead
-    nobody could take, a fixed no-owner violation."""
+    nobody could take, a fixed no-owner violation, a webhook that failed
+    until it was switched off."""
 
     class Kind(models.TextChoices):
         SLA_BREACH = "sla_breach", "SLA breached"
         NOBODY_AVAILABLE = "nobody_available", "Nobody available"
         NO_OWNER = "no_owner", "Lead had no owner"
         NO_NEXT_STEP = "no_next_step", "Lead had no next step"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook switched off"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE,
