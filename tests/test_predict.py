@@ -115,3 +115,46 @@ def test_it_gives_scores_and_reasons_in_the_api(history):
     assert body["score"]["model"] == "leads v1 (active)"
     assert 0 < body["score"]["probability"] < 1 and body["score"]["model_reasons"]
     assert all({"rule", "kind", "points"} <= set(r) for r in body["score"]["reasons"])
+
+
+def test_it_reads_a_leads_model_features_from_the_database():
+    from datetime import UTC, datetime
+
+    from leadgate.enrich.models import Enrichment
+    from leadgate.scoring.database import lead_rows
+    from tests.factories import make_account, make_campaign, make_lead
+
+    account = make_account("Initech")
+    account.industry, account.employees = "Software", 250
+    account.save()
+    campaign = make_campaign(name="Spring webinar")
+    lead = make_lead(title="  VP Finance ", country="FR", email_free=True, account=account,
+                     source=campaign.source, campaign=campaign)
+    Lead.objects.filter(pk=lead.pk).update(created_at=datetime(2031, 3, 31, 23, 30, tzinfo=UTC))
+    Enrichment.objects.create(lead=lead, field="seniority", value="vp", provider="title")
+    Enrichment.objects.create(lead=lead, field="department", value="finance", provider="title")
+    table, current = lead_rows([lead.pk])
+    assert {name: values[0] for name, values in table.columns.items()} == {
+        "lead_id": str(lead.pk), "source": campaign.source.name, "campaign": "Spring webinar",
+        "country": "FR", "title": "VP Finance", "seniority": "vp", "department": "finance",
+        "email_free": "yes", "email_role": "no", "industry": "Software", "employees": "250",
+        "created": "2031-03-31",
+    }
+    assert current == {lead.pk: (lead.score_rank, None)}
+
+
+def test_it_labels_training_rows_by_outcome_oldest_first(history):
+    from leadgate.scoring.database import lead_table
+
+    table = lead_table("accepted")
+    created = table.columns["created"]
+    assert created == sorted(created)
+    by_stage = dict(zip(table.columns["lead_id"], table.columns["outcome"], strict=True))
+    stages = dict(Lead.objects.values_list("pk", "stage"))
+    for lead_id, label in by_stage.items():
+        stage = stages[int(lead_id)]
+        expected = ("yes" if stage in ("accepted", "opportunity", "won")
+                    else "" if stage == "working" else None)
+        if expected is not None:
+            assert label == expected, (stage, label)
+    assert {"yes", "no", ""} <= set(by_stage.values())

@@ -28,7 +28,7 @@ from .database import lead_rows
 from .model import pipeline, tabular
 from .models import LeadScore, ModelVersion
 from .ranks import apply_ranks
-from .rules import among, id_batches
+from .rules import id_batches
 
 BATCH = 20_000
 # The model's columns of LeadScore, by raw executemany (the ORM's bulk upsert
@@ -77,12 +77,10 @@ def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
     at = connection.ops.adapt_datetimefield_value(now)
     scored = 0
     for ids in id_batches(Lead.objects.open() if leads is None else leads, BATCH):
-        table = lead_rows(ids)
+        table, current = lead_rows(ids)
         if not table.n_rows:
             continue
         probabilities = pipeline.predict(artifact, tabular.encode(spec, table))
-        current = {pk: (rank, grade) for pk, rank, grade in Lead.objects.filter(
-            **among(ids, "pk")).values_list("pk", "score_rank", "score__grade")}
         ranks = []
         for lead_id, probability in zip(table.columns["lead_id"], probabilities, strict=True):
             old_rank, grade = current.get(int(lead_id), (None, None))
@@ -105,7 +103,7 @@ def explain(lead: Lead, top: int = 3) -> list[dict[str, str]]:
     version = lead_model()
     if version is None:
         return []
-    table = lead_rows([lead.pk])
+    table, _ = lead_rows([lead.pk])
     if not table.n_rows:
         return []
     X = tabular.encode(version.features, table)

@@ -17,7 +17,6 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,12 @@ class Table:
             self.columns[name] = [row[index] if index < len(row) else "" for row in rows]
         self.n_rows = len(rows)  # short rows are padded with "", extra cells ignored
 
+    @classmethod
+    def from_columns(cls, columns: dict[str, list[str]], n_rows: int) -> Table:
+        table = cls.__new__(cls)
+        table.header, table.columns, table.n_rows = list(columns), columns, n_rows
+        return table
+
     def column(self, name: str) -> list[str]:
         if name not in self.columns:
             raise DataError(f"column {name!r} not in the CSV (columns: {', '.join(self.header)})")
@@ -60,11 +65,9 @@ class Table:
 
     def take(self, indexes: Iterable[int]) -> Table:
         keep = list(indexes)
-        table = Table.__new__(Table)
-        table.header = list(self.header)
-        table.columns = {name: [values[i] for i in keep] for name, values in self.columns.items()}
-        table.n_rows = len(keep)
-        return table
+        return Table.from_columns(
+            {name: [values[i] for i in keep] for name, values in self.columns.items()},
+            len(keep))
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -201,14 +204,19 @@ def infer_spec(table: Table, *, target: str | None, drop: Iterable[str] = (),
     }
 
 
-@lru_cache(maxsize=65_536)
 def _parse_date(value: str, fmt: str) -> datetime | None:
-    # Cached: a date column repeats few distinct values (days), and strptime
-    # was a quarter of the time of scoring a million rows.
     try:
         return datetime.strptime(value.strip()[:19], fmt)
     except ValueError:
         return None
+
+
+def _by_distinct(values: list[str], convert: Any) -> list[float]:
+    """`convert` of each value, computed once per distinct value: columns
+    repeat few values (sources, countries, days), and a million rows are
+    scored at once."""
+    codes = {value: convert(value) for value in set(values)}
+    return [codes[value] for value in values]
 
 
 def encode(spec: dict[str, Any], table: Table) -> np.ndarray:
@@ -221,29 +229,38 @@ def encode(spec: dict[str, Any], table: Table) -> np.ndarray:
         values = table.columns.get(feature["column"])
         if values is None:
             continue
-        kind = feature["kind"]
-        if kind == "numeric":
-            col = [_float(v) if v.strip().lower() not in missing else None for v in values]
-            matrix[:, j] = np.array([np.nan if x is None else x for x in col], dtype=float)
-        elif kind == "boolean":
-            matrix[:, j] = [np.nan if (s := v.strip().lower()) in missing
-                            else (1.0 if s in TRUE_WORDS else 0.0) for v in values]
-        elif "part" in feature:
-            fmt = feature["format"]
-            codes = []
-            for v in values:
-                d = _parse_date(v, fmt) if v.strip().lower() not in missing else None
-                if d is None:
-                    codes.append(np.nan)
-                else:
-                    codes.append(float(d.month - 1 if feature["part"] == "month" else d.weekday()))
-            matrix[:, j] = codes
-        else:
-            index = {value: float(i) for i, value in enumerate(feature["vocab"])}
-            other = index[OTHER]
-            matrix[:, j] = [np.nan if (s := v.strip().lower()) in missing else index.get(s, other)
-                            for v in values]
+        matrix[:, j] = _by_distinct(values, _converter(feature, missing))
     return matrix
+
+
+def _converter(feature: dict[str, Any], missing: frozenset[str]) -> Any:
+    """The function from a raw cell to the feature's code (NaN: missing)."""
+    kind = feature["kind"]
+    nan = float("nan")
+
+    def is_missing(value: str) -> bool:
+        return value.strip().lower() in missing
+
+    if kind == "numeric":
+        def number(value: str) -> float:
+            found = None if is_missing(value) else _float(value)
+            return nan if found is None else found
+        return number
+    if kind == "boolean":
+        return lambda value: nan if is_missing(value) else (
+            1.0 if value.strip().lower() in TRUE_WORDS else 0.0)
+    if "part" in feature:
+        fmt, month = feature["format"], feature["part"] == "month"
+
+        def part(value: str) -> float:
+            day = None if is_missing(value) else _parse_date(value, fmt)
+            if day is None:
+                return nan
+            return float(day.month - 1 if month else day.weekday())
+        return part
+    index = {value: float(i) for i, value in enumerate(feature["vocab"])}
+    other = index[OTHER]
+    return lambda value: nan if is_missing(value) else index.get(value.strip().lower(), other)
 
 
 def categorical_mask(spec: dict[str, Any]) -> np.ndarray:
