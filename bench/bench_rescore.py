@@ -12,10 +12,11 @@ measures, one table row each:
   (a) score_leads(Lead.objects.all()), first run: writes every LeadScore row;
   (b) the same again: upserts over existing rows;
   (b') the same on every core (scoring.parallel.in_parallel), as rescore_all
-      runs it when a rule set is activated: the figure the verdict uses;
+      runs it when a rule set is activated: the figure of the rules' verdict;
   (c) preview() of a new draft version with one rule changed (reads, no writes);
   (d) the lead model over every open lead (a tenth of the leads closed first
-      and a model trained on them);
+      and a model trained on them), and (d') over every lead, open or not:
+      the figure of the model's verdict;
   (e) one event: an activity saved and its lead rescored (p50/p95).
 
 Baseline, measured in the same run: a raw SQL pass that reads the same
@@ -406,6 +407,10 @@ def measure_model(now: datetime) -> list[tuple[str, int, float]]:
     started = time.perf_counter()
     score_with_model(open_leads, now=now)
     rows.append(("(d) model, open leads", count, time.perf_counter() - started))
+    # Every lead, closed ones too: the goal's million, whatever their stage.
+    started = time.perf_counter()
+    score_with_model(Lead.objects.all(), now=now)
+    rows.append(("(d') model, every lead", Lead.objects.count(), time.perf_counter() - started))
     return rows
 
 
@@ -526,12 +531,14 @@ def main() -> None:
     print(f"(e) an activity saved and its lead rescored: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
           f"over {len(event)} leads: {'MEETS' if p95 < 1000 else 'MISSES'} the 1 s goal")
 
-    rescore = rows[5][2]  # (b'): every lead rewritten on every core, the activation case
-    projected = rescore * GOAL_LEADS / args.leads
-    verdict = "MEETS" if projected < GOAL_SECONDS else "MISSES"
     how = "measured" if args.leads == GOAL_LEADS else f"extrapolated linearly from {args.leads:,}"
-    print(f"verdict: rescoring 1,000,000 leads takes {projected:.0f} s ({how}): "
-          f"{verdict} the {GOAL_SECONDS:.0f} s goal")
+    # (b'): every lead rewritten on every core, the activation case; (d'): the
+    # lead model over every lead, in one process (see measure_model).
+    for what, index in (("by rules", 5), ("by the lead model", 8)):
+        projected = rows[index][2] * GOAL_LEADS / rows[index][1]
+        verdict = "MEETS" if projected < GOAL_SECONDS else "MISSES"
+        print(f"verdict: rescoring 1,000,000 leads {what} takes {projected:.0f} s ({how}): "
+              f"{verdict} the {GOAL_SECONDS:.0f} s goal")
     connection.close()
     finish(workdir, args.keep)
 
