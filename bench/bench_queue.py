@@ -226,14 +226,23 @@ def run_query(args) -> int:
     print(f"queue of q0: {len(sample)} items {reasons}, "
           f"{sum(i.held_back for i in sample)} held back")
     queue, bare = measure(users, args.samples, now)
+    # Four days earlier no follow-up is due yet (the fill's due ones are at
+    # most 72 h old): the queue is the SLA clocks, then leads by score, the
+    # section that skips leads with a due task.
+    earlier = now - timedelta(days=4)
+    sample = queue_for(users[0], now=earlier)
+    reasons = {r: sum(1 for i in sample if i.reason == r) for r in ("sla", "follow-up", "score")}
+    print(f"four days earlier, queue of q0: {len(sample)} items {reasons}")
+    by_score, _ = measure(users, args.samples, earlier)
     print(f"\nqueue_for() over {args.leads:,} open leads, {args.qualifiers} qualifiers, "
           f"{args.samples} calls ({connection.vendor}); ms")
     print(f"{'':44} {'p50':>8} {'p95':>8} {'p99':>8} {'p99 ratio':>10}")
     base99 = percentile(bare, .99)
     for name, values in [("baseline: bare indexed SELECT LIMIT 50", bare),
-                         ("queue_for()", queue)]:
+                         ("queue_for(), follow-ups due", queue),
+                         ("queue_for(), none due: by score", by_score)]:
         print(f"{name:44} {row_of(values)} {percentile(values, .99) / base99:9.1f}x")
-    p99 = percentile(queue, .99) * 1000
+    p99 = max(percentile(queue, .99), percentile(by_score, .99)) * 1000
     print(f"verdict: queue p99 {p99:.1f} ms: {'MEETS' if p99 < 20 else 'MISSES'} the 20 ms goal")
     finish(workdir, args.keep)
     return 0

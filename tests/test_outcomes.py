@@ -150,6 +150,15 @@ def test_it_records_a_win_from_the_form(lead, sam):
     assert (won.amount, won.at.date().isoformat()) == (9000, "2024-05-02")
 
 
+def test_it_shows_the_opportunitys_forecast_on_the_lead_timeline(lead, sam, alice):
+    record_outcome(lead, kind="opportunity", by=sam, amount=Decimal("25000"),
+                   stage="<b>Proposal</b>", expected_close=date(2031, 3, 31),
+                   external_id="006XYZ")
+    page = login(alice).get(f"/leads/{lead.pk}/").content.decode()
+    assert "&lt;b&gt;Proposal&lt;/b&gt;" in page and "<b>Proposal" not in page
+    assert "closing Mar 31, 2031" in page and "CRM 006XYZ" in page
+
+
 def test_it_shows_the_form_again_when_a_loss_has_no_reason(lead, sam):
     response = login(sam).post(f"/sales/leads/{lead.pk}/outcome", {"kind": "lost"})
     assert response.status_code == 400

@@ -91,6 +91,20 @@ def test_it_orders_due_follow_ups_by_grade_then_probability_then_due_time(alice,
                                                   unscored]
 
 
+def test_it_orders_many_due_follow_ups_the_same_way_read_in_rank_order(
+        alice, noon, monkeypatch):
+    leads = [lead(alice, grade, 0.5, time_zone=zone) for grade, zone in
+             [("C1", "Europe/Paris"), ("A1", "Asia/Tokyo"), ("B1", "Europe/Paris"),
+              ("A2", "Europe/Paris"), ("D1", "Asia/Tokyo")]]
+    for hours, each in enumerate(leads, start=1):
+        task(each, noon - timedelta(hours=hours))
+    few = [(item.lead, item.held_back) for item in queue_for(alice)]
+    monkeypatch.setattr("leadgate.workspace.queue.FEW_DUE", 2)
+    many = [(item.lead, item.held_back) for item in queue_for(alice)]
+    assert few == many == [(leads[3], False), (leads[2], False), (leads[0], False),
+                           (leads[1], True), (leads[4], True)]
+
+
 def test_it_orders_the_rest_by_score_with_unscored_last(alice, noon):
     none, c3, a1 = lead(alice), lead(alice, "C3"), lead(alice, "A1", 0.1)
     assert order(alice) == [(a1, "score"), (c3, "score"), (none, "score")]

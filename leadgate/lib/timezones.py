@@ -13,3 +13,11 @@ def is_time_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """ZoneInfo(name), kept: ZoneInfo holds only the last few zones strongly,
+    and a queue of leads in two dozen zones would read their files again on
+    every call."""
+    return ZoneInfo(name)

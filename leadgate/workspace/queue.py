@@ -6,8 +6,10 @@ range in order and stops at its LIMIT:
 1. **sla**: the user's running SLA clocks, soonest due first
    (index slaclock_owner_due: owner, state, due_at);
 2. **follow-up**: the user's open tasks due now, best-scored lead first, then
-   the oldest due (index task_assignee_rank: assignee, done_at, rank, due_at;
-   `Task.rank` is the lead's score rank, kept by scoring: see
+   the oldest due. Usually few are due: they are read at once by due time
+   (index task_assignee_due) and ordered here; past FEW_DUE they are read in
+   order from index task_assignee_rank (assignee, done_at, rank, due_at) up
+   to the LIMIT (`Task.rank` is the lead's score rank, kept by scoring: see
    leadgate.lib.score_rank);
 3. **score**: the user's other leads on the desk with no task due, best score
    first (index lead_owner_rank: owner, score_rank).
@@ -33,18 +35,22 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Exists, Lookup, OuterRef, Q
+from django.db.models import CharField, Exists, Lookup, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Lead, User
-from leadgate.lib.timezones import is_time_zone
+from leadgate.lib.timezones import is_time_zone, zone
 from leadgate.routing.models import SlaClock
 
 from .live import publish
 from .models import Claim, QueueEvent, Task
 
 HELD_BACK_LIMIT = 20
+# Up to this many due follow-ups are read at once and sorted in Python; more
+# are walked in rank order. A walk in rank order visits every open task of the
+# qualifier when few are due (at a million leads, most of the queue's time).
+FEW_DUE = 200
 DESK_STAGES = sorted(ON_DESK)
 
 SLA, FOLLOW_UP, SCORE = "sla", "follow-up", "score"
@@ -101,7 +107,7 @@ def closed_zones(now: datetime) -> tuple[str, ...]:
 
 
 def local_time(lead: Lead, now: datetime) -> datetime | None:
-    return now.astimezone(ZoneInfo(lead.time_zone)) if is_time_zone(lead.time_zone) else None
+    return now.astimezone(zone(lead.time_zone)) if is_time_zone(lead.time_zone) else None
 
 
 # --- the queue ----------------------------------------------------------------------------
@@ -112,9 +118,10 @@ def queue_for(user: User, *, now: datetime | None = None, limit: int = 50) -> li
     then up to HELD_BACK_LIMIT held-back ones in the same order."""
     now = now or timezone.now()
     closed = closed_zones(now)
-    picked = _sections(user, now, closed, limit, held_back=False)
+    due = _few_due_follow_ups(user, now)
+    picked = _sections(user, now, closed, limit, held_back=False, due=due)
     if closed:
-        picked += _sections(user, now, closed, HELD_BACK_LIMIT, held_back=True)
+        picked += _sections(user, now, closed, HELD_BACK_LIMIT, held_back=True, due=due)
     # The sections read ids from their indexes; the leads shown are loaded once.
     leads = Lead.objects.select_related(*_leads()).only(*SHOWN).in_bulk(
         [lead_id for lead_id, *_rest in picked])
@@ -160,6 +167,11 @@ def _as_json(zones: tuple[str, ...]) -> str:
     return json.dumps(zones)
 
 
+@lru_cache(maxsize=4)
+def _closed_set(zones: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(zones)
+
+
 def _zones(prefix: str, closed: tuple[str, ...], held_back: bool) -> Q:
     """Leads outside their calling hours (held back), or the others."""
     if not closed:
@@ -169,10 +181,29 @@ def _zones(prefix: str, closed: tuple[str, ...], held_back: bool) -> Q:
 
 
 Picked = tuple[int, str, "datetime | None", bool]  # lead id, reason, due time, held back
+# lead id, due time, rank, task id, the lead's time zone
+DueRow = tuple[int, datetime, int, int, str]
+
+
+def _due_tasks(user: User, now: datetime) -> QuerySet[Task]:
+    return Task.objects.filter(assignee=user, done_at__isnull=True, due_at__lte=now,
+                               lead__stage__in=DESK_STAGES)
+
+
+def _few_due_follow_ups(user: User, now: datetime) -> list[DueRow] | None:
+    """The user's due follow-ups in queue order, when there are at most
+    FEW_DUE of them (one range of index task_assignee_due); else None."""
+    rows: list[DueRow] = list(
+        _due_tasks(user, now).order_by("due_at", "pk")
+        .values_list("lead_id", "due_at", "rank", "pk", "lead__time_zone")[:FEW_DUE + 1])
+    if len(rows) > FEW_DUE:
+        return None
+    rows.sort(key=lambda row: (row[2], row[1], row[3]))
+    return rows
 
 
 def _sections(user: User, now: datetime, closed: tuple[str, ...], limit: int, *,
-              held_back: bool) -> list[Picked]:
+              held_back: bool, due: list[DueRow] | None) -> list[Picked]:
     """Lead ids in queue order: each section one index range scan with a LIMIT,
     reading ids and due times only."""
     picked: list[Picked] = []
@@ -196,15 +227,16 @@ def _sections(user: User, now: datetime, closed: tuple[str, ...], limit: int, *,
     if add(clocks, SLA):
         return picked
 
-    # A lead may have several due tasks, and may be in the SLA section: fetch a
-    # few more rows than needed and keep each lead once.
-    tasks = (
-        Task.objects.filter(assignee=user, done_at__isnull=True, due_at__lte=now,
-                            lead__stage__in=DESK_STAGES)
-        .filter(lead_zones)
-        .order_by("rank", "due_at", "pk").values_list("lead_id", "due_at")
-        [: limit + len(seen)]
-    )
+    if due is not None:
+        closed_set = _closed_set(closed)
+        tasks: Any = ((lead_id, due_at) for lead_id, due_at, _rank, _pk, zone in due
+                      if (zone in closed_set) == held_back)
+    else:
+        # A lead may have several due tasks, and may be in the SLA section:
+        # fetch a few more rows than needed and keep each lead once.
+        tasks = (_due_tasks(user, now).filter(lead_zones)
+                 .order_by("rank", "due_at", "pk").values_list("lead_id", "due_at")
+                 [: limit + len(seen)])
     if add(tasks, FOLLOW_UP):
         return picked
 
