@@ -1,5 +1,6 @@
 """`leadgate serve` runs the web app and the worker together, and stops cleanly."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,11 +49,19 @@ def served(tmp_path):
     process = subprocess.Popen(
         [*leadgate, "serve", "--port", str(port), "--workers", "1"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group: nothing outlives the test
     )
     yield process, port, env
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGTERM)  # serve stops its web server and workers
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    # Whatever is left of the group (a child of a serve that had to be killed).
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def test_it_serves_the_app_and_runs_background_tasks(served, tmp_path):
