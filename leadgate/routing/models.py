@@ -208,7 +208,9 @@ class Alert(models.Model):
                                     on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        indexes = [models.Index(fields=["resolved_at", "created_at"], name="alert_open")]
+        # Open alerts, newest first (partial: see workspace.Task's indexes).
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(resolved_at__isnull=True),
+                                name="alert_open")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message[:60]}"

@@ -97,12 +97,18 @@ class Task(models.Model):
     objects = TaskQuerySet.as_manager()
 
     class Meta:
+        # Partial indexes of open tasks: with done_at as a column, PostgreSQL
+        # cannot read "done_at IS NULL ORDER BY due_at" in index order (IS NULL
+        # does not fix a sort key as "=" does) and sorts every open task.
         indexes = [
-            models.Index(fields=["assignee", "done_at", "due_at"], name="task_assignee_due"),
+            models.Index(fields=["assignee", "due_at"], condition=models.Q(done_at__isnull=True),
+                         name="task_assignee_due"),
             # The queue: my open follow-ups by score, due ones picked from the index.
-            models.Index(fields=["assignee", "done_at", "rank", "due_at"],
-                         name="task_assignee_rank"),
-            models.Index(fields=["lead", "done_at"], name="task_lead_open"),
+            models.Index(fields=["assignee", "rank", "due_at"],
+                         condition=models.Q(done_at__isnull=True), name="task_assignee_rank"),
+            # A lead's open tasks, the next due first.
+            models.Index(fields=["lead", "due_at"], condition=models.Q(done_at__isnull=True),
+                         name="task_lead_open"),
         ]
 
     def __str__(self) -> str:

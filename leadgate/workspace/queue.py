@@ -7,10 +7,10 @@ range in order and stops at its LIMIT:
    (index slaclock_owner_due: owner, state, due_at);
 2. **follow-up**: the user's open tasks due now, best-scored lead first, then
    the oldest due. Usually few are due: they are read at once by due time
-   (index task_assignee_due) and ordered here; past FEW_DUE they are read in
-   order from index task_assignee_rank (assignee, done_at, rank, due_at) up
-   to the LIMIT (`Task.rank` is the lead's score rank, kept by scoring: see
-   leadgate.lib.score_rank);
+   (index task_assignee_due: assignee, due_at of open tasks) and ordered
+   here; past FEW_DUE they are read in order from index task_assignee_rank
+   (assignee, rank, due_at of open tasks) up to the LIMIT (`Task.rank` is the
+   lead's score rank, kept by scoring: see leadgate.lib.score_rank);
 3. **score**: the user's other leads on the desk with no task due, best score
    first (index lead_owner_rank: owner, score_rank).
 
@@ -28,14 +28,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Exists, Lookup, OuterRef, Q, QuerySet
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import ON_DESK
@@ -51,6 +61,7 @@ HELD_BACK_LIMIT = 20
 # are walked in rank order. A walk in rank order visits every open task of the
 # qualifier when few are due (at a million leads, most of the queue's time).
 FEW_DUE = 200
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # the next due time of a lead without tasks
 DESK_STAGES = sorted(ON_DESK)
 
 SLA, FOLLOW_UP, SCORE = "sla", "follow-up", "score"
@@ -150,21 +161,29 @@ class InJsonList(Lookup):
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
         # Given as JSON text already: a list would be walked item by item.
-        return "%s", [value if isinstance(value, str) else json.dumps(list(value))]
+        text = value if isinstance(value, str) else json.dumps(list(value))
+        if connection.vendor == "postgresql":
+            return "%s", [_as_list(text)]  # one array parameter
+        return "%s", [text]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         if connection.vendor == "postgresql":
-            members = f"SELECT jsonb_array_elements_text({rhs}::jsonb)"
-        else:
-            members = f"SELECT value FROM json_each({rhs})"  # noqa: S608 - placeholders only
+            # = ANY(array): planned as a hashed lookup, IN and NOT IN alike.
+            return f"{lhs} = ANY({rhs}::text[])", [*lhs_params, *rhs_params]
+        members = f"SELECT value FROM json_each({rhs})"  # noqa: S608 - placeholders only
         return f"{lhs} IN ({members})", [*lhs_params, *rhs_params]
 
 
 @lru_cache(maxsize=4)
 def _as_json(zones: tuple[str, ...]) -> str:
     return json.dumps(zones)
+
+
+@lru_cache(maxsize=4)
+def _as_list(text: str) -> list[str]:
+    return json.loads(text)
 
 
 @lru_cache(maxsize=4)
@@ -243,11 +262,17 @@ def _sections(user: User, now: datetime, closed: tuple[str, ...], limit: int, *,
     if add(tasks, FOLLOW_UP):
         return picked
 
-    due_task = Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True, due_at__lte=now)
+    # "No open task due yet" as the lead's next due time, a scalar subquery:
+    # PostgreSQL turns NOT EXISTS into an anti-join that reads every due task
+    # of every qualifier, where this is one index probe per lead read
+    # (task_lead_open: lead, due_at of open tasks).
+    next_due = Subquery(Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True)
+                        .order_by("due_at").values("due_at")[:1])
     leads = (
         Lead.objects.filter(owner=user, stage__in=DESK_STAGES)
         .filter(_zones("", closed, held_back))
-        .filter(~Exists(due_task))
+        .alias(next_due=Coalesce(next_due, Value(NEVER, output_field=DateTimeField())))
+        .filter(next_due__gt=now)
         .order_by("score_rank", "pk").values_list("pk", flat=True)[: limit + len(seen)]
     )
     add(((lead_id, None) for lead_id in leads), SCORE)
