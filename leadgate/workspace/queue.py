@@ -24,6 +24,7 @@ Python (a few hundred names, cached per minute) and used as
 A lead someone else has open (a live Claim) is marked with `claimed_by`.
 """
 
+# ruff: noqa: S608 - table and column names come from the models, values are parameters
 from __future__ import annotations
 
 import json
@@ -34,19 +35,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import (
-    CharField,
-    DateTimeField,
-    Lookup,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Lead, User
@@ -130,9 +122,7 @@ def queue_for(user: User, *, now: datetime | None = None, limit: int = 50) -> li
     now = now or timezone.now()
     closed = closed_zones(now)
     due = _few_due_follow_ups(user, now)
-    picked = _sections(user, now, closed, limit, held_back=False, due=due)
-    if closed:
-        picked += _sections(user, now, closed, HELD_BACK_LIMIT, held_back=True, due=due)
+    picked = _picked(user, now, closed, limit, due)
     # The sections read ids from their indexes; the leads shown are loaded once.
     leads = Lead.objects.select_related(*_leads()).only(*SHOWN).in_bulk(
         [lead_id for lead_id, *_rest in picked])
@@ -151,31 +141,6 @@ SHOWN = ("first_name", "last_name", "email", "company_name", "time_zone", "owner
          "account__name", "score__grade", "score__probability")
 
 
-@CharField.register_lookup
-class InJsonList(Lookup):
-    """`field__in_json=...`: membership in a list sent as ONE JSON parameter.
-    The closed time zones are a few hundred names; as an IN list Django would
-    prepare a placeholder per name on every queue query."""
-
-    lookup_name = "in_json"
-
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
-        # Given as JSON text already: a list would be walked item by item.
-        text = value if isinstance(value, str) else json.dumps(list(value))
-        if connection.vendor == "postgresql":
-            return "%s", [_as_list(text)]  # one array parameter
-        return "%s", [text]
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        if connection.vendor == "postgresql":
-            # = ANY(array): planned as a hashed lookup, IN and NOT IN alike.
-            return f"{lhs} = ANY({rhs}::text[])", [*lhs_params, *rhs_params]
-        members = f"SELECT value FROM json_each({rhs})"  # noqa: S608 - placeholders only
-        return f"{lhs} IN ({members})", [*lhs_params, *rhs_params]
-
-
 @lru_cache(maxsize=4)
 def _as_json(zones: tuple[str, ...]) -> str:
     return json.dumps(zones)
@@ -189,14 +154,6 @@ def _as_list(text: str) -> list[str]:
 @lru_cache(maxsize=4)
 def _closed_set(zones: tuple[str, ...]) -> frozenset[str]:
     return frozenset(zones)
-
-
-def _zones(prefix: str, closed: tuple[str, ...], held_back: bool) -> Q:
-    """Leads outside their calling hours (held back), or the others."""
-    if not closed:
-        return Q()
-    outside = Q(**{f"{prefix}time_zone__in_json": _as_json(closed)})
-    return outside if held_back else ~outside
 
 
 Picked = tuple[int, str, "datetime | None", bool]  # lead id, reason, due time, held back
@@ -224,59 +181,106 @@ def _few_due_follow_ups(user: User, now: datetime) -> list[DueRow] | None:
     return rows
 
 
-def _sections(user: User, now: datetime, closed: tuple[str, ...], limit: int, *,
-              held_back: bool, due: list[DueRow] | None) -> list[Picked]:
-    """Lead ids in queue order: each section one index range scan with a LIMIT,
-    reading ids and due times only."""
+def _zone_filter(closed: tuple[str, ...], held_back: bool) -> tuple[str, list[Any]]:
+    """SQL (and its parameter) keeping the leads `l` outside their calling
+    hours (held back) or the others; the closed zones are one parameter."""
+    if not closed:
+        return "", []
+    param: Any
+    if connection.vendor == "postgresql":
+        # = ANY(array): planned as a hashed lookup.
+        inside, param = "l.time_zone = ANY(%s::text[])", _as_list(_as_json(closed))
+    else:
+        inside, param = "l.time_zone IN (SELECT value FROM json_each(%s))", _as_json(closed)
+    return (f" AND {inside}" if held_back else f" AND NOT ({inside})"), [param]
+
+
+def _section_sql(reason: str, user: User, now: datetime, closed: tuple[str, ...],
+                 held_back: bool, limit: int) -> tuple[str, list[Any]]:
+    """One section as a SELECT of (lead id, due time) in queue order, LIMITed.
+    Each reads one index range in order: slaclock_owner_due, task_assignee_rank
+    or lead_owner_rank."""
+    quote = connection.ops.quote_name
+    lead, task, clock = (quote(model._meta.db_table) for model in (Lead, Task, SlaClock))
+    zones, zone_params = _zone_filter(closed, held_back)
+    at = connection.ops.adapt_datetimefield_value(now)
+    stages = ", ".join(["%s"] * len(DESK_STAGES))
+    if reason == SLA:
+        sql = (f"SELECT c.lead_id AS lead_id, c.due_at AS due_at FROM {clock} c "
+               f"JOIN {lead} l ON l.id = c.lead_id WHERE c.owner_id = %s AND c.state = %s{zones} "
+               f"ORDER BY c.due_at, c.id")
+        params = [user.pk, SlaClock.State.RUNNING, *zone_params]
+    elif reason == FOLLOW_UP:
+        sql = (f"SELECT t.lead_id AS lead_id, t.due_at AS due_at FROM {task} t "
+               f"JOIN {lead} l ON l.id = t.lead_id WHERE t.assignee_id = %s "
+               f"AND t.done_at IS NULL AND t.due_at <= %s "
+               f"AND l.stage IN ({stages}){zones} ORDER BY t.{quote('rank')}, t.due_at, t.id")
+        params = [user.pk, at, *DESK_STAGES, *zone_params]
+    else:
+        # "No open task due yet" as the lead's next due time, a scalar
+        # subquery: PostgreSQL turns NOT EXISTS into an anti-join that reads
+        # every due task of every qualifier, where this is one probe of
+        # task_lead_open (lead, due_at of open tasks) per lead read.
+        moment = connection.data_types["DateTimeField"]  # typed, for the UNION
+        sql = (f"SELECT l.id AS lead_id, CAST(NULL AS {moment}) AS due_at FROM {lead} l "
+               f"WHERE l.owner_id = %s "
+               f"AND l.stage IN ({stages}){zones} AND COALESCE((SELECT t.due_at FROM {task} t "
+               f"WHERE t.lead_id = l.id AND t.done_at IS NULL ORDER BY t.due_at LIMIT 1), %s) "
+               f"> %s ORDER BY l.score_rank, l.id")
+        params = [user.pk, *DESK_STAGES, *zone_params,
+                  connection.ops.adapt_datetimefield_value(NEVER), at]
+    return f"{sql} LIMIT {int(limit)}", params
+
+
+def _picked(user: User, now: datetime, closed: tuple[str, ...], limit: int,
+            due: list[DueRow] | None) -> list[Picked]:
+    """Lead ids in queue order, callable then held back: every section in
+    one statement (UNION ALL), each LIMITed to what it may contribute."""
+    passes = [(False, limit)] + ([(True, HELD_BACK_LIMIT)] if closed else [])
+    reasons = [SLA, SCORE] if due is not None else [SLA, FOLLOW_UP, SCORE]
+    parts: list[str] = []
+    params: list[Any] = []
+    for held_back, most in passes:
+        for reason in reasons:
+            # A lead may have several due tasks, and may be in the SLA section
+            # too: later sections read enough to fill up after duplicates.
+            sql, part_params = _section_sql(reason, user, now, closed, held_back,
+                                            most if reason == SLA else 2 * most)
+            parts.append(f"SELECT {len(parts)} AS part, p.lead_id, p.due_at FROM ({sql}) AS p")
+            params += part_params
+    rows_of: dict[int, list[tuple[int, Any]]] = {n: [] for n in range(len(parts))}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for part, lead_id, due_at in cursor.fetchall():
+            rows_of[part].append((lead_id, due_at))
+
     picked: list[Picked] = []
     seen: set[int] = set()
-
-    def add(rows: Any, reason: str) -> bool:
-        for lead_id, due_at in rows:
-            if len(picked) >= limit:
-                break
-            if lead_id not in seen:
-                seen.add(lead_id)
-                picked.append((lead_id, reason, due_at, held_back))
-        return len(picked) >= limit
-
-    lead_zones = _zones("lead__", closed, held_back)
-    clocks = (
-        SlaClock.objects.filter(owner=user, state=SlaClock.State.RUNNING)
-        .filter(lead_zones)
-        .order_by("due_at", "pk").values_list("lead_id", "due_at")[:limit]
-    )
-    if add(clocks, SLA):
-        return picked
-
-    if due is not None:
-        closed_set = _closed_set(closed)
-        tasks: Any = ((lead_id, due_at) for lead_id, due_at, _rank, _pk, zone in due
-                      if (zone in closed_set) == held_back)
-    else:
-        # A lead may have several due tasks, and may be in the SLA section:
-        # fetch a few more rows than needed and keep each lead once.
-        tasks = (_due_tasks(user, now).filter(lead_zones)
-                 .order_by("rank", "due_at", "pk").values_list("lead_id", "due_at")
-                 [: limit + len(seen)])
-    if add(tasks, FOLLOW_UP):
-        return picked
-
-    # "No open task due yet" as the lead's next due time, a scalar subquery:
-    # PostgreSQL turns NOT EXISTS into an anti-join that reads every due task
-    # of every qualifier, where this is one index probe per lead read
-    # (task_lead_open: lead, due_at of open tasks).
-    next_due = Subquery(Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True)
-                        .order_by("due_at").values("due_at")[:1])
-    leads = (
-        Lead.objects.filter(owner=user, stage__in=DESK_STAGES)
-        .filter(_zones("", closed, held_back))
-        .alias(next_due=Coalesce(next_due, Value(NEVER, output_field=DateTimeField())))
-        .filter(next_due__gt=now)
-        .order_by("score_rank", "pk").values_list("pk", flat=True)[: limit + len(seen)]
-    )
-    add(((lead_id, None) for lead_id in leads), SCORE)
+    closed_set = _closed_set(closed)
+    part = 0
+    for held_back, most in passes:
+        taken = 0
+        for reason in (SLA, FOLLOW_UP, SCORE):
+            if reason == FOLLOW_UP and due is not None:
+                rows: list[tuple[int, Any]] = [(row[0], row[1]) for row in due
+                                               if (row[4] in closed_set) == held_back]
+            else:
+                rows, part = rows_of[part], part + 1
+            for lead_id, due_at in rows:
+                if taken < most and lead_id not in seen:
+                    seen.add(lead_id)
+                    picked.append((lead_id, reason, _aware(due_at), held_back))
+                    taken += 1
     return picked
+
+
+def _aware(value: Any) -> datetime | None:
+    """A due time as the raw cursor gives it (text on SQLite), aware in UTC."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def _mark_claims(items: list[QueueItem], user: User, now: datetime) -> None:
