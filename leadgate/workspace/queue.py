@@ -41,9 +41,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from leadgate.leads.lifecycle import ON_DESK
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Account, Lead, User
 from leadgate.lib.timezones import is_time_zone, zone
 from leadgate.routing.models import SlaClock
+from leadgate.scoring.models import LeadScore
 
 from .live import publish
 from .models import Claim, QueueEvent, Task
@@ -124,31 +125,67 @@ def queue_for(user: User, *, now: datetime | None = None, limit: int = 50) -> li
     due = _few_due_follow_ups(user, now)
     picked = _picked(user, now, closed, limit, due)
     # The sections read ids from their indexes; the leads shown are loaded once.
-    leads = Lead.objects.select_related(*_leads()).only(*SHOWN).in_bulk(
-        [lead_id for lead_id, *_rest in picked])
-    items = [QueueItem(leads[lead_id], reason, due_at, local_time(leads[lead_id], now), held)
-             for lead_id, reason, due_at, held in picked if lead_id in leads]
-    _mark_claims(items, user, now)
-    return items
+    leads, claimed = _shown([lead_id for lead_id, *_rest in picked], user, now)
+    claimers = User.objects.in_bulk(set(claimed.values())) if claimed else {}
+    return [QueueItem(leads[lead_id], reason, due_at, local_time(leads[lead_id], now), held,
+                      claimers.get(claimed.get(lead_id, 0)))
+            for lead_id, reason, due_at, held in picked if lead_id in leads]
 
 
-def _leads(prefix: str = "") -> list[str]:
-    return [f"{prefix}account", f"{prefix}score"]
+# What a queue row shows of a lead (the rest of it is deferred).
+SHOWN = ("id", "first_name", "last_name", "email", "company_name", "time_zone", "owner_id",
+         "account_id")
 
 
-# What a queue row shows of a lead: loading only these keeps the page fast.
-SHOWN = ("first_name", "last_name", "email", "company_name", "time_zone", "owner_id",
-         "account__name", "score__grade", "score__probability")
+def _instance(model: Any, values: dict[str, Any]) -> Any:
+    """A model instance from some of its column values, the others deferred,
+    as the ORM's .only() makes it (from_db takes values in field order)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _shown(ids: list[int], user: User, now: datetime) -> tuple[dict[int, Lead], dict[int, int]]:
+    """The leads by id, with their account's name and their score, in one
+    query that also finds who else holds a live claim on each (lead id ->
+    user id). Instances as the ORM's .only() would make them: what the queue
+    does not show is deferred."""
+    if not ids:
+        return {}, {}
+    quote = connection.ops.quote_name
+    lead, account, score, claim = (quote(model._meta.db_table)
+                                   for model in (Lead, Account, LeadScore, Claim))
+    columns = ", ".join(f"l.{quote(name)}" for name in SHOWN)
+    sql = (f"SELECT {columns}, a.name, s.id, s.grade, s.probability, c.user_id FROM {lead} l "
+           f"LEFT JOIN {account} a ON a.id = l.account_id "
+           f"LEFT JOIN {score} s ON s.lead_id = l.id "
+           f"LEFT JOIN {claim} c ON c.lead_id = l.id AND c.expires_at > %s AND c.user_id <> %s "
+           f"WHERE l.id IN ({', '.join(['%s'] * len(ids))})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), user.pk, *ids])
+        rows = cursor.fetchall()
+    # The related objects as select_related would cache them on the lead.
+    account_field, score_rel = Lead.account.field, Lead.score.related
+    leads: dict[int, Lead] = {}
+    claimed: dict[int, int] = {}
+    width = len(SHOWN)
+    for row in rows:
+        found: Lead = _instance(Lead, dict(zip(SHOWN, row[:width], strict=True)))
+        name, score_id, grade, probability, claimer = row[width:]
+        if found.account_id is not None:
+            account_field.set_cached_value(
+                found, _instance(Account, {"id": found.account_id, "name": name}))
+        score_rel.set_cached_value(found, None if score_id is None else _instance(
+            LeadScore, {"id": score_id, "lead_id": found.pk, "grade": grade,
+                        "probability": probability}))
+        leads[found.pk] = found
+        if claimer is not None:
+            claimed[found.pk] = claimer
+    return leads, claimed
 
 
 @lru_cache(maxsize=4)
 def _as_json(zones: tuple[str, ...]) -> str:
     return json.dumps(zones)
-
-
-@lru_cache(maxsize=4)
-def _as_list(text: str) -> list[str]:
-    return json.loads(text)
 
 
 @lru_cache(maxsize=4)
@@ -181,18 +218,26 @@ def _few_due_follow_ups(user: User, now: datetime) -> list[DueRow] | None:
     return rows
 
 
-def _zone_filter(closed: tuple[str, ...], held_back: bool) -> tuple[str, list[Any]]:
-    """SQL (and its parameter) keeping the leads `l` outside their calling
-    hours (held back) or the others; the closed zones are one parameter."""
+def _zone_filter(closed: tuple[str, ...], held_back: bool) -> str:
+    """SQL keeping the leads `l` outside their calling hours (held back) or
+    the others; the closed zones are the statement's `closed` CTE."""
+    if not closed:
+        return ""
+    # NOT IN a subquery: a hashed subplan on PostgreSQL (IN would become a
+    # join comparing every name), so the held-back test is "NOT (NOT IN)".
+    outside = "l.time_zone NOT IN (SELECT name FROM closed)"
+    return f" AND NOT ({outside})" if held_back else f" AND {outside}"
+
+
+def _closed_cte(closed: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The closed zones, sent once as a JSON list, as a table `closed`."""
     if not closed:
         return "", []
-    param: Any
     if connection.vendor == "postgresql":
-        # = ANY(array): planned as a hashed lookup.
-        inside, param = "l.time_zone = ANY(%s::text[])", _as_list(_as_json(closed))
+        names = "SELECT jsonb_array_elements_text(%s::jsonb) AS name"
     else:
-        inside, param = "l.time_zone IN (SELECT value FROM json_each(%s))", _as_json(closed)
-    return (f" AND {inside}" if held_back else f" AND NOT ({inside})"), [param]
+        names = "SELECT value AS name FROM json_each(%s)"
+    return f"WITH closed AS ({names}) ", [_as_json(closed)]
 
 
 def _section_sql(reason: str, user: User, now: datetime, closed: tuple[str, ...],
@@ -202,20 +247,20 @@ def _section_sql(reason: str, user: User, now: datetime, closed: tuple[str, ...]
     or lead_owner_rank."""
     quote = connection.ops.quote_name
     lead, task, clock = (quote(model._meta.db_table) for model in (Lead, Task, SlaClock))
-    zones, zone_params = _zone_filter(closed, held_back)
+    zones = _zone_filter(closed, held_back)
     at = connection.ops.adapt_datetimefield_value(now)
     stages = ", ".join(["%s"] * len(DESK_STAGES))
     if reason == SLA:
         sql = (f"SELECT c.lead_id AS lead_id, c.due_at AS due_at FROM {clock} c "
                f"JOIN {lead} l ON l.id = c.lead_id WHERE c.owner_id = %s AND c.state = %s{zones} "
                f"ORDER BY c.due_at, c.id")
-        params = [user.pk, SlaClock.State.RUNNING, *zone_params]
+        params = [user.pk, SlaClock.State.RUNNING]
     elif reason == FOLLOW_UP:
         sql = (f"SELECT t.lead_id AS lead_id, t.due_at AS due_at FROM {task} t "
                f"JOIN {lead} l ON l.id = t.lead_id WHERE t.assignee_id = %s "
                f"AND t.done_at IS NULL AND t.due_at <= %s "
                f"AND l.stage IN ({stages}){zones} ORDER BY t.{quote('rank')}, t.due_at, t.id")
-        params = [user.pk, at, *DESK_STAGES, *zone_params]
+        params = [user.pk, at, *DESK_STAGES]
     else:
         # "No open task due yet" as the lead's next due time, a scalar
         # subquery: PostgreSQL turns NOT EXISTS into an anti-join that reads
@@ -227,8 +272,7 @@ def _section_sql(reason: str, user: User, now: datetime, closed: tuple[str, ...]
                f"AND l.stage IN ({stages}){zones} AND COALESCE((SELECT t.due_at FROM {task} t "
                f"WHERE t.lead_id = l.id AND t.done_at IS NULL ORDER BY t.due_at LIMIT 1), %s) "
                f"> %s ORDER BY l.score_rank, l.id")
-        params = [user.pk, *DESK_STAGES, *zone_params,
-                  connection.ops.adapt_datetimefield_value(NEVER), at]
+        params = [user.pk, *DESK_STAGES, connection.ops.adapt_datetimefield_value(NEVER), at]
     return f"{sql} LIMIT {int(limit)}", params
 
 
@@ -239,7 +283,7 @@ def _picked(user: User, now: datetime, closed: tuple[str, ...], limit: int,
     passes = [(False, limit)] + ([(True, HELD_BACK_LIMIT)] if closed else [])
     reasons = [SLA, SCORE] if due is not None else [SLA, FOLLOW_UP, SCORE]
     parts: list[str] = []
-    params: list[Any] = []
+    cte, params = _closed_cte(closed)
     for held_back, most in passes:
         for reason in reasons:
             # A lead may have several due tasks, and may be in the SLA section
@@ -250,7 +294,7 @@ def _picked(user: User, now: datetime, closed: tuple[str, ...], limit: int,
             params += part_params
     rows_of: dict[int, list[tuple[int, Any]]] = {n: [] for n in range(len(parts))}
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(cte + " UNION ALL ".join(parts), params)
         for part, lead_id, due_at in cursor.fetchall():
             rows_of[part].append((lead_id, due_at))
 
@@ -281,17 +325,6 @@ def _aware(value: Any) -> datetime | None:
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
-
-
-def _mark_claims(items: list[QueueItem], user: User, now: datetime) -> None:
-    if not items:
-        return
-    claims = (Claim.objects.filter(lead_id__in=[item.lead.pk for item in items],
-                                   expires_at__gt=now)
-              .exclude(user=user).select_related("user"))
-    by_lead = {claim.lead_id: claim.user for claim in claims}
-    for item in items:
-        item.claimed_by = by_lead.get(item.lead.pk)
 
 
 # --- claims -------------------------------------------------------------------------------
