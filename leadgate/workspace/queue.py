@@ -278,44 +278,61 @@ def _section_sql(reason: str, user: User, now: datetime, closed: tuple[str, ...]
 
 def _picked(user: User, now: datetime, closed: tuple[str, ...], limit: int,
             due: list[DueRow] | None) -> list[Picked]:
-    """Lead ids in queue order, callable then held back: every section in
-    one statement (UNION ALL), each LIMITed to what it may contribute."""
-    passes = [(False, limit)] + ([(True, HELD_BACK_LIMIT)] if closed else [])
-    reasons = [SLA, SCORE] if due is not None else [SLA, FOLLOW_UP, SCORE]
-    parts: list[str] = []
+    """Lead ids in queue order, callable then held back. The SLA and
+    follow-up sections of both passes are one statement (UNION ALL); the
+    score sections a second one, only for a pass they still have room in."""
+    passes = {False: limit, **({True: HELD_BACK_LIMIT} if closed else {})}
+    picked: dict[bool, list[Picked]] = {held_back: [] for held_back in passes}
+    seen: set[int] = set()
+
+    def add(held_back: bool, reason: str, rows: list[tuple[int, Any]]) -> None:
+        for lead_id, due_at in rows:
+            if len(picked[held_back]) < passes[held_back] and lead_id not in seen:
+                seen.add(lead_id)
+                picked[held_back].append((lead_id, reason, _aware(due_at), held_back))
+
+    first = [SLA] if due is not None else [SLA, FOLLOW_UP]
+    found = _run_sections(user, now, closed, [(reason, held_back, most) for held_back, most
+                                              in passes.items() for reason in first])
+    closed_set = _closed_set(closed)
+    for held_back in passes:
+        add(held_back, SLA, found[(SLA, held_back)])
+        if due is None:
+            add(held_back, FOLLOW_UP, found[(FOLLOW_UP, held_back)])
+        else:
+            add(held_back, FOLLOW_UP, [(row[0], row[1]) for row in due
+                                       if (row[4] in closed_set) == held_back])
+    short = [(SCORE, held_back, most) for held_back, most in passes.items()
+             if len(picked[held_back]) < most]
+    if short:
+        found = _run_sections(user, now, closed, short)
+        for _reason, held_back, _most in short:
+            add(held_back, SCORE, found[(SCORE, held_back)])
+    return [item for held_back in passes for item in picked[held_back]]
+
+
+def _run_sections(user: User, now: datetime, closed: tuple[str, ...],
+                  sections: list[tuple[str, bool, int]]) -> dict[tuple[str, bool],
+                                                                 list[tuple[int, Any]]]:
+    """(reason, held back, most) sections in one statement: their rows by
+    (reason, held back), each LIMITed to what it may contribute."""
     cte, params = _closed_cte(closed)
-    for held_back, most in passes:
-        for reason in reasons:
-            # A lead may have several due tasks, and may be in the SLA section
-            # too: later sections read enough to fill up after duplicates.
-            sql, part_params = _section_sql(reason, user, now, closed, held_back,
-                                            most if reason == SLA else 2 * most)
-            parts.append(f"SELECT {len(parts)} AS part, p.lead_id, p.due_at FROM ({sql}) AS p")
-            params += part_params
-    rows_of: dict[int, list[tuple[int, Any]]] = {n: [] for n in range(len(parts))}
+    parts = []
+    for number, (reason, held_back, most) in enumerate(sections):
+        # A lead may have several due tasks, and may be in the SLA section
+        # too: later sections read enough to fill up after duplicates.
+        sql, part_params = _section_sql(reason, user, now, closed, held_back,
+                                        most if reason == SLA else 2 * most)
+        parts.append(f"SELECT {number} AS part, p.lead_id, p.due_at FROM ({sql}) AS p")
+        params += part_params
+    found: dict[tuple[str, bool], list[tuple[int, Any]]] = {
+        (reason, held_back): [] for reason, held_back, _most in sections}
     with connection.cursor() as cursor:
         cursor.execute(cte + " UNION ALL ".join(parts), params)
-        for part, lead_id, due_at in cursor.fetchall():
-            rows_of[part].append((lead_id, due_at))
-
-    picked: list[Picked] = []
-    seen: set[int] = set()
-    closed_set = _closed_set(closed)
-    part = 0
-    for held_back, most in passes:
-        taken = 0
-        for reason in (SLA, FOLLOW_UP, SCORE):
-            if reason == FOLLOW_UP and due is not None:
-                rows: list[tuple[int, Any]] = [(row[0], row[1]) for row in due
-                                               if (row[4] in closed_set) == held_back]
-            else:
-                rows, part = rows_of[part], part + 1
-            for lead_id, due_at in rows:
-                if taken < most and lead_id not in seen:
-                    seen.add(lead_id)
-                    picked.append((lead_id, reason, _aware(due_at), held_back))
-                    taken += 1
-    return picked
+        for number, lead_id, due_at in cursor.fetchall():
+            reason, held_back, _most = sections[number]
+            found[(reason, held_back)].append((lead_id, due_at))
+    return found
 
 
 def _aware(value: Any) -> datetime | None:
