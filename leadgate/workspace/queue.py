@@ -1,7 +1,10 @@
 """The qualifier's live queue: what to call next, in one order, and claims.
 
-`queue_for(user)` answers three sections, each one query that reads an index
-range in order and stops at its LIMIT:
+`queue_for(user)` answers three sections, each a read of an index range in
+order that stops at its LIMIT (raw SQL: the SLA and follow-up sections of
+the callable and held-back lists in one UNION ALL statement, the score
+sections in a second one when a list still has room; then the leads shown,
+with their claims, in one query):
 
 1. **sla**: the user's running SLA clocks, soonest due first
    (index slaclock_owner_due: owner, state, due_at);
@@ -18,8 +21,9 @@ Calling hours: a lead whose local time (its `time_zone`) is outside
 settings.LEADGATE_CALLING_HOURS is **held back**: not in the callable list but
 listed after it (at most HELD_BACK_LIMIT of them, `held_back=True`, same three
 sections). The set of time zones outside the hours right now is computed in
-Python (a few hundred names, cached per minute) and used as
-`time_zone IN (...)`; a lead with no or an unknown time zone is never held back.
+Python (a few hundred names, cached per minute), sent once as a JSON list
+and tested with `NOT IN`; a lead with no or an unknown time zone is never
+held back.
 
 A lead someone else has open (a live Claim) is marked with `claimed_by`.
 """
