@@ -54,10 +54,8 @@ def served(tmp_path):
     yield process, port, env
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)  # serve stops its web server and workers
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
     # Whatever is left of the group (a child of a serve that had to be killed).
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
