@@ -245,3 +245,20 @@ def test_it_escapes_user_text(client, mia):
     html = client.get(reverse("rulesets")).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_it_keeps_a_version_once_in_force_read_only_in_the_admin(client, draft):
+    from leadgate.leads.models import User
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    active = RuleSet.active_one()
+    rule = active.rules.first()
+    page = client.get(f"/admin/scoring/ruleset/{active.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    refused = client.post(f"/admin/scoring/ruleset/{active.pk}/change/",
+                          {"note": "changed in force"})
+    assert refused.status_code == 403
+    assert (RuleSet.objects.get(pk=active.pk).note, Rule.objects.get(pk=rule.pk).points) == (
+        active.note, rule.points)
+    assert 'name="_save"' in client.get(
+        f"/admin/scoring/ruleset/{draft.pk}/change/").content.decode()

@@ -1,8 +1,7 @@
-"""Rule sets in the admin, for managers until the scoring UI exists.
-
-Edit a copy, not the rules in force: "New version from selected" copies a rule
-set with its rules; "Activate selected" puts one in force. Preview a version
-with `leadgate.scoring.rules.preview()` before activating it.
+"""Rule sets in the admin. Managers edit them at /scoring/rules/; here, as
+there, a version that was ever in force is read-only (scores and their
+reasons refer to it): "New version from selected" copies a rule set with its
+rules to edit; "Activate selected" puts one in force.
 """
 
 from typing import Any
@@ -32,11 +31,24 @@ class RuleForm(forms.ModelForm):
         return data
 
 
+def was_in_force(ruleset: RuleSet | None) -> bool:
+    return ruleset is not None and ruleset.activated_at is not None
+
+
 class RuleInline(admin.TabularInline):
     model = Rule
     form = RuleForm
     extra = 1
     fields = ["kind", "name", "field", "operator", "value", "points", "half_life_days"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not was_in_force(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not was_in_force(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not was_in_force(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(RuleSet)
@@ -48,6 +60,12 @@ class RuleSetAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a version is made from another, with the action
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not was_in_force(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not was_in_force(obj) and super().has_delete_permission(request, obj)
 
     @admin.action(description="New version from selected")
     def new_version(self, request: HttpRequest, queryset: QuerySet[RuleSet]) -> None:
