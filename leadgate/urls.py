@@ -2,10 +2,10 @@ from functools import partial
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from ninja.openapi.views import openapi_view
 
-from leadgate.api.urls import api
+from leadgate.api.urls import api, unknown_path
 from leadgate.leads import views as lead_views
 
 urlpatterns = [
@@ -25,6 +25,7 @@ urlpatterns = [
     path("routing/", include("leadgate.routing.urls")),
     path("settings/webhooks/", include("leadgate.api.webhook_urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),  # after the API: what it did not match
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ that are JSON naming the field rather than 500s."""
 import json
 from decimal import Decimal
 
+import pytest
 from django.test import Client
 
 from leadgate.handoff.models import Handoff, Outcome
@@ -288,3 +289,10 @@ def test_it_answers_a_retried_stage_move_with_the_first_answer(alice):
     assert retry.json() == first.json()
     assert retry["Idempotent-Replayed"] == "true"
     assert StageChange.objects.filter(lead=lead, to_stage="working").count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_it_answers_json_404_to_an_unknown_api_path(client, method):
+    response = getattr(client, method)("/api/v1/no/such/thing")
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert "no such endpoint" in response.json()["detail"]

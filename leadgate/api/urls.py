@@ -3,7 +3,8 @@ that make every error the same JSON shape: {"detail": str, "field": str|None}.""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -82,3 +83,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             request, {"detail": "the request body is not valid JSON", "field": "body"}, status=422
         )
     return api.create_response(request, {"detail": str(exc), "field": None}, status=exc.status_code)
+
+
+@csrf_exempt  # API clients send keys, not cookies: this must answer them alike
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/: a JSON 404 like the API's other errors
+    (Django's would be the site's HTML page)."""
+    return JsonResponse({"detail": f"no such endpoint: {request.method} {request.path} "
+                                   "(see /api/v1/openapi.json)", "field": None}, status=404)
