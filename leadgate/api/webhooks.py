@@ -61,7 +61,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
@@ -69,6 +68,7 @@ from django.utils import timezone
 
 from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import User
+from leadgate.routing.alerts import raise_alert
 from leadgate.routing.models import Alert
 
 from .models import PING, WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
@@ -481,21 +481,11 @@ def _alert_switched_off(subscription: WebhookSubscription) -> None:
     """Tell the people who can switch it back on: an alert on the managers'
     page and an email to the admins and whoever created the subscription."""
     message = f"Webhook to {subscription.url} switched off. {subscription.disabled_reason}"
-    Alert.objects.create(kind=Alert.Kind.WEBHOOK_DISABLED, message=message[:2000],
-                         created_at=subscription.disabled_at or timezone.now())
-    people = User.objects.filter(is_active=True).exclude(email="").filter(
-        groups__name=Role.ADMIN)
-    recipients = set(people.values_list("email", flat=True))
+    admins = User.objects.filter(is_active=True, groups__name=Role.ADMIN).exclude(email="")
+    recipients = set(admins.values_list("email", flat=True))
     creator = subscription.created_by
     if creator is not None and creator.is_active and creator.email:
         recipients.add(creator.email)
-    if recipients:
-        transaction.on_commit(lambda: _email(sorted(recipients), message))
-
-
-def _email(recipients: list[str], message: str) -> None:
-    try:
-        send_mail("Leadgate: a webhook was switched off", message,
-                  settings.DEFAULT_FROM_EMAIL, recipients)
-    except Exception:  # the alert stands on the page
-        logger.exception("could not email the webhook alert to %s", recipients)
+    raise_alert(Alert.Kind.WEBHOOK_DISABLED, message[:2000],
+                subject="Leadgate: a webhook was switched off", email_to=recipients,
+                at=subscription.disabled_at)

@@ -393,8 +393,8 @@ def check_acceptance_sla(now: datetime | None = None, *, limit: int = 1000) -> i
 
 
 def _escalate(handoff: Handoff, now: datetime) -> None:
+    from leadgate.routing.alerts import manager_emails, raise_alert
     from leadgate.routing.models import Alert
-    from leadgate.routing.sla import manager_emails
 
     handoff.escalated_at = now
     handoff.save(update_fields=["escalated_at"])
@@ -405,16 +405,6 @@ def _escalate(handoff: Handoff, now: datetime) -> None:
     assert handoff.due_at is not None
     message = (f"Acceptance SLA breached: {handoff.lead} was handed to {rep.username} and is "
                f"neither accepted nor rejected (due {handoff.due_at:%Y-%m-%d %H:%M} UTC).")
-    Alert.objects.create(kind=Alert.Kind.SLA_BREACH, lead=handoff.lead, team=team,
-                         message=message, created_at=now)
-    recipients = manager_emails(team)
-    if recipients:
-        subject = f"Acceptance SLA breached: {handoff.lead}"[:200]
-        transaction.on_commit(lambda: _email_managers(recipients, subject, message))
-
-
-def _email_managers(recipients: list[str], subject: str, body: str) -> None:
-    try:
-        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients).send()
-    except Exception:  # the alert stands on the desk
-        logger.exception("could not email the acceptance SLA alert to %s", recipients)
+    raise_alert(Alert.Kind.SLA_BREACH, message, subject=f"Acceptance SLA breached: "
+                f"{handoff.lead}", email_to=manager_emails(team), lead=handoff.lead, team=team,
+                at=now)

@@ -13,18 +13,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from leadgate.intake.models import Inquiry
-from leadgate.leads.lifecycle import ON_DESK, Role
-from leadgate.leads.models import Lead, Team, User
+from leadgate.leads.lifecycle import ON_DESK
+from leadgate.leads.models import Lead, Team
 from leadgate.lib.business_hours import add_business_time
 from leadgate.workspace.live import publish
 from leadgate.workspace.models import QueueEvent, Touch
 
+from .alerts import manager_emails, raise_alert
 from .assign import default_team, next_available, reassign
 from .availability import team_schedule
 from .models import Alert, Assignment, SlaClock, SlaPolicy
@@ -189,30 +188,10 @@ def _breach(clock: SlaClock, now: datetime) -> bool:
             message += f" Nobody else in {team.name} is available: the lead stays."
     elif policy.escalate:
         message += " The lead has no team to escalate to."
-    Alert.objects.create(kind=Alert.Kind.SLA_BREACH, lead=lead, team=team, message=message,
-                         created_at=now)
+    raise_alert(Alert.Kind.SLA_BREACH, message, subject=f"SLA breached: {lead}",
+                email_to=manager_emails(team), lead=lead, team=team, at=now)
     publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
     from leadgate.api.webhooks import sla_breached  # lazy: api builds on routing
 
     sla_breached(lead, clock)
-    recipients = manager_emails(team)
-    if recipients:
-        # After commit: no email about a breach that was rolled back, and a
-        # mail server that is down cannot undo the escalation.
-        transaction.on_commit(lambda: _email(recipients, f"SLA breached: {lead}", message))
     return True
-
-
-def manager_emails(team: Team | None) -> list[str]:
-    """Who hears of a team's breaches: its managers, else every active manager."""
-    managers = User.objects.filter(is_active=True, groups__name=Role.MANAGER).exclude(email="")
-    mine = managers.filter(team=team) if team is not None else managers.none()
-    chosen = mine if mine.exists() else managers
-    return sorted(set(chosen.values_list("email", flat=True)))
-
-
-def _email(recipients: list[str], subject: str, body: str) -> None:
-    try:
-        send_mail(subject[:200], body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except Exception:  # the alert on the desk stands; a later breach mails again
-        logger.exception("could not email the SLA breach alert to %s", recipients)
