@@ -22,6 +22,7 @@ from leadgate.enrich.models import Enrichment
 from leadgate.leads.models import Lead, StageChange
 from leadgate.scoring.model.tabular import Table
 from leadgate.scoring.models import LeadScore
+from leadgate.scoring.rules import is_dense
 
 OUTCOMES = {
     "accepted": ("accepted", "opportunity", "won"),
@@ -114,11 +115,8 @@ def _select(where: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def _rows(ids: list[int]) -> list[tuple[Any, ...]]:
     """These leads' rows, in the order of `ids` (leads gone are left out)."""
-    low, high = min(ids), max(ids)
-    if high - low < 2 * len(ids):
-        # Dense ids (all the leads, in pk order): a range, cheap to build and
-        # to run; rows of other leads in the range are dropped below.
-        found = _select("l.id BETWEEN %s AND %s", [low, high])
+    if is_dense(ids):  # as rules.among(): the range's other leads are dropped below
+        found = _select("l.id BETWEEN %s AND %s", [min(ids), max(ids)])
     else:
         found = _select(f"l.id IN ({', '.join(['%s'] * len(ids))})", list(ids))
     by_id = {row[0]: row for row in found}

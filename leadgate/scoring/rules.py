@@ -253,13 +253,18 @@ def _merge(compiled: list[Compiled]) -> Compiled:
     return merged
 
 
+def is_dense(ids: list[int]) -> bool:
+    """Whether these ids are better read as a range than as an IN list (all
+    the leads, in pk order: cheap to build and to run; rows of other leads in
+    the range are dropped by the caller)."""
+    return max(ids) - min(ids) < 2 * len(ids)
+
+
 def among(ids: list[int], field: str) -> dict[str, Any]:
-    """A filter on `field` for these ids: a range when they are dense (all the
-    leads, in pk order: cheap to build and to run; rows of other leads in the
-    range are dropped by the caller), else an IN list."""
-    low, high = min(ids), max(ids)
-    if high - low < 2 * len(ids):
-        return {f"{field}__gte": low, f"{field}__lte": high}
+    """A filter on `field` for these ids: a range when they are dense, else an
+    IN list."""
+    if is_dense(ids):
+        return {f"{field}__gte": min(ids), f"{field}__lte": max(ids)}
     return {f"{field}__in": ids}
 
 
