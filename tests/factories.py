@@ -25,6 +25,13 @@ def make_user(username: str, role: str = "qualifier", team: Team | None = None) 
     return user
 
 
+def join_team(user: User, name: str) -> Team:
+    """Put an existing user in the team of this name (made if need be)."""
+    user.team = make_team(name)
+    user.save(update_fields=["team"])
+    return user.team
+
+
 def make_source(name: str = "") -> Source:
     return Source.objects.create(name=name or f"Source {next(_counter)}", kind="web")
 

@@ -6,7 +6,7 @@ from leadgate.handoff import flow
 from leadgate.handoff.models import Handoff
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_get, api_post, bearer, make_key
-from tests.factories import make_lead, make_team, make_user
+from tests.factories import join_team, make_lead, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -140,9 +140,7 @@ def test_it_hides_another_reps_handoff(handoff):
 
 def test_it_lists_the_teams_pending_handoffs_with_the_team_inbox(handoff, sam, settings):
     settings.LEADGATE_HANDOFF_TEAM_INBOX = True
-    sales = make_team("Sales East")
-    sam.team = sales
-    sam.save()
+    sales = join_team(sam, "Sales East")
     olga = make_user("olga", "sales", team=sales)
     response = api_get(make_key(olga, ("read",)), "/handoffs", state="pending")
     assert [item["id"] for item in response.json()["items"]] == [handoff.pk]

@@ -27,7 +27,7 @@ from leadgate.routing.models import Alert
 from leadgate.scoring.models import LeadScore
 from leadgate.workspace.models import Task
 from leadgate.workspace.touches import log_touch
-from tests.factories import make_account, make_campaign, make_lead, make_team, make_user
+from tests.factories import join_team, make_account, make_campaign, make_lead, make_team, make_user
 
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 BANT = {
@@ -281,9 +281,7 @@ def test_it_refuses_a_rep_the_handoff_was_not_addressed_to(handoff):
 
 def test_it_lets_a_teammate_decide_with_the_team_inbox(handoff, sam, settings):
     settings.LEADGATE_HANDOFF_TEAM_INBOX = True
-    sales = make_team("Sales East")
-    sam.team = sales
-    sam.save()
+    sales = join_team(sam, "Sales East")
     olga = make_user("olga", "sales", team=sales)
     make_user("rita", "sales", team=make_team("Sales West"))
     assert accept(handoff, by=olga).decided_by == olga
@@ -291,8 +289,7 @@ def test_it_lets_a_teammate_decide_with_the_team_inbox(handoff, sam, settings):
 
 def test_it_refuses_a_rep_of_another_team_with_the_team_inbox(handoff, sam, settings):
     settings.LEADGATE_HANDOFF_TEAM_INBOX = True
-    sam.team = make_team("Sales East")
-    sam.save()
+    join_team(sam, "Sales East")
     rita = make_user("rita", "sales", team=make_team("Sales West"))
     with pytest.raises(HandoffError) as refused:
         accept(handoff, by=rita)

@@ -7,7 +7,7 @@ import pytest
 from leadgate.handoff.flow import send
 from leadgate.handoff.models import Handoff
 from leadgate.workspace.touches import log_touch
-from tests.factories import make_lead, make_team, make_user
+from tests.factories import join_team, make_lead, make_user
 
 BANT = {
     "need": {"value": "slow month-end", "met": True},
@@ -148,9 +148,7 @@ def test_it_shows_another_reps_handoff_nowhere(client, handoff):
 
 def test_it_shows_the_teams_handoffs_in_a_shared_inbox(client, handoff, sam, settings):
     settings.LEADGATE_HANDOFF_TEAM_INBOX = True
-    sales = make_team("Sales East")
-    sam.team = sales
-    sam.save()
+    sales = join_team(sam, "Sales East")
     client.force_login(make_user("olga", "sales", team=sales))
     page = client.get("/sales/").content.decode()
     assert f'id="handoff-{handoff.pk}"' in page
