@@ -7,7 +7,9 @@ from django.urls import include, path, reverse
 
 import leadgate.urls
 from leadgate.lib.score_rank import score_rank
+from leadgate.routing.assign import route
 from leadgate.routing.models import SlaClock, SlaPolicy
+from leadgate.routing.sla import start_clock
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.ranks import apply_ranks
 from leadgate.workspace.models import Claim, QueueEvent, Task
@@ -75,6 +77,19 @@ def test_it_orders_sla_clocks_by_due_time_and_lists_each_lead_once(alice, noon):
     sla(first, noon + timedelta(minutes=1))
     task(first, noon - timedelta(hours=1))
     assert order(alice) == [(first, "sla"), (second, "sla")]
+
+
+@pytest.mark.parametrize("few_due", [200, 0])  # due follow-ups read at once, or in rank order
+def test_it_lists_a_new_lead_once_with_its_sla_clock_and_its_first_call(
+        alice, noon, time_machine, monkeypatch, few_due):
+    monkeypatch.setattr("leadgate.workspace.queue.FEW_DUE", few_due)
+    fresh = make_lead(team=alice.team, time_zone="Europe/Paris")
+    route(fresh)  # alice's, with its first call
+    clock = start_clock(fresh, fresh.inquiries.get(), now=noon)
+    assert Task.objects.get(lead=fresh).due_at == clock.due_at
+    assert order(alice) == [(fresh, "sla")]
+    time_machine.move_to(clock.due_at + timedelta(seconds=1), tick=False)  # both due now
+    assert order(alice) == [(fresh, "sla")]
 
 
 def test_it_orders_due_follow_ups_by_grade_then_probability_then_due_time(alice, noon):

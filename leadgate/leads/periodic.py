@@ -13,8 +13,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 
-from .models import PeriodicJob
+from .models import PeriodicJob, WorkerHeartbeat
 from .queue import enqueue_with_transaction
 
 JOBS: dict[str, tuple[int, Any]] = {}
@@ -29,7 +30,11 @@ def every(seconds: int) -> Callable[[Any], Any]:
 
 
 def run_due() -> list[str]:
-    """Queue every job that is due; returns their names."""
+    """Queue every job that is due; returns their names.
+
+    A job whose copy queued last is still waiting or running is not queued
+    again: behind a backlog, a check every 10 s must not pile up copies that
+    all run late (its next turn comes as soon as that copy is done)."""
     queued = []
     now = timezone.now()
     for name, (seconds, task) in sorted(JOBS.items()):
@@ -42,8 +47,25 @@ def run_due() -> list[str]:
             )
             if job is None:
                 continue  # not due, or another scheduler has it right now
+            if job.last_result_id and is_pending(task, job.last_result_id):
+                continue
+            result = enqueue_with_transaction(task)
             job.last_run_at, job.next_run_at = now, now + timedelta(seconds=seconds)
-            job.save(update_fields=["last_run_at", "next_run_at"])
-            enqueue_with_transaction(task)
+            job.last_result_id = result.id if result is not None else ""
+            job.save(update_fields=["last_run_at", "next_run_at", "last_result_id"])
         queued.append(name)
     return queued
+
+
+def is_pending(task: Any, result_id: str) -> bool:
+    """Whether the task result is still waiting or running (a result that is
+    gone, pruned or unknown to the backend is not)."""
+    try:
+        result = task.get_result(result_id)
+    except Exception:  # noqa: BLE001 - ResultDoesNotExist, or a backend that cannot tell
+        return False
+    if result.status == TaskResultStatus.READY:
+        return True
+    # Running: unless its worker died with it (then the reaper fails it later).
+    return result.status == TaskResultStatus.RUNNING and bool(result.worker_ids) and (
+        result.worker_ids[-1] in WorkerHeartbeat.objects.alive_ids())

@@ -3,10 +3,14 @@
 from typing import Any
 
 from django.db import transaction
+from django_tasks import TaskResult, TaskResultStatus
 from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+
+from .models import WorkerHeartbeat
 
 
-def enqueue_with_transaction(task: Any, *args: Any) -> None:
+def enqueue_with_transaction(task: Any, *args: Any) -> TaskResult | None:
     """Queue `task(*args)` so that it exists exactly when the current
     transaction's changes do.
 
@@ -15,8 +19,59 @@ def enqueue_with_transaction(task: Any, *args: Any) -> None:
     worker can see it before. With a queue elsewhere (RQ on Redis) it is sent
     after the commit instead, so a worker never runs ahead of the data; the
     periodic sweeps retry whatever such a send loses.
+
+    Returns the task's result when it was queued now (the database queue),
+    None when it is sent after the commit.
     """
     if isinstance(task.get_backend(), DatabaseBackend):
-        task.enqueue(*args)
-    else:
-        transaction.on_commit(lambda: task.enqueue(*args))
+        return task.enqueue(*args)
+    transaction.on_commit(lambda: task.enqueue(*args))
+    return None
+
+
+# Queue names (settings.TASKS "QUEUES"). Work with a deadline goes on URGENT,
+# with URGENT_PRIORITY, so any worker takes it before the after-intake backlog
+# and `leadgate serve` keeps one worker for it alone.
+DEFAULT_QUEUE = "default"
+URGENT_QUEUE = "urgent"
+URGENT_PRIORITY = 50
+
+
+def pending_args(*tasks: Any) -> list[list[Any]] | None:
+    """The arguments of every queued or running copy of these tasks (a copy
+    whose worker died does not count), or None when the queue cannot tell (not
+    the database queue): sweeps use it to leave alone work still on its way."""
+    if not all(isinstance(task.get_backend(), DatabaseBackend) for task in tasks):
+        return None
+    rows = DBTaskResult.objects.filter(
+        task_path__in=[task.module_path for task in tasks],
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ).values_list("status", "worker_ids", "args_kwargs")
+    alive: set[str] | None = None
+    found = []
+    for status, worker_ids, args_kwargs in rows.iterator(chunk_size=2000):
+        if status == TaskResultStatus.RUNNING:
+            alive = WorkerHeartbeat.objects.alive_ids() if alive is None else alive
+            if not worker_ids or worker_ids[-1] not in alive:
+                continue
+        found.append(list(args_kwargs.get("args") or []))
+    return found
+
+
+# Tasks a worker may run several queued copies of at once (one per lead, say):
+# task path -> (function taking the copies' argument lists, most copies at once).
+# The worker claims up to that many ready copies of the task together and runs
+# the function once (an error runs each copy alone); elsewhere (RQ, a test's
+# `.call()`) each copy runs by itself, so the batch function must give the
+# same result as the copies one by one.
+BATCHES: dict[str, tuple[Any, int]] = {}
+
+
+def runs_in_batches(task: Any, size: int) -> Any:
+    """Register `function(list of argument lists) -> list of results` as the
+    batch form of `task`."""
+    def register(function: Any) -> Any:
+        BATCHES[task.module_path] = (function, size)
+        return function
+
+    return register

@@ -1,28 +1,70 @@
-"""`leadgate serve`: the web app (gunicorn), the background worker and the
-periodic-job scheduler together, for a single machine. Larger set-ups run
-`gunicorn leadgate.wsgi`, `leadgate db_worker` (or RQ workers) and
-`leadgate scheduler` as separate services instead."""
+"""`leadgate serve`: the web app (gunicorn), the background workers and the
+periodic-job scheduler together, for a single machine, under a supervisor
+that restarts a process that stops unexpectedly. Larger set-ups run
+`gunicorn leadgate.wsgi`, `leadgate worker` and `leadgate scheduler` as
+separate services instead."""
+
+from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
+from leadgate.leads.queue import DEFAULT_QUEUE, URGENT_QUEUE
+from leadgate.mail.transport import describe_transport
+
+# A process that stops this soon after it started failed to start; this many
+# such failures in a row and the service stops rather than restart forever.
+QUICK_EXIT_SECONDS = 10.0
+MAX_QUICK_FAILURES = 5
+MAX_RESTART_DELAY = 30.0
+WORKER_NICE = 5
+# How long the web app may take to answer /healthz after it starts (it loads
+# every view and the phone metadata first: wsgi._warm_up).
+READY_WITHIN_SECONDS = 60.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    nice: int = 0
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    quick_failures: int = 0
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        # Several processes share the cores: each runs OpenMP/BLAS on one thread
+        # (a model's threads waiting for busy cores made scoring 6x slower).
+        env = {"OMP_NUM_THREADS": "1", **os.environ}
+        nice = self.nice
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            self.argv, env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+        self.started_at, self.restart_at = time.monotonic(), None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
 
 class Command(BaseCommand):
-    help = "Run the web app and the background worker on this machine."
+    help = "Run the web app, the background workers and the scheduler on this machine."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
         parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
         # SQLite takes one writer at a time: one process whose threads queue for
-        # it beats several processes that sleep in SQLite's busy handler (p99 of
-        # API intake at 50 clients: 0.3 s against 2.6 s, docs/benchmarks.md).
+        # it (leadgate/sqlite) beats several processes that sleep in SQLite's
+        # busy handler (p99 of API intake at 50 clients: 0.3 s against 2.6 s).
         sqlite = connection.vendor == "sqlite"
         parser.add_argument(
             "--workers", type=int,
@@ -36,51 +78,135 @@ class Command(BaseCommand):
             help="threads per web worker (default: 32 on SQLite, else 16)",
         )
         parser.add_argument(
+            "--task-workers", type=int, default=settings.LEADGATE_WORKER_PROCESSES,
+            help="task worker processes, besides one kept for urgent work "
+            "(default: LEADGATE_WORKER_PROCESSES, 0: one per CPU)",
+        )
+        parser.add_argument(
             "--no-worker", action="store_true",
             help="serve the web app only (no task worker, no scheduler)",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def children(self, options: dict[str, Any]) -> list[Child]:
         host, port = options["host"], options["port"]
+        chatty = settings.LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
         web = [
             sys.executable, "-m", "gunicorn", "leadgate.wsgi:application",
             "--bind", f"{host}:{port}",
             "--workers", str(options["workers"]),
             "--threads", str(options["threads"]),
             "--worker-class", "gthread",
-            "--access-logfile", "-",
             "--graceful-timeout", "10",
+            "--log-level", "info" if chatty else "warning",
             # No control socket: it lives in $HOME and would clash between instances.
             "--no-control-socket",
         ]
-        processes = [subprocess.Popen(web)]  # noqa: S603 - our own interpreter and args
-        if not options["no_worker"]:
-            leadgate = [sys.executable, "-m", "leadgate"]
-            processes.append(
-                subprocess.Popen([*leadgate, "db_worker", "--queue-name", "*", "--interval", "0.2"])  # noqa: S603
-            )
-            processes.append(subprocess.Popen([*leadgate, "scheduler"]))  # noqa: S603
+        if chatty:
+            web += ["--access-logfile", "-"]
+        children = [Child("web", web)]
+        if options["no_worker"]:
+            return children
+        leadgate = [sys.executable, "-m", "leadgate"]
+        worker = [*leadgate, "worker", "--interval", "0.2", "--no-startup-delay"]
+        # One worker takes only urgent work (SLA breaches, webhooks, email), so it
+        # never waits behind a long task; the others take urgent work first.
+        children.append(Child("urgent worker", [*worker, "--queue-name", URGENT_QUEUE]))
+        count = options["task_workers"] or os.cpu_count() or 1
+        # Background work yields the processor and, on SQLite, the write lock to
+        # people waiting on a page or an API answer (a lower priority, not a
+        # limit: idle cores and an idle database are still used).
+        for number in range(1, count + 1):
+            children.append(Child(f"worker {number}", [
+                *worker, "--queue-name", f"{URGENT_QUEUE},{DEFAULT_QUEUE}", "--background"],
+                nice=WORKER_NICE))
+        children.append(Child("scheduler", [*leadgate, "scheduler"]))
+        return children
+
+    def say(self, text: str) -> None:
+        self.stdout.write(f"leadgate: {text}")
+        self.stdout.flush()
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        children = self.children(options)
+        stopping = False
 
         def stop(signum: int, _frame: object) -> None:
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
+            nonlocal stopping
+            stopping = True
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"Leadgate is serving at http://{host}:{port}/ (Ctrl-C stops it)")
-        # When either process ends, stop the other: a half-running service is
-        # worse than a stopped one a supervisor can restart.
-        try:
-            while all(process.poll() is None for process in processes):
-                time.sleep(0.5)
-        finally:
-            stop(signal.SIGTERM, None)
-            for process in processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        codes = [process.returncode for process in processes]
-        if any(code not in (0, -signal.SIGTERM) for code in codes):
+        for child in children:
+            child.start()
+        url = f"http://{options['host']}:{options['port']}/"
+        if self.wait_until_ready(children[0], f"{url}healthz", lambda: stopping):
+            workers = sum(1 for child in children if "worker" in child.name)
+            background = f"; {workers} task workers and the scheduler" if workers else ""
+            self.say(f"serving at {url}{background} (Ctrl-C stops it)")
+            self.say(describe_transport())
+        failed = self.supervise(children, lambda: stopping)
+        for child in children:
+            if child.running():
+                assert child.process is not None
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+        self.say("stopped")
+        if failed:
             sys.exit(1)
+
+    def wait_until_ready(self, web: Child, healthz: str, stopping: Any) -> bool:
+        """Wait until the web app answers `healthz`, so that "serving at" is
+        printed when a browser or a client is answered at once (requests sent
+        earlier waited in the listen queue for the app to load). False when
+        the web app stopped or did not answer in time (the supervisor then
+        restarts it, or gives up)."""
+        deadline = time.monotonic() + READY_WITHIN_SECONDS
+        while not stopping() and time.monotonic() < deadline:
+            if not web.running():
+                return False
+            try:
+                with urllib.request.urlopen(healthz, timeout=2) as answer:  # noqa: S310 - our own URL
+                    if answer.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.2)
+        if not stopping():
+            self.say(f"the web app did not answer {healthz} within {READY_WITHIN_SECONDS:g} s")
+        return False
+
+    def supervise(self, children: list[Child], stopping: Any) -> bool:
+        """Restart children that stop, until told to stop (False) or until one
+        keeps failing at start (True)."""
+        while not stopping():
+            now = time.monotonic()
+            for child in children:
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        child.start()
+                        self.say(f"{child.name} restarted")
+                    continue
+                assert child.process is not None
+                code = child.process.poll()
+                if code is None:
+                    continue
+                ran = now - child.started_at
+                child.quick_failures = child.quick_failures + 1 if ran < QUICK_EXIT_SECONDS else 1
+                if child.quick_failures >= MAX_QUICK_FAILURES:
+                    self.say(f"{child.name} stopped {child.quick_failures} times right after "
+                             f"starting (exit code {code}); stopping the service")
+                    return True
+                delay = min(MAX_RESTART_DELAY, 2.0 ** (child.quick_failures - 1))
+                self.say(f"{child.name} stopped unexpectedly (exit code {code}); "
+                         f"restarting in {delay:g} s")
+                child.restart_at = now + delay
+            time.sleep(0.2)
+        return False

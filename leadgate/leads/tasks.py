@@ -1,0 +1,14 @@
+"""Background work of the core: failing the tasks of workers that died."""
+
+from django_tasks import task
+
+from .periodic import every
+from .queue import URGENT_PRIORITY, URGENT_QUEUE
+from .worker import reap_lost_tasks as reap
+
+
+@every(30)
+@task(queue_name=URGENT_QUEUE, priority=URGENT_PRIORITY)
+def reap_lost_tasks() -> int:
+    """Fail the tasks still marked running by a worker that stopped."""
+    return reap()
