@@ -1,33 +1,38 @@
-"""Alerts: the row on the managers' page, and the email after commit."""
-
-import socket
+"""Alerts: the row on the managers' page, and its email through the outbox."""
 
 import pytest
+from django.db import transaction
 
+from leadgate.mail.models import OutboundEmail
 from leadgate.routing.alerts import raise_alert
 from leadgate.routing.models import Alert
+from tests.outbox import run_email_tasks
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_emails_an_alert_once_the_change_commits(smtp, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        raise_alert(Alert.Kind.NO_OWNER, "Lead 7 had no owner", subject="No owner",
-                    email_to=["b@example.com", "a@example.com", "a@example.com"])
+def test_it_emails_an_alert_once_to_each_recipient(smtp):
+    raise_alert(Alert.Kind.NO_OWNER, "Lead 7 had no owner", subject="No owner",
+                email_to=["b@example.com", "a@example.com", "a@example.com"])
+    run_email_tasks()
     [(recipients, content)] = smtp.messages
     assert recipients == ["a@example.com", "b@example.com"]
     assert "Subject: No owner" in content and "Lead 7 had no owner" in content
 
 
-def test_it_keeps_the_alert_when_the_mail_server_is_down(
-        settings, caplog, django_capture_on_commit_callbacks):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
-    with django_capture_on_commit_callbacks(execute=True):
-        alert = raise_alert(Alert.Kind.NO_OWNER, "Lead 7 had no owner", subject="No owner",
-                            email_to=["a@example.com"])
+def test_it_emails_nothing_about_an_alert_that_rolled_back(smtp):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        raise_alert(Alert.Kind.NO_OWNER, "Lead 7 had no owner", subject="No owner",
+                    email_to=["a@example.com"])
+        raise RuntimeError("the breach check failed")
+    assert (run_email_tasks(), Alert.objects.count(), smtp.messages) == ([], 0, [])
+
+
+def test_it_keeps_the_alert_when_the_mail_server_is_down(down, caplog):
+    alert = raise_alert(Alert.Kind.NO_OWNER, "Lead 7 had no owner", subject="No owner",
+                        email_to=["a@example.com"])
+    assert run_email_tasks() == ["pending"]
     assert Alert.objects.filter(pk=alert.pk).exists()
-    assert "could not email the alert 'No owner'" in caplog.text
+    row = OutboundEmail.objects.get(key=f"alert:{alert.pk}")
+    assert "could not reach the mail server" in row.last_error
+    assert f"email {row.pk} (alert, 1 recipient) not sent, retrying at" in caplog.text

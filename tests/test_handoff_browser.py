@@ -1,18 +1,23 @@
 """The handoff in a real browser: a qualifier hands a sales-ready lead off, the
 rep rejects it with a reason, the qualifier sees the task; handed off again,
-the rep accepts it and records a win on the lead page."""
+the rep accepts it and records a win on the lead page. And whether the rep was
+emailed, while the mail server is down and once it is back."""
 
 import importlib
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from leadgate.handoff.models import Handoff
 from leadgate.leads.models import User
+from leadgate.mail.tasks import send_due_emails
 from leadgate.workspace.touches import log_touch
 from tests.browser import browser_page, screenshot  # noqa: F401
 from tests.factories import PASSWORD, make_account, make_lead
+from tests.outbox import run_email_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -121,3 +126,52 @@ def test_it_hands_off_rejects_and_hands_off_again_to_a_win(
     assert list(Handoff.objects.filter(lead=lead).order_by("pk")
                 .values_list("status", "reject_reason")) == [
         ("rejected", "not_a_fit"), ("accepted", "")]
+
+
+def look(page, name):
+    """Full-page screenshots at a desktop and a phone width."""
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"{name}-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_it_shows_the_qualifier_and_the_rep_whether_the_rep_was_emailed(
+    browser_page, lead, alice, sam, server, time_machine  # noqa: F811
+):
+    page = browser_page
+    server.down()
+    hand_off(page, lead, "Grace runs finance ops; wants a demo")
+    handoff = Handoff.objects.get(lead=lead)
+    card = page.locator("#handoff-current")
+    expect(card).to_contain_text("Not emailed yet")
+    expect(card).to_contain_text("going out now")
+
+    # The send task meets a mail server that is down: the email waits.
+    run_email_tasks()
+    page.reload()
+    expect(card).to_contain_text("retrying at")
+    expect(card).to_contain_text("Could not reach the mail server")
+    page.locator("#handoff-current").get_by_role("link", name="handoff page").click()
+    expect(page.locator("#rep-email")).to_contain_text("Not emailed yet")
+    look(page, "handoff-email-retrying-qualifier")
+    log_in(page, "sam")
+    page.goto(f"/sales/handoffs/{handoff.pk}/")
+    expect(page.locator("#rep-email")).to_contain_text("retrying at")
+    look(page, "handoff-email-retrying-rep")
+    page.goto("/sales/")
+    expect(page.locator(f"#handoff-{handoff.pk} .rep-email")).to_contain_text("Not emailed yet")
+    look(page, "handoff-email-retrying-inbox")
+
+    # The server is back; the sweep sends the email at its retry time.
+    server.up()
+    time_machine.move_to(timezone.now() + timedelta(minutes=2))
+    assert send_due_emails.call() == 1
+    page.goto(f"/sales/handoffs/{handoff.pk}/")
+    expect(page.locator("#rep-email")).to_contain_text("Emailed to you")
+    look(page, "handoff-email-sent-rep")
+    log_in(page, "alice")
+    page.goto(f"/leads/{lead.pk}/")
+    expect(page.locator("#handoff-current")).to_contain_text("Emailed to sam")
+    look(page, "handoff-email-sent-qualifier")
+    assert [recipients for recipients, _ in server.inbox.messages] == [["sam@example.com"]]

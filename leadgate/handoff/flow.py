@@ -10,12 +10,9 @@ Views, the API and tasks all call these.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
-from email.mime.text import MIMEText
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -24,6 +21,8 @@ from leadgate.leads.lifecycle import IllegalMove, Role, Stage
 from leadgate.leads.models import Lead, User
 from leadgate.leads.transitions import advance
 from leadgate.lib.business_hours import add_business_time
+from leadgate.mail.models import OutboundEmail
+from leadgate.mail.outbox import Attachment, emails_by_key, queue_email
 
 from .dossier import compose_dossier, dossier_text, user_name
 from .models import Handoff, RejectReason
@@ -33,7 +32,6 @@ __all__ = [
     "reject", "check_acceptance_sla", "dossier_text", "build_ics",
 ]
 
-logger = logging.getLogger(__name__)
 PENDING = Handoff.Status.PENDING
 MEETING_MINUTES = 30
 RETURN_POLICIES = ("qualifier", "nurture")
@@ -159,7 +157,7 @@ def send(
             handoff.save(update_fields=["due_at", "meeting_at", "note"])
             Task.objects.filter(lead=lead, done_at__isnull=True, title=HANDOFF_TITLE).update(
                 done_at=now)
-            transaction.on_commit(lambda: _email_rep(handoff.pk))
+            _email_rep(handoff)
     except IllegalMove as error:
         raise HandoffError(error.field, str(error)) from None
     except IntegrityError:
@@ -167,35 +165,43 @@ def send(
     return handoff
 
 
-def _email_rep(handoff_id: int) -> None:
-    handoff = Handoff.objects.select_related("lead", "to_user", "from_user").get(pk=handoff_id)
+def email_key(handoff: Handoff) -> str:
+    return f"handoff:{handoff.pk}"
+
+
+def _email_rep(handoff: Handoff) -> None:
+    """Queue the rep's email (the dossier, and the .ics when a meeting is
+    proposed) in the handoff's transaction; the outbox sends and retries it."""
     rep = handoff.to_user
     if not rep.email:
-        return
+        return  # the handoff page says so (rep_email)
     lead = handoff.lead
     body = [f"{user_name(handoff.from_user) or 'Leadgate'} handed you a sales-ready lead: "
             f"{lead}."]
     if handoff.due_at:
-        body.append(f"Please accept or reject it by {handoff.due_at:%Y-%m-%d %H:%M} UTC.")
+        due = handoff.due_at.astimezone(UTC)
+        body.append(f"Please accept or reject it by {due:%Y-%m-%d %H:%M} UTC.")
     if handoff.meeting_at:
         body.append(f"Proposed meeting: {handoff.meeting_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC "
                     "(invitation attached).")
     if handoff.note:
         body += ["", "Note from the qualifier:", handoff.note]
     body += ["", dossier_text(handoff.dossier if isinstance(handoff.dossier, dict) else {})]
-    message = EmailMessage(
-        subject=f"Handoff: {lead}"[:200], body="\n".join(body),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=[rep.email],
-    )
+    attachments = []
     if handoff.meeting_at:
-        part = MIMEText(build_ics(handoff), "calendar", "utf-8")
-        part.set_param("method", "REQUEST")
-        part.add_header("Content-Disposition", "attachment", filename="meeting.ics")
-        message.attach(part)
-    try:
-        message.send()
-    except Exception:  # the handoff stands: the rep sees it in the inbox
-        logger.exception("could not email handoff %s to %s", handoff_id, rep.email)
+        attachments.append(Attachment("meeting.ics", build_ics(handoff), "text/calendar",
+                                      {"method": "REQUEST"}))
+    queue_email(key=email_key(handoff), kind=OutboundEmail.Kind.HANDOFF, to=[rep.email],
+                subject=f"Handoff: {lead}"[:200], body="\n".join(body),
+                attachments=attachments, lead=lead)
+
+
+def rep_emails(handoffs: list[Handoff]) -> None:
+    """Set `rep_email` on each handoff: its email's outbox row, or None (the
+    rep has no address, or the handoff predates the outbox). One query."""
+    found = emails_by_key(email_key(handoff) for handoff in handoffs)
+    for handoff in handoffs:
+        setattr(handoff, "rep_email", found.get(email_key(handoff)))  # noqa: B010
 
 
 # --- the .ics invitation (RFC 5545, by hand) ----------------------------------------

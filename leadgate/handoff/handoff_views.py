@@ -129,6 +129,7 @@ def handoff_lead(request: AuthedRequest, lead_id: int) -> HttpResponse:
 @login_required
 def handoff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     handoff = get_object_or_404(handoffs_visible_to(request.user), pk=pk)
+    flow.rep_emails([handoff])
     return render(request, "handoff/detail.html", {
         "nav": "inbox", "handoff": handoff, "dossier": handoff.dossier or {},
         "may_decide": handoff.status == Handoff.Status.PENDING
@@ -183,6 +184,7 @@ def _refused(request: AuthedRequest, handoff: Handoff, errors: dict[str, str],
     values = values or {}
     if request.POST.get("next") == "detail":
         handoff.refresh_from_db()
+        flow.rep_emails([handoff])
         return render(request, "handoff/detail.html", {
             "nav": "inbox", "handoff": handoff, "dossier": handoff.dossier or {},
             "may_decide": handoff.status == Handoff.Status.PENDING,

@@ -73,6 +73,7 @@ def inbox_response(
             :INBOX_LIMIT
         ]
     )
+    flow.rep_emails(pending + decided)
     errors, values = errors or {}, values or {}
     # Everything listed is the rep's to decide (their own, or their team's by
     # setting); a manager may decide any.

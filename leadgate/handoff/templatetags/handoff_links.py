@@ -1,5 +1,6 @@
-"""`{% handoff_offered lead as offered %}`: whether the lead page offers the
-current user the "Hand off to sales" page."""
+"""The lead page's handoff parts: `{% handoff_offered lead as offered %}`,
+whether it offers the current user the "Hand off to sales" page, and
+`{% pending_handoff lead as current %}`, the handoff waiting for sales."""
 
 from django import template
 
@@ -15,3 +16,19 @@ def handoff_offered(context, lead) -> bool:
     if lead is None or user is None or not user.is_authenticated:
         return False
     return can_hand_off(user, lead)
+
+
+@register.simple_tag
+def pending_handoff(lead):
+    """`{% pending_handoff lead as current %}`: the lead's handoff waiting for
+    sales, with whether the rep was emailed (`rep_email`), or None."""
+    from leadgate.handoff.flow import rep_emails
+    from leadgate.handoff.models import Handoff
+
+    if lead is None or lead.pk is None:
+        return None
+    handoff = (Handoff.objects.select_related("to_user")
+               .filter(lead=lead, status=Handoff.Status.PENDING).first())
+    if handoff is not None:
+        rep_emails([handoff])
+    return handoff

@@ -1,0 +1,241 @@
+"""Sending the outbox: claim a due row, talk to the mail server outside any
+database transaction, record what happened.
+
+Claiming is a short transaction: the next due row is locked with
+`select_for_update(skip_locked=True)` (PostgreSQL: another sender skips it)
+and taken with a compare-and-set update (SQLite has no row locks: the update
+only lands while the row is as it was read), which makes it `sending` with a
+lease. The SMTP conversation happens after that transaction has committed,
+so no database lock (above all SQLite's one write lock) is held while a mail
+server answers. A sender killed mid-send leaves the row `sending`; when its
+lease runs out the row is due again and another sender retries it.
+
+A transient failure (the server unreachable, a timeout, a 4xx answer, a
+refused login) is retried after 1, 2, 5, 15, 30 and 60 minutes, then hourly,
+for 24 hours, then the row is `failed`; a permanent refusal (5xx for every
+recipient, or for the message) fails it at once. Each failure is one warning
+line without a traceback: the row keeps the error for the pages that show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from email.mime.text import MIMEText
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboundEmail
+from .transport import failure_place
+
+logger = logging.getLogger("leadgate.mail")
+
+Status = OutboundEmail.Status
+# Longer than one SMTP conversation can last (EMAIL_TIMEOUT per step): a
+# sender still talking to the server keeps its row.
+LEASE = timedelta(minutes=5)
+RETRY_FOR = timedelta(hours=24)
+BACKOFF_MINUTES = (1, 2, 5, 15, 30, 60)
+BATCH = 50
+DUE = (Status.PENDING, Status.SENDING)
+
+
+@dataclass(frozen=True)
+class Failure:
+    text: str
+    permanent: bool = False
+    # The server could not be reached at all: the other due rows would wait
+    # for the same timeout, so the sweep stops until its next run.
+    unreachable: bool = False
+
+
+def backoff(failures: int) -> timedelta:
+    """The wait after the `failures`-th failed attempt in a row."""
+    index = max(failures, 1) - 1
+    return timedelta(minutes=BACKOFF_MINUTES[index] if index < len(BACKOFF_MINUTES) else 60)
+
+
+# --- the message -------------------------------------------------------------------
+
+
+def _attachment(item: dict) -> MIMEBase:
+    mimetype = str(item.get("mimetype") or "application/octet-stream")
+    maintype, _, subtype = mimetype.partition("/")
+    content = str(item.get("content") or "")
+    part: MIMEBase
+    if maintype == "text":
+        part = MIMEText(content, subtype or "plain", "utf-8")
+    else:
+        part = MIMEApplication(content.encode("utf-8"), subtype or "octet-stream")
+    for name, value in (item.get("params") or {}).items():
+        part.set_param(str(name), str(value))
+    part.add_header("Content-Disposition", "attachment",
+                    filename=str(item.get("filename") or "attachment"))
+    return part
+
+
+def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The email as Django sends it, with the row's stable Message-ID."""
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.body,
+        from_email=email.from_email or settings.DEFAULT_FROM_EMAIL, to=list(email.to),
+        headers={**(email.headers or {}), "Message-ID": email.message_id},
+    )
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    for item in email.attachments or []:
+        message.attach(_attachment(item))
+    return message
+
+
+# --- what went wrong -------------------------------------------------------------------
+
+
+def _answer(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(str(text).split())}".strip()
+
+
+def classify(error: Exception) -> Failure:
+    """The failure, worded for the people who read it, and whether retrying can help.
+
+    Only the recipient's or the message's 5xx refusal is permanent: a refused
+    sender address or login is the configuration's fault, and once it is
+    fixed the waiting emails must still go. (smtplib's errors are OSErrors:
+    the specific ones are told apart first.)"""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = list(error.recipients.values())
+        permanent = bool(answers) and all(code >= 500 for code, _ in answers)
+        text = "; ".join(sorted({_answer(code, msg) for code, msg in answers}))
+        return Failure(f"the mail server refused the recipient: {text}", permanent=permanent)
+    if isinstance(error, smtplib.SMTPDataError):
+        answer = _answer(error.smtp_code, error.smtp_error)
+        return Failure(f"the mail server refused the message: {answer}",
+                       permanent=error.smtp_code >= 500)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        answer = _answer(error.smtp_code, error.smtp_error)
+        return Failure(f"the mail server refused the login: {answer}")
+    if isinstance(error, smtplib.SMTPConnectError):
+        answer = _answer(error.smtp_code, error.smtp_error)
+        return Failure(f"{failure_place()} refused the connection: {answer}",
+                       unreachable=True)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return Failure(f"the mail server answered {_answer(error.smtp_code, error.smtp_error)}")
+    reason = str(error).strip().splitlines()
+    first = reason[0] if reason else type(error).__name__
+    if isinstance(error, smtplib.SMTPServerDisconnected) or (
+            isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)):
+        # "Connection refused" rather than "[Errno 111] Connection refused".
+        words = getattr(error, "strerror", None) or first
+        return Failure(f"could not reach {failure_place()}: {words}", unreachable=True)
+    if isinstance(error, smtplib.SMTPException):
+        return Failure(f"the mail server: {first}")
+    return Failure(f"{type(error).__name__}: {first}")
+
+
+# --- claiming and sending ----------------------------------------------------------------
+
+
+def _claim(now: datetime, pk: int | None = None) -> OutboundEmail | None:
+    """The next due row (or row `pk` if due), leased to this sender."""
+    for _ in range(10):  # a lost race: take the next row
+        with transaction.atomic():
+            due = OutboundEmail.objects.select_for_update(skip_locked=True).filter(
+                status__in=DUE, next_attempt_at__lte=now)
+            if pk is not None:
+                due = due.filter(pk=pk)
+            email = due.order_by("next_attempt_at", "pk").first()
+            if email is None:
+                return None
+            lease = now + LEASE
+            taken = OutboundEmail.objects.filter(
+                pk=email.pk, status=email.status, attempts=email.attempts,
+            ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_until=lease,
+                     next_attempt_at=lease)
+        if taken:
+            email.status, email.attempts = Status.SENDING, email.attempts + 1
+            email.claimed_until = email.next_attempt_at = lease
+            return email
+        if pk is not None:
+            return None
+    return None
+
+
+def deliver(email: OutboundEmail) -> Failure | None:
+    """Send a claimed row and record the result; the failure, if any."""
+    try:
+        message = build_message(email)
+        message.message()  # a header or address that cannot be sent, found before connecting
+    except (ValueError, TypeError) as error:
+        failure: Failure | None = Failure(f"the email cannot be sent as written: {error}",
+                                          permanent=True)
+    else:
+        try:
+            message.send()
+        except Exception as error:  # noqa: BLE001 - recorded on the row and retried
+            failure = classify(error)
+        else:
+            failure = None
+    _record(email, failure)
+    return failure
+
+
+def _record(email: OutboundEmail, failure: Failure | None) -> None:
+    now = timezone.now()
+    if failure is None:
+        # Recorded even if the lease ran out meanwhile: the email went out.
+        OutboundEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
+            status=Status.SENT, sent_at=now, next_attempt_at=None, claimed_until=None,
+            last_error="")
+        return
+    retry_at = now + backoff(email.attempts)
+    give_up = failure.permanent or retry_at > email.created_at + RETRY_FOR
+    fields = {"status": Status.FAILED if give_up else Status.PENDING,
+              "next_attempt_at": None if give_up else retry_at,
+              "claimed_until": None, "last_error": failure.text[:2000]}
+    # Only while still ours: after a lost lease another sender records it.
+    if not OutboundEmail.objects.filter(pk=email.pk, status=Status.SENDING,
+                                        attempts=email.attempts).update(**fields):
+        return
+    count = len(email.to)
+    what = f"email {email.pk} ({email.kind}, {count} recipient{'s' if count != 1 else ''})"
+    if give_up:
+        logger.warning("%s not sent, given up after %d attempt%s: %s", what, email.attempts,
+                       "s" if email.attempts != 1 else "", failure.text)
+    else:
+        logger.warning("%s not sent, retrying at %s UTC: %s", what,
+                       f"{retry_at:%Y-%m-%d %H:%M:%S}", failure.text)
+
+
+def send_one(pk: int) -> str | None:
+    """Send row `pk` if it is due (the task queued with it); its new status,
+    or None when it was not due (sent already, or another sender has it)."""
+    email = _claim(timezone.now(), pk=pk)
+    if email is None:
+        return None
+    deliver(email)
+    return OutboundEmail.objects.values_list("status", flat=True).get(pk=pk)
+
+
+def send_due(limit: int = BATCH) -> int:
+    """Send up to `limit` due rows (new ones whose task was lost, retries,
+    lost leases); returns how many were attempted."""
+    attempted = 0
+    while attempted < limit:
+        email = _claim(timezone.now())
+        if email is None:
+            break
+        failure = deliver(email)
+        attempted += 1
+        if failure is not None and failure.unreachable:
+            break
+    return attempted

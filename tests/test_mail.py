@@ -1,0 +1,317 @@
+"""The outbox: every email queued in the caller's transaction, sent once by its
+task or the sweep, retried while the mail server is down, shown where people act."""
+
+import email
+import itertools
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from leadgate.handoff.flow import send
+from leadgate.intake.models import Inquiry
+from leadgate.intake.tasks import after_intake
+from leadgate.leads.periodic import JOBS
+from leadgate.leads.queue import URGENT_PRIORITY, URGENT_QUEUE
+from leadgate.mail import sender, tasks
+from leadgate.mail.models import OutboundEmail
+from leadgate.mail.outbox import queue_email
+from leadgate.workspace.models import Touch
+from leadgate.workspace.touches import log_touch
+from tests.factories import make_lead
+from tests.outbox import run_email_tasks
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY_10 = datetime(2025, 2, 25, 10, 0, tzinfo=UTC)
+BANT = {
+    "need": {"value": "month-end close takes a week", "met": True},
+    "authority": {"value": "decision maker", "met": True},
+    "timeframe": {"value": "this quarter", "met": True},
+}
+
+
+def queue(key="alert:1", to=("ana@example.com",), **fields):
+    fields.setdefault("kind", OutboundEmail.Kind.ALERT)
+    fields.setdefault("subject", "Lead 7 had no owner")
+    fields.setdefault("body", "Please give lead 7 an owner.")
+    row, _ = queue_email(key=key, to=list(to), **fields)
+    return row
+
+
+# --- queueing and sending -----------------------------------------------------------
+
+
+def test_it_sends_a_queued_email_once(smtp):
+    row = queue()
+    assert run_email_tasks() == ["sent"]
+    assert sender.send_due() == 0
+    [(recipients, raw)] = smtp.messages
+    assert recipients == ["ana@example.com"]
+    assert "Subject: Lead 7 had no owner" in raw
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
+    assert row.sent_at is not None and row.next_attempt_at is None
+
+
+def test_it_queues_the_send_on_the_urgent_queue_with_the_row():
+    row = queue()
+    task = DBTaskResult.objects.get(task_path=tasks.send_email.module_path)
+    assert task.args_kwargs["args"] == [row.pk]
+    assert (task.queue_name, task.priority) == (URGENT_QUEUE, URGENT_PRIORITY)
+
+
+def test_it_stores_one_row_and_sends_one_message_for_a_key_queued_twice(smtp):
+    first, created = queue_email(key="handoff:9", kind="handoff", to=["sam@example.com"],
+                                 subject="Handoff", body="one")
+    again, created_again = queue_email(key="handoff:9", kind="handoff", to=["sam@example.com"],
+                                       subject="Handoff", body="two")
+    assert (created, created_again, again.pk) == (True, False, first.pk)
+    run_email_tasks()
+    sender.send_due()
+    assert OutboundEmail.objects.count() == 1
+    assert len(smtp.messages) == 1
+
+
+def test_it_sends_nothing_about_a_change_that_rolled_back(smtp):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue()
+        raise RuntimeError("the change failed")
+    assert not OutboundEmail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    assert (sender.send_due(), smtp.messages) == (0, [])
+
+
+def test_it_sends_the_same_message_id_on_a_retry(server, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = queue()
+    server.down()
+    run_email_tasks()
+    server.up()
+    time_machine.move_to(TUESDAY_10 + timedelta(minutes=1), tick=False)
+    assert sender.send_due() == 1
+    [(_, raw)] = server.inbox.messages
+    assert email.message_from_string(raw)["Message-ID"] == row.message_id
+
+
+def test_it_refuses_an_email_without_recipients_naming_the_field():
+    with pytest.raises(ValueError, match="^to:"):
+        queue(to=[" ", ""])
+
+
+def test_it_keeps_newlines_of_lead_data_out_of_the_subject(smtp):
+    queue(subject="Ada\r\nBcc: eve@example.com")
+    run_email_tasks()
+    [(recipients, raw)] = smtp.messages
+    assert recipients == ["ana@example.com"]
+    assert "Subject: Ada Bcc: eve@example.com" in raw
+
+
+def test_it_attaches_a_calendar_invitation_with_its_method(smtp):
+    from leadgate.mail.outbox import Attachment
+
+    queue(attachments=[Attachment("meeting.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                                  "text/calendar", {"method": "REQUEST"})])
+    run_email_tasks()
+    [(_, raw)] = smtp.messages
+    [invite] = [p for p in email.message_from_string(raw).walk()
+                if p.get_content_type() == "text/calendar"]
+    assert (invite.get_param("method"), invite.get_filename()) == ("REQUEST", "meeting.ics")
+
+
+# --- the mail server down ---------------------------------------------------------------
+
+
+def test_it_keeps_intake_and_the_handoff_and_sends_each_once_when_the_server_is_back(
+        server, settings, alice, sam, caplog, time_machine):
+    server.down()
+    settings.LEADGATE_AUTO_ACK = True
+    time_machine.move_to(TUESDAY_10, tick=False)
+    lead = make_lead(owner=alice, stage="working", email="ada@example.com")
+    Inquiry.objects.create(lead=lead, channel="form", is_hot=True)
+    after_intake.call(lead.pk)
+    log_touch(lead, alice, channel="call", disposition="connected", verdict="sales_ready",
+              answers=BANT)
+    handoff = send(lead, by=alice, to_user=sam, dossier={})
+    caplog.set_level("WARNING", logger="leadgate.mail")
+
+    assert sorted(run_email_tasks()) == ["pending", "pending"]
+
+    lead.refresh_from_db()
+    assert lead.processed_at is not None and lead.stage == "qualified"
+    assert Touch.objects.filter(lead=lead, actor__isnull=True).count() == 1
+    rows = list(OutboundEmail.objects.order_by("pk"))
+    assert [row.key for row in rows] == [f"ack:{lead.pk}:1", f"handoff:{handoff.pk}"]
+    assert all(row.status == "pending" and row.attempts == 1 for row in rows)
+    assert all("could not reach the mail server at 127.0.0.1" in row.last_error for row in rows)
+    assert all(row.next_attempt_at == TUESDAY_10 + timedelta(minutes=1) for row in rows)
+    warnings = [r for r in caplog.records if r.name == "leadgate.mail"]
+    assert [r.levelname for r in warnings] == ["WARNING", "WARNING"]
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in warnings)
+    assert "Traceback" not in caplog.text
+    assert f"email {rows[0].pk} (acknowledgement, 1 recipient) not sent" in caplog.text
+
+    server.up()
+    time_machine.move_to(TUESDAY_10 + timedelta(minutes=1), tick=False)
+    assert tasks.send_due_emails.call() == 2
+    assert tasks.send_due_emails.call() == 0
+    assert sorted(recipients for recipients, _ in server.inbox.messages) == [
+        ["ada@example.com"], ["sam@example.com"]]
+
+
+def test_it_waits_for_the_backoff_before_retrying(down, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    queue()
+    run_email_tasks()
+    time_machine.move_to(TUESDAY_10 + timedelta(seconds=59), tick=False)
+    assert sender.send_due() == 0
+
+
+def test_it_retries_on_the_backoff_schedule_for_a_day_then_fails(down, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = queue()
+    attempts_at = []
+    while row.status != "failed":
+        assert sender.send_due() == 1
+        attempts_at.append(row.next_attempt_at)
+        row.refresh_from_db()
+        if row.next_attempt_at:
+            time_machine.move_to(row.next_attempt_at, tick=False)
+    gaps = [(b - a) / timedelta(minutes=1) for a, b in itertools.pairwise(attempts_at)]
+    assert gaps[:7] == [1, 2, 5, 15, 30, 60, 60]
+    assert set(gaps[6:]) == {60}
+    assert attempts_at[-1] - TUESDAY_10 <= timedelta(hours=24)
+    assert attempts_at[-1] + timedelta(hours=1) - TUESDAY_10 > timedelta(hours=24)
+    assert (row.attempts, row.next_attempt_at) == (len(attempts_at), None)
+
+
+def test_it_fails_at_once_when_the_server_refuses_the_recipient(refusing):
+    refuser = refusing("550 5.1.1 <ana@example.com>: no such user")
+    row = queue()
+    assert run_email_tasks() == ["failed"]
+    row.refresh_from_db()
+    assert (row.attempts, row.next_attempt_at) == (1, None)
+    assert "550 5.1.1 <ana@example.com>: no such user" in row.last_error
+    assert refuser.messages == []
+
+
+def test_it_retries_when_the_server_refuses_the_recipient_for_now(refusing, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    refusing("450 4.2.1 mailbox busy, try later")
+    row = queue()
+    assert run_email_tasks() == ["pending"]
+    row.refresh_from_db()
+    assert row.next_attempt_at == TUESDAY_10 + timedelta(minutes=1)
+    assert "450 4.2.1" in row.last_error
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+
+def test_it_leaves_a_claimed_row_to_its_sender_while_the_lease_holds(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    queue()
+    assert sender._claim(TUESDAY_10) is not None  # a sender that was killed mid-send
+    time_machine.move_to(TUESDAY_10 + sender.LEASE - timedelta(seconds=1), tick=False)
+    assert (run_email_tasks(), sender.send_due(), smtp.messages) == (["not due"], 0, [])
+
+
+def test_it_sends_a_row_again_once_its_lease_ran_out(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = queue()
+    sender._claim(TUESDAY_10)
+    time_machine.move_to(TUESDAY_10 + sender.LEASE, tick=False)
+    assert sender.send_due() == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, len(smtp.messages)) == ("sent", 2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_each_row_once_when_two_sweeps_run_at_once(smtp):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database does not run writers in parallel")
+    for n in range(30):
+        queue(key=f"alert:{n}", to=[f"m{n}@example.com"])
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            start.wait()
+            results.append(sender.send_due(limit=100))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(results) == 30
+    assert sorted(r for recipients, _ in smtp.messages for r in recipients) == sorted(
+        f"m{n}@example.com" for n in range(30))
+    assert OutboundEmail.objects.filter(status="sent", attempts=1).count() == 30
+
+
+def test_it_runs_the_sweep_every_ten_seconds_on_the_urgent_queue():
+    assert JOBS[tasks.send_due_emails.module_path][0] == 10
+    assert (tasks.send_due_emails.queue_name, tasks.send_due_emails.priority) == (
+        URGENT_QUEUE, URGENT_PRIORITY)
+
+
+# --- the transport ---------------------------------------------------------------------------
+
+SHOW = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.core.mail import send_mail
+from leadgate.mail import describe_transport
+if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    send_mail("Hello from the outbox", "body", None, ["ana@example.com"])
+print(json.dumps({"backend": settings.EMAIL_BACKEND, "line": describe_transport()}))
+"""
+
+
+def show_transport(tmp_path, **env) -> tuple[dict, str]:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("EMAIL_") and k != "LEADGATE_DATA_DIR"}
+    clean.update(DJANGO_SETTINGS_MODULE="leadgate.settings", LEADGATE_DATA_DIR=str(tmp_path),
+                 **env)
+    done = subprocess.run([sys.executable, "-c", SHOW], cwd=tmp_path, env=clean,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(done.stdout), done.stderr
+
+
+def test_it_writes_email_as_files_in_the_data_dir_without_email_host(tmp_path):
+    shown, stderr = show_transport(tmp_path)
+    assert shown["backend"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert shown["line"] == "email is written to mail (set EMAIL_HOST to send through SMTP)"
+    [written] = list((tmp_path / "mail").iterdir())
+    assert "Subject: Hello from the outbox" in Path(written).read_text()
+    assert stderr == ""
+
+
+def test_it_sends_through_smtp_once_email_host_is_set(tmp_path):
+    shown, _ = show_transport(tmp_path, EMAIL_HOST="mail.example.com", EMAIL_PORT="587")
+    assert shown["backend"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert shown["line"] == "email goes through SMTP at mail.example.com:587"
+
+
+def test_it_keeps_an_explicit_email_backend(tmp_path):
+    shown, _ = show_transport(tmp_path, EMAIL_HOST="mail.example.com",
+                              EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
+    assert shown["line"] == "email is printed to the terminal"
