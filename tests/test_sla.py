@@ -13,6 +13,7 @@ from leadgate.routing.models import Alert, Assignment, Seat, SlaClock, SlaPolicy
 from leadgate.routing.sla import cancel_clocks, check_breaches, start_clock, stop_clock
 from leadgate.workspace.models import QueueEvent, Touch
 from tests.factories import make_lead, make_team, make_user
+from tests.outbox import run_email_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +149,7 @@ def test_it_escalates_a_breach_alerts_emails_and_reassigns(
     alert = Alert.objects.get(kind="sla_breach")
     assert (alert.lead, alert.team) == (lead, paris)
     assert "Reassigned to bob" in alert.message
+    run_email_tasks()  # the outbox's send task, as an urgent worker runs it
     [(recipients, content)] = smtp.messages
     assert recipients == ["mia@example.com"]
     assert "SLA breached" in content
@@ -168,6 +170,7 @@ def test_it_emails_the_teams_own_manager_rather_than_every_manager(
     arrive(lead, hot=True, at=TUESDAY_10)
     with django_capture_on_commit_callbacks(execute=True):
         check_breaches(now=TUESDAY_10 + timedelta(minutes=6))
+    run_email_tasks()
     assert [recipients for recipients, _ in smtp.messages] == [["tess@example.com"]]
 
 

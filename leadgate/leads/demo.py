@@ -138,7 +138,9 @@ def _create_company(leads: int, password: str, rng: random.Random, now: datetime
     groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
     if len(groups) != len(Role.values):
         raise DemoError("role groups are missing: run `leadgate migrate` first")
-    teams = {region: Team.objects.create(name=name, time_zone=tz) for region, name, tz in TEAMS}
+    # The first team takes the leads no routing rule sends elsewhere: no new lead is unrouted.
+    teams = {region: Team.objects.create(name=name, time_zone=tz, is_default=index == 0)
+             for index, (region, name, tz) in enumerate(TEAMS)}
     company = Company(qualifiers={region: [] for region in teams})
     for username, first, last, role, region in USERS:
         team = teams.get(region)

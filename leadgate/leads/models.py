@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -36,6 +36,17 @@ class Team(models.Model):
     # specs: {"mon-fri": "09:00-18:00"}; empty: that default. SLA clocks count them.
     hours = models.JSONField(default=dict, blank=True)
     holidays = models.JSONField(default=list, blank=True, help_text="local dates, YYYY-MM-DD")
+    # Takes the leads no routing rule sends elsewhere when settings.LEADGATE_DEFAULT_TEAM
+    # is empty (routing.assign.default_team); managers set it on the team hours page.
+    # db_default too: rows written by code that predates the column (a data
+    # migration's historical models, a process still running the old version).
+    is_default = models.BooleanField(
+        default=False, db_default=False,
+        help_text="takes the leads no routing rule sends elsewhere")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True),
+                                               name="team_one_default")]
 
     def __str__(self) -> str:
         return self.name
@@ -309,6 +320,9 @@ class PeriodicJob(models.Model):
     name = models.CharField(max_length=100, unique=True)
     next_run_at = models.DateTimeField(default=timezone.now)
     last_run_at = models.DateTimeField(null=True, blank=True)
+    # The task result of the copy queued last: while it waits or runs, the job
+    # is not queued again (a backlog must not pile up copies of a check).
+    last_result_id = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -349,3 +363,32 @@ def create_lead(*, by: User | None = None, at: datetime | None = None, **fields)
             reason="received",
         )
     return lead
+
+
+class WorkerHeartbeatQuerySet(models.QuerySet["WorkerHeartbeat"]):
+    def alive(self) -> WorkerHeartbeatQuerySet:
+        """Workers heard of within six heartbeats (settings)."""
+        quiet = timedelta(seconds=settings.LEADGATE_WORKER_HEARTBEAT_SECONDS * 6)
+        return self.filter(seen_at__gte=timezone.now() - quiet)
+
+    def alive_ids(self) -> set[str]:
+        return set(self.alive().values_list("worker_id", flat=True))
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker that is alive: `leadgate worker` refreshes its row
+    every few seconds. A task still marked running by a worker whose row went
+    quiet lost its worker (killed mid-task) and is failed by the reaper, so the
+    sweeps that retry work see it as not pending any more."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    queues = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = WorkerHeartbeatQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} on {self.host} (pid {self.pid})"

@@ -1,6 +1,13 @@
 """Who gets a lead: the account's owner, a routing rule, a team's fair rotation,
-or the team pool; and reassignment by hand or by rule. Every change of owner is
-an Assignment row and a QueueEvent for each person whose queue changed.
+or a pool (the team's, or the unrouted pool when no rule, team or default team
+applies); and reassignment by hand or by rule. Every change of owner is an
+Assignment row and a QueueEvent for each person whose queue changed.
+
+A lead routed anywhere has a next step: the assignment gives a lead without an
+open task its first call (due when its SLA clock runs out, see sla.start_clock),
+in the same transaction, and the task moves with the lead. A lead put in a
+pool raises one NOBODY_AVAILABLE alert while it waits there (routing it again
+changes nothing), resolved by the assignment that gives it an owner.
 
 The rotation runs under row locks on the team's seats (select_for_update), so
 workers routing in parallel take turns on the fair-share state instead of both
@@ -21,35 +28,47 @@ from leadgate.leads.lifecycle import ON_DESK, IllegalMove, Role
 from leadgate.leads.models import Lead, Team, User
 from leadgate.lib import fair_share
 from leadgate.workspace.live import publish
-from leadgate.workspace.models import QueueEvent, Task
+from leadgate.workspace.models import QueueEvent, Task, Touch
 
 from .availability import ensure_seats, qualifiers, team_unavailability, unavailable_because
 from .conditions import Facts, holds
 from .models import Alert, Assignment, RoutingRule, Seat, SlaClock
 
 Why = Assignment.Why
+FIRST_CALL_TITLE = "First call"
 
 
 def default_team() -> Team | None:
     """Where leads go when no rule matched and they have no team: the team named
-    by settings.LEADGATE_DEFAULT_TEAM, else the only team there is."""
+    by settings.LEADGATE_DEFAULT_TEAM, else the team managers marked default
+    (Team.is_default), else the only team there is. A setting naming no team
+    falls through to the others rather than sending every lead nowhere."""
     name = getattr(settings, "LEADGATE_DEFAULT_TEAM", "")
     if name:
-        return Team.objects.filter(name=name).first()
-    teams = list(Team.objects.all()[:2])
-    return teams[0] if len(teams) == 1 else None
+        named = Team.objects.filter(name=name).first()
+        if named is not None:
+            return named
+    # One query for both: the flagged team sorts first.
+    teams = list(Team.objects.order_by("-is_default", "pk")[:2])
+    if teams and (teams[0].is_default or len(teams) == 1):
+        return teams[0]
+    return None
 
 
-def route(lead: Lead, *, now: datetime | None = None, force: bool = False) -> Assignment | None:
-    """Give a lead that needs an owner to the right person (or its team's pool).
+def route(lead: Lead, *, now: datetime | None = None, force: bool = False,
+          alert: bool = True) -> Assignment | None:
+    """Give a lead that needs an owner to the right person (or a pool).
 
     Order: the account's owner if an available qualifier; the first active
     rule (by position) whose conditions hold, to its named user if available,
     else to its team; no rule: the lead's team or the default team; within the
-    team, the fair rotation over available seats; nobody available: the pool
-    and an alert. Returns the Assignment recorded, or None when nothing
-    changed: the lead is off the desk, or already has an available owner and
-    `force` is off (so running it twice is harmless).
+    team, the fair rotation over available seats; nobody available: the team's
+    pool (no team: the unrouted pool) and an alert, unless the lead has an open
+    one already or `alert` is off (the periodic check routes pooled leads again
+    without alerting). Returns the Assignment recorded, or None when nothing
+    changed: the lead is off the desk, already has an available owner and
+    `force` is off, or already waits in the pool it would go to (so running it
+    twice is harmless).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -64,20 +83,22 @@ def route(lead: Lead, *, now: datetime | None = None, force: bool = False) -> As
         account = lead.account
         owner = account.owner if account is not None else None
         if owner is not None and unavailable_because(owner, now) is None:
-            return _record(lead, owner, owner.team or lead.team, Why.ACCOUNT_OWNER, now=now)
+            return _record(lead, owner, owner.team or lead.team, Why.ACCOUNT_OWNER, now=now,
+                           first_call=True)
         rule = _matching_rule(lead)
         team: Team | None
         if rule is not None:
             if rule.user is not None and unavailable_because(rule.user, now) is None:
                 return _record(lead, rule.user, rule.user.team or rule.team, Why.RULE,
-                               rule=rule, now=now)
+                               rule=rule, now=now, first_call=True)
             team = rule.team or (rule.user.team if rule.user is not None else None)
         else:
             team = lead.team or default_team()
         chosen = _rotate(team, now) if team is not None else None
         if chosen is not None:
-            return _record(lead, chosen, team, Why.ROTATION, rule=rule, now=now)
-        return _to_pool(lead, team, rule, now)
+            return _record(lead, chosen, team, Why.ROTATION, rule=rule, now=now,
+                           first_call=True)
+        return _to_pool(lead, team, rule, now, alert=alert)
 
 
 def next_available(
@@ -176,23 +197,45 @@ def _open_counts(user_ids: list[int]) -> dict[int, int]:
     return {row["owner_id"]: row["n"] for row in rows}
 
 
-def _to_pool(lead: Lead, team: Team | None, rule: RoutingRule | None,
-             now: datetime) -> Assignment:
-    where = f"the pool of {team.name}" if team is not None else "no team (no rule, no default)"
-    Alert.objects.create(
-        kind=Alert.Kind.NOBODY_AVAILABLE, lead=lead, team=team, created_at=now,
-        message=f"Nobody is available to take {lead}: it waits in {where}.")
-    return _record(lead, None, team, Why.POOL, rule=rule, now=now)
+def _in_pool(lead: Lead, team: Team | None) -> bool:
+    """Whether the lead already waits in this pool: no owner, this team, and
+    put there by its last assignment of the cycle (a lead whose owner was
+    deleted, or a new one, is not in a pool yet)."""
+    if lead.owner_id is not None or lead.team_id != (team.pk if team is not None else None):
+        return False
+    last = (Assignment.objects.filter(lead=lead, cycle=lead.cycle).order_by("-at", "-pk")
+            .values_list("to_user_id", "team_id").first())
+    return last is not None and last[0] is None and last[1] == lead.team_id
+
+
+def _to_pool(lead: Lead, team: Team | None, rule: RoutingRule | None, now: datetime, *,
+             alert: bool) -> Assignment | None:
+    if _in_pool(lead, team):
+        return None
+    assignment = _record(lead, None, team, Why.POOL, rule=rule, now=now, first_call=True)
+    where = (f"the pool of {team.name}" if team is not None
+             else "the unrouted pool (no rule matched and there is no default team)")
+    message = f"Nobody is available to take {lead}: it waits in {where}."
+    # One open alert per lead: a lead moving from one pool to another updates it.
+    waiting = Alert.objects.filter(lead=lead, kind=Alert.Kind.NOBODY_AVAILABLE,
+                                   resolved_at__isnull=True)
+    if not waiting.update(team=team, message=message) and alert:
+        Alert.objects.create(kind=Alert.Kind.NOBODY_AVAILABLE, lead=lead, team=team,
+                             created_at=now, message=message)
+    return assignment
 
 
 def _record(
     lead: Lead, to_user: User | None, team: Team | None, why: str, *,
     rule: RoutingRule | None = None, by: User | None = None, note: str = "",
-    now: datetime,
+    now: datetime, first_call: bool = False,
 ) -> Assignment:
     """Make the change and its history: the Assignment, the lead's owner and team,
-    its open next steps and running SLA clock following the owner, and the
-    queue events. Runs inside the caller's transaction, with the lead locked."""
+    its open next steps and running SLA clock following the owner, the pool
+    alert resolved once it has an owner, and the queue events; with
+    `first_call` (routing), the first call of a lead that has no next step
+    (a reassignment's caller sets the next step it means: a returned lead's,
+    say). Runs inside the caller's transaction, with the lead locked."""
     from_id = lead.owner_id
     assignment = Assignment.objects.create(
         lead=lead, cycle=lead.cycle, from_user_id=from_id, to_user=to_user, team=team,
@@ -205,7 +248,25 @@ def _record(
     Task.objects.open().filter(lead=lead, assignee_id=from_id).update(assignee_id=to_id)
     # A running clock is the new owner's to meet (its due time does not move).
     SlaClock.objects.filter(lead=lead, state=SlaClock.State.RUNNING).update(owner_id=to_id)
+    if first_call and not Task.objects.open().filter(lead=lead).exists():
+        _first_call(lead, to_id, now)
+    if to_id is not None:
+        Alert.objects.filter(lead=lead, kind=Alert.Kind.NOBODY_AVAILABLE,
+                             resolved_at__isnull=True).update(resolved_at=now)
     if from_id != to_id:
         publish([from_id], QueueEvent.Kind.UNASSIGNED, lead.pk)
     publish([to_id], QueueEvent.Kind.ASSIGNED, lead.pk)
     return assignment
+
+
+def _first_call(lead: Lead, assignee_id: int | None, now: datetime) -> Task:
+    """The next step of a lead that has none: its first call, due when its SLA
+    clock runs out (none yet: now; sla.start_clock sets it when the clock
+    starts), or a follow-up due now for a lead already worked this cycle."""
+    due = (SlaClock.objects.filter(lead=lead, state=SlaClock.State.RUNNING)
+           .values_list("due_at", flat=True).first())
+    if Touch.objects.filter(lead=lead, cycle=lead.cycle).exists():
+        return Task.objects.create(lead=lead, assignee_id=assignee_id, kind=Task.Kind.FOLLOW_UP,
+                                   title="Follow up", due_at=due or now, created_at=now)
+    return Task.objects.create(lead=lead, assignee_id=assignee_id, kind=Task.Kind.FIRST_CALL,
+                               title=FIRST_CALL_TITLE, due_at=due or now, created_at=now)

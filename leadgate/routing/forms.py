@@ -223,12 +223,24 @@ class TeamHoursForm(forms.ModelForm):
                                  f"{HOURS_HELP}")
     holidays = HolidaysField(label="Holidays")
 
+    # Not the model field: making a team the default unsets the one before
+    # (people_views.team_edit, in one transaction), which the model's
+    # one-default constraint would refuse as a form error first.
+    make_default = forms.BooleanField(
+        label="Default team", required=False,
+        help_text="takes the leads no routing rule sends elsewhere (one team at most: "
+                  "the team that was the default stops being it)")
+
     class Meta:
         model = Team
         fields = ["time_zone", "hours", "holidays"]
         widgets = {"time_zone": forms.TextInput(attrs={"size": 18})}
         labels = {"time_zone": "Time zone"}
         help_texts = {"time_zone": "an IANA name, e.g. Europe/Paris"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["make_default"].initial = self.instance.is_default
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +26,7 @@ from leadgate.leads.lifecycle import ON_DESK, IllegalMove, Role
 from leadgate.leads.models import Lead, Team, User
 from leadgate.workspace.views import lead_context, visible_lead
 
-from .assign import reassign
+from .assign import default_team, reassign
 from .availability import ensure_seats, seat_of, unavailable_because
 from .forms import (
     AbsenceForm,
@@ -143,11 +145,22 @@ def team_rows(bound: TeamHoursForm | None = None) -> list[tuple[Team, TeamHoursF
     return instance_rows(Team.objects.order_by("name"), TeamHoursForm, "team", bound)
 
 
+def teams_page(request: AuthedRequest, bound: TeamHoursForm | None = None,
+               status: int = 200) -> HttpResponse:
+    # The setting wins over the flag (routing.assign.default_team): say so.
+    named = settings.LEADGATE_DEFAULT_TEAM
+    return routing_page(request, "routing/teams.html", "teams", {
+        "rows": team_rows(bound), "default_team": default_team(),
+        "default_setting": named,
+        "setting_matches": bool(named) and Team.objects.filter(name=named).exists(),
+    }, status=status)
+
+
 @login_required
 @require_GET
 def team_list(request: AuthedRequest) -> HttpResponse:
     require_manager(request)
-    return routing_page(request, "routing/teams.html", "teams", {"rows": team_rows()})
+    return teams_page(request)
 
 
 @login_required
@@ -156,12 +169,23 @@ def team_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     require_manager(request)
     team = get_object_or_404(Team, pk=pk)
     form = TeamHoursForm(request.POST, instance=team, auto_id=f"team{team.pk}_%s")
-    if not form.is_valid():
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                team.is_default = form.cleaned_data["make_default"]
+                if team.is_default:
+                    # At most one default (a constraint): the one set last wins.
+                    Team.objects.filter(is_default=True).exclude(pk=team.pk).update(
+                        is_default=False)
+                form.save()
+        except IntegrityError:  # another manager made another team default meanwhile
+            form.add_error("make_default", "another team became the default meanwhile; "
+                                           "reload and try again")
+    if form.errors:
         # team_rows() names each team from a fresh query, not the changed instance.
-        return routing_page(request, "routing/teams.html", "teams",
-                            {"rows": team_rows(form)}, status=400)
-    form.save()
-    messages.success(request, f"Saved the business hours of {team.name}.")
+        return teams_page(request, form, status=400)
+    default = " It is the default team." if team.is_default else ""
+    messages.success(request, f"Saved the business hours of {team.name}.{default}")
     return redirect(reverse("routing-teams") + f"#team-{team.pk}")
 
 
@@ -247,6 +271,12 @@ def lead_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
             "to_user": request.POST.get("to_user", ""), "note": request.POST.get("note", "")})
         return render(request, "workspace/lead.html", context, status=400)
     assert to_user is not None
-    messages.success(request, f"Gave the lead to {to_user.get_full_name() or to_user.username}.")
+    name = lead.name or lead.email or f"lead {lead.pk}"
+    messages.success(request, f"Gave {name} to {to_user.get_full_name() or to_user.username}.")
+    # From a pool on the desk: back to it (a local address only).
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
     still_visible = Lead.objects.visible_to(by).filter(pk=pk).exists()
     return redirect("lead", pk=pk) if still_visible else redirect("desk")

@@ -21,10 +21,10 @@ from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Lead, Team
 from leadgate.lib.business_hours import add_business_time
 from leadgate.workspace.live import publish
-from leadgate.workspace.models import QueueEvent, Touch
+from leadgate.workspace.models import QueueEvent, Task, Touch
 
 from .alerts import manager_emails, raise_alert
-from .assign import default_team, next_available, reassign
+from .assign import FIRST_CALL_TITLE, default_team, next_available, reassign
 from .availability import team_schedule
 from .models import Alert, Assignment, SlaClock, SlaPolicy
 
@@ -83,12 +83,28 @@ def start_clock(lead: Lead, inquiry: Inquiry, *, now: datetime | None = None) ->
             if due < clock.due_at:
                 clock.policy, clock.due_at = policy, due
                 clock.save(update_fields=["policy", "due_at"])
+                _first_call_due(locked, due, tighten=True)
                 publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
             return clock
         clock = SlaClock.objects.create(lead=locked, cycle=locked.cycle, policy=policy,
                                         owner_id=locked.owner_id, started_at=now, due_at=due)
+        _first_call_due(locked, due, tighten=False)
         publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
         return clock
+
+
+def _first_call_due(lead: Lead, due: datetime, *, tighten: bool) -> None:
+    """The lead's first call is due when its clock runs out: routing made it
+    due now when no clock ran yet (`tighten` off: set it), a hotter inquiry
+    brings it closer (`tighten`: only earlier). A lead with no next step at all
+    gets its first call here, for its owner."""
+    calls = Task.objects.open().filter(lead=lead, kind=Task.Kind.FIRST_CALL)
+    if tighten:
+        calls = calls.filter(due_at__gt=due)
+    if not calls.update(due_at=due) and not tighten and not (
+            Task.objects.open().filter(lead=lead).exists()):
+        Task.objects.create(lead=lead, assignee_id=lead.owner_id, kind=Task.Kind.FIRST_CALL,
+                            title=FIRST_CALL_TITLE, due_at=due, created_at=timezone.now())
 
 
 def is_human_touch(touch: Touch) -> bool:
@@ -195,3 +211,29 @@ def _breach(clock: SlaClock, now: datetime) -> bool:
 
     sla_breached(lead, clock)
     return True
+
+
+def current_clock(lead: Lead) -> SlaClock | None:
+    """The latest clock of the lead's current cycle (running, met, breached or
+    cancelled), or None when this cycle started none."""
+    return (SlaClock.objects.select_related("policy").filter(lead_id=lead.pk, cycle=lead.cycle)
+            .order_by("-started_at", "-pk").first())
+
+
+def clock_summary(clock: SlaClock | None, now: datetime | None = None) -> dict | None:
+    """A clock as the API and the webhooks show it. `breached` is also true for
+    a running clock past its due time that the check (every few seconds) has
+    not recorded yet; `breached_at` is when the breach was recorded."""
+    if clock is None:
+        return None
+    now = now or timezone.now()
+    policy = clock.policy
+    return {
+        "policy": policy.segment, "minutes": policy.minutes, "state": clock.state,
+        "started_at": clock.started_at, "due_at": clock.due_at,
+        # Stopped by a touch (a cancelled clock stops without a response).
+        "responded_at": clock.stopped_at if clock.response_seconds is not None else None,
+        "breached": clock.state == SlaClock.State.BREACHED or (
+            clock.state == RUNNING and clock.due_at <= now),
+        "breached_at": clock.breached_at,
+    }

@@ -71,14 +71,16 @@ def queue_context(request: AuthedRequest) -> dict:
 @login_required
 @require_GET
 def queue_page(request: AuthedRequest) -> HttpResponse:
-    """My queue. `?tab=all` lists all my open leads, `?tab=pool` the team's
-    unowned pool (workspace.views.desk)."""
-    if request.GET.get("tab") in ("pool", "all"):
+    """My queue. `?tab=all` lists all my open leads, `?tab=pool` the pool I
+    see, `?tab=unrouted` (managers) the leads in no team (workspace.views.desk)."""
+    if request.GET.get("tab") in ("pool", "all", "unrouted"):
         return views.desk(request)
     _check_desk(request)
     # Taken before the queue is read: an event after it triggers a refresh.
     after = last_event_id(request.user.pk)
-    return render(request, "workspace/queue.html", {**queue_context(request), "after": after})
+    return render(request, "workspace/queue.html", {
+        **queue_context(request), "after": after, "tab": "queue",
+        **views.desk_tabs(request.user)})
 
 
 @login_required

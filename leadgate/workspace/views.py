@@ -27,8 +27,10 @@ from leadgate.intake.merge import MergeError, split_inquiry
 from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Team, User
 from leadgate.leads.transitions import advance
+from leadgate.routing import pools
+from leadgate.routing.forms import active_qualifiers
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
 from leadgate.workspace.models import Task, Touch
@@ -45,49 +47,80 @@ DESK_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
 
 
 
+def desk_tabs(user: User) -> dict[str, Any]:
+    """What the desk's tabs show: the counts of the pools the user sees
+    (capped, see routing.pools) and whether the user sees every pool."""
+    return {"counts": pools.desk_counts(user), "every_pool": pools.sees_every_pool(user)}
+
+
+def give_to_choices(user: User) -> list[User]:
+    """Whom a manager may give a waiting lead to from the desk: any active
+    qualifier (a qualifier takes a lead of their team's pool themselves)."""
+    return list(active_qualifiers()) if pools.sees_every_pool(user) else []
+
+
 @login_required
 @require_GET
 def desk(request: AuthedRequest) -> HttpResponse:
-    """My open leads (or my team's unowned pool), next task due first, then newest.
+    """My open leads (`?tab=all`), the pool I see (`?tab=pool`: my team's, or
+    every team's for managers, `&team=<id>` for one) or, for managers, the
+    unrouted pool (`?tab=unrouted`); next task due first, then newest.
 
-    Paged by slicing one row past the page, so no COUNT(*) is ever run; the
-    queries use the (owner, stage, created_at) and (team, stage) indexes.
+    Paged by slicing one row past the page, so no COUNT(*) of the list is ever
+    run (the tabs' counts stop at routing.pools.COUNT_CAP); the queries use the
+    (owner, stage, created_at) and (team, stage) indexes.
     """
     user = request.user
     if not user.has_role(*DESK_ROLES):
         raise PermissionDenied
-    tab = "pool" if request.GET.get("tab") == "pool" else "mine"
-    leads = Lead.objects.visible_to(user).on_desk()
-    if tab == "pool":
-        leads = leads.filter(owner__isnull=True, team_id=user.team_id) if user.team_id else (
-            leads.none()
-        )
+    tab = request.GET.get("tab")
+    team = None
+    if tab == "unrouted":
+        if not pools.sees_every_pool(user):
+            raise PermissionDenied
+        leads = pools.unrouted()
+    elif tab == "pool":
+        leads = pools.pool_of(user)
+        team_id = request.GET.get("team", "")
+        if pools.sees_every_pool(user) and team_id.isdigit():
+            team = Team.objects.filter(pk=int(team_id)).first()
+            leads = leads.filter(team=team)
     else:
-        leads = leads.filter(owner=user)
+        tab = "mine"
+        leads = Lead.objects.visible_to(user).on_desk().filter(owner=user)
     next_task = (
         Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True)
         .order_by("due_at")
         .values("due_at")[:1]
     )
     leads = (
-        leads.select_related("account")
+        leads.select_related("account", "team")
         .annotate(next_due=Subquery(next_task))
         .order_by(F("next_due").asc(nulls_last=True), "-created_at", "-pk")
     )
     page = page_number(request)
     start = (page - 1) * DESK_PAGE_SIZE
     rows = list(leads[start : start + DESK_PAGE_SIZE + 1])
+    waiting = tab in ("pool", "unrouted")
     return render(
         request,
         "workspace/desk.html",
         {
             "nav": "desk",
             "tab": tab,
+            "tab_param": "all" if tab == "mine" else tab,
+            "team": team,
+            "teams": (list(Team.objects.order_by("name"))
+                      if tab == "pool" and pools.sees_every_pool(user) else []),
             "leads": rows[:DESK_PAGE_SIZE],
             "page": page,
             "has_next": len(rows) > DESK_PAGE_SIZE,
             "has_previous": page > 1,
             "now": timezone.now(),
+            "give_to": give_to_choices(user) if waiting else [],
+            "can_take": waiting and tab == "pool" and user.has_role(Role.QUALIFIER),
+            "here": request.get_full_path(),
+            **desk_tabs(user),
         },
     )
 
