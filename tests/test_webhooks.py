@@ -25,7 +25,9 @@ from leadgate.routing.models import Alert
 from leadgate.routing.sla import check_breaches, start_clock
 from leadgate.scoring.models import Rule, RuleSet
 from leadgate.scoring.rules import score_lead
+from tests.api_helpers import api_get, make_key
 from tests.factories import make_lead, make_user
+from tests.outbox import run_email_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -197,6 +199,25 @@ def test_it_emits_sla_breached(now, alice, time_machine):
     assert delivery.payload["data"]["lead"]["id"] == lead.pk
 
 
+def test_it_sends_the_leads_sla_clock_as_the_api_shows_it(now, alice, time_machine):
+    subscription = subscribe(events=["lead.mql"])
+    lead = make_lead(owner=alice)
+    start_clock(lead, Inquiry.objects.create(lead=lead, channel="form", is_hot=True), now=now)
+    time_machine.move_to(now + timedelta(minutes=1), tick=False)
+    advance(lead, "mql", by=None, reason="scored")
+    [delivery] = subscription.deliveries.all()
+    shown = api_get(make_key(alice), f"/leads/{lead.pk}").json()["sla"]
+    assert delivery.payload["data"]["lead"]["sla"] == shown
+    assert (shown["state"], shown["due_at"]) == ("running", "2026-03-02T09:05:00Z")
+
+
+def test_it_sends_no_sla_clock_for_a_lead_that_has_none(now, alice):
+    subscription = subscribe(events=["lead.mql"])
+    advance(make_lead(owner=alice), "mql", by=None, reason="scored")
+    [delivery] = subscription.deliveries.all()
+    assert delivery.payload["data"]["lead"]["sla"] is None
+
+
 # --- sending ----------------------------------------------------------------------------
 
 def test_it_sends_a_body_the_receiver_verifies_with_the_documented_recipe(receiver):
@@ -304,6 +325,7 @@ def test_it_alerts_and_emails_the_admins_when_it_switches_a_subscription_off(
         webhooks.send_due()
     [alert] = Alert.objects.filter(kind=Alert.Kind.WEBHOOK_DISABLED)
     assert receiver.url in alert.message and "HTTP 500" in alert.message
+    run_email_tasks()  # the outbox's send task, as an urgent worker runs it
     [(recipients, content)] = smtp.messages
     assert sorted(recipients) == ["ada@example.com", "mo@example.com"]
     assert "switched off" in content

@@ -10,11 +10,9 @@ fields are not errors: they stay in the inquiry's payload as sent.
 from __future__ import annotations
 
 import logging
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 
 from leadgate.intake.fields import IntakeError, parse, resolve_names
@@ -40,19 +38,6 @@ MAX_BULK_LEADS = 1000
 # the JSON encoder recurse.
 MAX_DEPTH = 20
 META_KEYS = ("source", "campaign", "hot")
-
-
-# SQLite takes one writer at a time, and a writer that finds it busy sleeps in
-# steps of up to 100 ms before it tries again: under load, threads of one web
-# process waited far longer than the writes took. They queue on this lock
-# instead, so the next starts the moment the last commits. It is taken outside
-# any transaction (never while holding SQLite's lock), only orders writers
-# within a process, and guards nothing: SQLite still does that.
-_sqlite_writer = threading.RLock()
-
-
-def one_writer() -> AbstractContextManager[Any]:
-    return _sqlite_writer if connection.vendor == "sqlite" else nullcontext()
 
 
 class BadRequest(Exception):
@@ -166,20 +151,30 @@ def intake_payload(item: dict[str, Any]) -> dict[str, Any]:
     return resolve_names({key: value for key, value in item.items() if key not in META_KEYS})
 
 
-def take(item: Any, names: Names, defaults: dict[str, Any], request: HttpRequest) -> dict:
-    """Receive one lead; IntakeError names the field at fault."""
+def prepare(item: Any, names: Names, defaults: dict[str, Any],
+            request: HttpRequest) -> dict[str, Any]:
+    """Check and parse one lead: receive()'s arguments. IntakeError names the
+    field at fault. Done before any transaction: on SQLite, work inside one
+    holds the write lock every other request waits for."""
     if not isinstance(item, dict):
         raise IntakeError("body", "a lead must be a JSON object")
     check_values(item)
     payload = intake_payload(item)
-    data = parse(payload)
-    source = names.source(item.get("source", defaults.get("source")))
-    campaign = names.campaign(item.get("campaign", defaults.get("campaign")))
-    is_hot = _hot(item.get("hot", defaults.get("hot")))
-    result = receive(
-        payload, channel=Inquiry.Channel.API, source=source, campaign=campaign, is_hot=is_hot,
-        by=acting_user(request), data=data,
-    )
+    return {
+        "payload": payload, "data": parse(payload), "channel": Inquiry.Channel.API,
+        "source": names.source(item.get("source", defaults.get("source"))),
+        "campaign": names.campaign(item.get("campaign", defaults.get("campaign"))),
+        "is_hot": _hot(item.get("hot", defaults.get("hot"))), "by": acting_user(request),
+    }
+
+
+def take(item: Any, names: Names, defaults: dict[str, Any], request: HttpRequest) -> dict:
+    """Receive one lead; IntakeError names the field at fault."""
+    return received(prepare(item, names, defaults, request))
+
+
+def received(arguments: dict[str, Any]) -> dict:
+    result = receive(**arguments)
     return {
         "lead": result.lead.pk,
         "inquiry": result.inquiry.pk,
@@ -232,18 +227,24 @@ def create_lead(request: HttpRequest) -> JsonResponse:
     if not isinstance(data, dict):
         return error(422, "the body must be a JSON object of lead fields", "body")
 
+    try:
+        arguments = prepare(data, Names(), {}, request)
+    except IntakeError as exc:
+        return error(422, str(exc), exc.field)
+
     def handle() -> tuple[int, dict]:
         try:
-            body = take(data, Names(), {}, request)
+            body = received(arguments)
         except IntakeError as exc:
             return 422, {"detail": str(exc), "field": exc.field}
+        except (OperationalError, InterfaceError):
+            raise  # busy or unreachable: 503 with Retry-After (leads.middleware)
         except DatabaseError:
             log.exception("API intake could not store a lead")
             return 503, {"detail": "the lead could not be stored; retry", "field": None}
         return (201 if body["created"] else 200), body
 
-    with one_writer():
-        return idempotent(request, data, handle)
+    return idempotent(request, data, handle)
 
 
 @router.post(
@@ -289,8 +290,7 @@ def create_leads(request: HttpRequest) -> JsonResponse:
         counts = {"created": 0, "merged": 0, "errors": 0}
         for index, item in enumerate(leads):
             try:
-                with one_writer():
-                    body = take(item, names, defaults, request)
+                body = take(item, names, defaults, request)
             except IntakeError as exc:
                 results.append({"index": index, "status": "error", "field": exc.field,
                                 "detail": str(exc)})

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
 from leadgate.leads.lifecycle import Stage
+from leadgate.routing.sla import clock_summary, current_clock
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
 
@@ -138,6 +139,20 @@ class ScoreOut(Schema):
         return explain(score.lead) if score.probability is not None else []
 
 
+class SlaOut(Schema):
+    """The speed-to-lead clock of the lead's current cycle (its latest: after an
+    escalation, the new owner's)."""
+
+    policy: str = Field(description="the SLA segment: hot_inbound, inbound or imported")
+    minutes: int = Field(description="time the policy allows to the first human touch")
+    state: str = Field(description="running, met, breached or cancelled (the lead left the desk)")
+    started_at: datetime
+    due_at: datetime
+    responded_at: datetime | None = Field(description="the first human touch that stopped it")
+    breached: bool = Field(description="ran out: recorded, or running past due_at")
+    breached_at: datetime | None = Field(description="when the breach was recorded")
+
+
 class LeadDetailOut(LeadOut):
     phone: str
     title: str
@@ -148,6 +163,11 @@ class LeadDetailOut(LeadOut):
     history: list[StageChangeOut]
     inquiries: InquiriesOut
     score: ScoreOut | None
+    sla: SlaOut | None = Field(description="the current cycle's SLA clock; null: none started")
+
+    @staticmethod
+    def resolve_sla(lead) -> dict | None:
+        return clock_summary(current_clock(lead))
 
     @staticmethod
     def resolve_score(lead):

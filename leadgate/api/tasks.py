@@ -3,12 +3,13 @@
 from django_tasks import task
 
 from leadgate.leads.periodic import every
+from leadgate.leads.queue import URGENT_PRIORITY, URGENT_QUEUE
 
 from . import webhooks
 
 
 @every(5)
-@task()
+@task(queue_name=URGENT_QUEUE, priority=URGENT_PRIORITY)
 def send_webhooks() -> int:
     """Attempt the webhook deliveries that are due (new ones and retries)."""
     return webhooks.send_due()

@@ -70,6 +70,7 @@ from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import User
 from leadgate.routing.alerts import raise_alert
 from leadgate.routing.models import Alert
+from leadgate.routing.sla import clock_summary, current_clock
 
 from .models import PING, WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 
@@ -271,6 +272,8 @@ def lead_data(lead: Any) -> dict:
         "company_name": lead.company_name, "stage": lead.stage, "cycle": lead.cycle,
         "owner": person(lead.owner), "team": lead.team.name if lead.team else None,
         "created_at": lead.created_at,
+        # As GET /api/v1/leads/{id} shows it (api.schemas.SlaOut).
+        "sla": clock_summary(current_clock(lead)),
     }
 
 
