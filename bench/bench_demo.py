@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
+from common import LockWatch, finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
 
 
 def file_size(path: Path) -> int:
@@ -80,7 +80,8 @@ def main() -> None:
     if args.seed is not None:
         options["seed"] = args.seed
     started = time.perf_counter()
-    call_command("demo", stdout=open(os.devnull, "w"), **options)  # noqa: SIM115
+    with LockWatch() as watch:
+        call_command("demo", stdout=open(os.devnull, "w"), **options)  # noqa: SIM115
     seconds = time.perf_counter() - started
 
     counts = {}
@@ -126,6 +127,7 @@ def main() -> None:
         rate = rows / secs
         print(f"{name:<36}{rows:>12,}{secs:>10.1f}{rate:>12,.0f}{base_rate / rate:>12.1f}x")
     print(f"leads/s: {args.leads / seconds:,.0f}")
+    print(watch.report("the demo"))
     finish(workdir, args.keep)
 
 

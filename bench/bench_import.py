@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
+from common import LockWatch, finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
 
 FIRST = ("Ada Grace Alan Linus Margaret Barbara Edsger Donald Frances Ken Dennis Radia "
          "Sophie Hedy Katherine Tim Vint Bjarne Guido Anita Jean Karen Lynn Mary John "
@@ -178,12 +178,14 @@ def main() -> None:
                             chunk_size=args.chunk_size, row_by_row=args.row_by_row,
                             workers=args.workers)
     started = time.perf_counter()
-    run = run_import(csv_path, options)
+    with LockWatch() as watch:
+        run = run_import(csv_path, options)
     seconds = time.perf_counter() - started
     rss_after = maxrss_mib()
     again = time.perf_counter()
-    rerun = run_import(csv_path, ImportOptions(source="Bench", chunk_size=args.chunk_size,
-                                               workers=args.workers))
+    with LockWatch() as rewatch:
+        rerun = run_import(csv_path, ImportOptions(source="Bench", chunk_size=args.chunk_size,
+                                                   workers=args.workers))
     reseconds = time.perf_counter() - again
     leads, inquiries, accounts = Lead.objects.count(), Inquiry.objects.count(), \
         Account.objects.count()
@@ -226,6 +228,8 @@ def main() -> None:
         print(f"{name:<40}{args.rows:>10,}{secs:>10.1f}{rate:>10,.0f}{base_rate / rate:>8.1f}x")
     print(f"peak RSS: {rss_before:,.0f} MiB before the import, {rss_after:,.0f} MiB after "
           f"(+{rss_after - rss_before:,.0f} MiB); CSV {csv_path.stat().st_size / 2**20:.1f} MiB")
+    print(watch.report("the import"))
+    print(rewatch.report("the import again"))
     finish(workdir, args.keep)
 
 

@@ -46,12 +46,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
+from common import LockWatch, finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
 
 GOAL_LEADS = 1_000_000
 GOAL_SECONDS = 60.0
 BATCH = 2_000  # the baseline's batch, as leadgate.scoring.rules.BATCH
 FILL_BATCH = 10_000
+LOCKS: list[str] = []  # what each step did to the write lock (common.LockWatch)
 
 # (title, weight): a small, realistic mix; seniority/department facts come from
 # leadgate.lib.titles.parse_title of these.
@@ -405,12 +406,16 @@ def measure_model(now: datetime) -> list[tuple[str, int, float]]:
     count = open_leads.count()
     rows = []
     started = time.perf_counter()
-    score_with_model(open_leads, now=now)
+    with LockWatch() as watch:
+        score_with_model(open_leads, now=now)
     rows.append(("(d) model, open leads", count, time.perf_counter() - started))
+    LOCKS.append(watch.report("(d)"))
     # Every lead, closed ones too: the goal's million, whatever their stage.
     started = time.perf_counter()
-    score_with_model(Lead.objects.all(), now=now)
+    with LockWatch() as watch:
+        score_with_model(Lead.objects.all(), now=now)
     rows.append(("(d') model, every lead", Lead.objects.count(), time.perf_counter() - started))
+    LOCKS.append(watch.report("(d')"))
     return rows
 
 
@@ -492,21 +497,27 @@ def main() -> None:
         profiler.dump_stats(args.profile)
         print(f"profile of (a) written to {args.profile} (timing includes profiler overhead)")
     else:
-        scored = score_leads(queryset, now=now)
+        with LockWatch() as watch:
+            scored = score_leads(queryset, now=now)
         seconds = time.perf_counter() - started
+        LOCKS.append(watch.report("(a)"))
     assert LeadScore.objects.count() == args.leads
     record(rows, ("(a) score_leads, first run", scored, seconds, base_insert))
 
     started = time.perf_counter()
-    scored = score_leads(Lead.objects.all(), now=now)
+    with LockWatch() as watch:
+        scored = score_leads(Lead.objects.all(), now=now)
     record(rows, ("(b) score_leads, second run", scored, time.perf_counter() - started,
                  base_update))
+    LOCKS.append(watch.report("(b)"))
 
     # What activating a rule set runs (scoring.tasks.rescore_all): every core.
     started = time.perf_counter()
-    scored = in_parallel(score_leads, Lead.objects.all(), now=now)
+    with LockWatch() as watch:
+        scored = in_parallel(score_leads, Lead.objects.all(), now=now)
     record(rows, ("(b') score_leads, every core", scored, time.perf_counter() - started,
                  base_update))
+    LOCKS.append(watch.report("(b')"))
 
     draft = RuleSet.new_version(active, note="bench: one rule changed")
     rule = draft.rules.filter(name="VP").first() or draft.rules.order_by("pk").first()
@@ -530,6 +541,9 @@ def main() -> None:
     p50, p95 = event[len(event) // 2] * 1000, event[int(len(event) * 0.95)] * 1000
     print(f"(e) an activity saved and its lead rescored: p50 {p50:.1f} ms, p95 {p95:.1f} ms "
           f"over {len(event)} leads: {'MEETS' if p95 < 1000 else 'MISSES'} the 1 s goal")
+
+    for line in LOCKS:
+        print(line)
 
     how = "measured" if args.leads == GOAL_LEADS else f"extrapolated linearly from {args.leads:,}"
     # (b'): every lead rewritten on every core, the activation case; (d'): the

@@ -58,3 +58,93 @@ def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 60) -> N
         except OSError:
             time.sleep(0.2)
     raise SystemExit("the server did not answer /healthz in time")
+
+
+class LockWatch:
+    """How long write transactions hold SQLite's write lock, and how long another
+    writer waits for it meanwhile (Leadgate's SQLite backend only; on another
+    database `report()` says so).
+
+    `held`: each write transaction of this process's other threads, from taking
+    the writer to letting it go (leadgate.sqlite's take_writer/drop_writer).
+    `waits`: a probe thread that writes one row every `interval` seconds through
+    the same queue as everyone else, and records how long each of its writes took:
+    what a web request or the scheduler would have waited, whichever process
+    (forked rescoring children too) held the lock."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        import threading
+
+        self.interval = interval
+        self.held: list[float] = []
+        self.waits: list[float] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._patched: tuple | None = None
+
+    def __enter__(self) -> "LockWatch":
+        import threading
+
+        from django.db import connection
+
+        if connection.vendor != "sqlite" or not hasattr(connection, "take_writer"):
+            return self
+        from leadgate.sqlite import base
+
+        take, drop = base.DatabaseWrapper.take_writer, base.DatabaseWrapper.drop_writer
+        watch = self
+
+        def take_writer(wrapper) -> None:
+            had = wrapper._writer is not None
+            take(wrapper)
+            if not had and wrapper._writer is not None:
+                wrapper._watch_since = time.perf_counter()
+
+        def drop_writer(wrapper) -> None:
+            had = wrapper._writer is not None
+            drop(wrapper)
+            if had and threading.current_thread() is not watch._thread:
+                watch.held.append(time.perf_counter() - wrapper._watch_since)
+
+        wrapper_class = base.DatabaseWrapper
+        wrapper_class.take_writer, wrapper_class.drop_writer = take_writer, drop_writer
+        self._patched = (base, take, drop)
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS bench_lock_probe (n integer)")
+            cursor.execute("INSERT INTO bench_lock_probe (n) VALUES (0)")
+        self._thread = threading.Thread(target=self._probe, name="lock-probe", daemon=True)
+        self._thread.start()
+        return self
+
+    def _probe(self) -> None:
+        from django.db import connection, transaction
+
+        try:
+            while not self._stop.wait(self.interval):
+                started = time.perf_counter()
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("UPDATE bench_lock_probe SET n = n + 1")
+                self.waits.append(time.perf_counter() - started)
+        finally:
+            connection.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._patched:
+            base, take, drop = self._patched
+            base.DatabaseWrapper.take_writer, base.DatabaseWrapper.drop_writer = take, drop
+            self._patched = None
+
+    def report(self, what: str) -> str:
+        if not self.waits and not self.held:
+            return f"write lock during {what}: not measured (not Leadgate's SQLite backend)"
+        long = sum(1 for seconds in self.held if seconds > 0.5)
+        held = (f"{len(self.held):,} write transactions in this process, {long:,} over 0.5 s, "
+                f"longest {max(self.held):.2f} s" if self.held else
+                "no write transactions in this process")
+        waited = (f"another writer waited at most {max(self.waits):.2f} s "
+                  f"(p99 {percentile(self.waits, 0.99):.2f} s, {len(self.waits):,} probes)"
+                  if self.waits else "no probe")
+        return f"write lock during {what}: {held}; {waited}"

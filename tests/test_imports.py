@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from leadgate.intake.importers.presets import build_mapping
 from leadgate.intake.importers.readers import detect_encoding, open_table
-from leadgate.intake.imports import ImportOptions, run_import
-from leadgate.intake.models import ImportRun, Inquiry
+from leadgate.intake.imports import ImportOptions, figures, run_import
+from leadgate.intake.models import Campaign, ImportRun, Inquiry, Source
 from leadgate.leads.models import Account, Lead, StageChange
 from tests.factories import make_account, make_lead, make_user
 
@@ -107,6 +108,99 @@ def test_it_neutralises_formulas_in_the_error_file(tmp_path):
     run = run_import(path, ImportOptions())
     text = Path(run.errors_file).read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text
+
+
+# -- preview (dry run) ----------------------------------------------------------------
+
+# Every kind of row a preview must foresee, in this order (numbers as in the file):
+PREVIEWED = (
+    "First Name,Last Name,Email,Phone,Company,Website\n"
+    "Ada,Lovelace,ada@analytical.example,,Analytical Engines,\n"  # 2 new, new account
+    "Ada,Lovelace,ada@analytical.example,+1 202 456 1414,Analytical Engines Ltd,\n"  # 3 joins 2
+    ",,,+1 202 456 1414,,\n"  # 4 joins 2 by the phone row 3 gave it
+    "Grace,Hopper,grace@navy.example,,US Navy,https://navy.example\n"  # 5 known person
+    "Katherine,Johnson,katherine@navy.example,,US Navy,\n"  # 6 new, known account
+    "Katherine,Johnson,katherine@navy.example,,US Navy,\n"  # 7 repeat of 6
+    "Linus,Torvalds,linus@kernel.example,,Kernel,\n"  # 8 imported before
+    ",,,,Nobody Inc,\n"  # 9 rejected
+    "Bad,Mail,not-an-address,,X,\n"  # 10 rejected
+    "Alan,Turing,alan@bletchley.example,,Bletchley Park,\n"  # 11 teaches its account a domain
+    "Joan,Clarke,joan@bletchley.example,,GCHQ,\n"  # 12 that account, by the domain
+    "Dennis,Ritchie,dennis@bell.example,+1 202 456 1111,Bell Labs,\n"  # 13 known by phone
+    ",,dennis@bell.example,,,\n"  # 14 known by the email row 13 gave them
+    "Ken,Thompson,ken@bell.example,+1 212 736 3100,Bell Labs,\n"  # 15 known; phone kept
+    ",,,+1 212 736 3100,,\n"  # 16 nobody holds that phone: new
+    "Peter,Gibbons,peter@gmail.example,,Initech Corp,\n"  # 17 known account by name
+    "Bruce,Wayne,bruce@wayne.example,,Wayne Enterprises,\n"  # 18 new account
+    "Alfred,Pennyworth,alfred@wayne.example,,Wayne Enterprises,\n"  # 19 that account
+    "Xavier,Old,xavier@old.example,+1 650 253 0000,,\n"  # 20 known; gets that phone
+    ",,wanda@new.example,+1 650 253 0000,,\n"  # 21 the newest holder of it, who has no email
+)
+
+
+def previewed_database(tmp_path) -> Path:
+    """People, accounts and an earlier import that the file meets; the file."""
+    make_lead(email="grace@navy.example", first_name="", last_name="Hopper")
+    make_account(name="US Navy", domain="navy.example")
+    Account.objects.create(name="Bletchley Park", domain="")
+    make_lead(email="", phone="+12024561111", last_name="Ritchie")
+    make_lead(email="ken@bell.example", phone="+12024562222", last_name="Thompson")
+    make_account(name="Initech Corporation", domain="initech.example")
+    make_lead(email="xavier@old.example", phone="", last_name="Old")
+    make_lead(email="", phone="+16502530000", last_name="New")
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("First Name,Last Name,Email,Phone,Company,Website\n"
+                       "Linus,Torvalds,linus@kernel.example,,Kernel,\n", encoding="utf-8")
+    run_import(earlier, ImportOptions(source="Fair", campaign="Spring"))
+    path = tmp_path / "previewed.csv"
+    path.write_text(PREVIEWED, encoding="utf-8")
+    return path
+
+
+def written() -> tuple[int, ...]:
+    return (Lead.objects.count(), Inquiry.objects.count(), Account.objects.count(),
+            StageChange.objects.count(), Source.objects.count(), Campaign.objects.count(),
+            sum(len(a.domain) for a in Account.objects.all()))
+
+
+# Small chunks, and other ones for the import: the figures must not depend on
+# where the chunks of either end.
+@pytest.mark.parametrize("chunks", [(2, 3), (3, 2000), (2000, 1)], ids=str)
+def test_it_previews_the_figures_the_import_then_reports(tmp_path, chunks):
+    path = previewed_database(tmp_path)
+    before = written()
+    preview = run_import(path, ImportOptions(source="Fair", campaign="Spring", dry_run=True,
+                                             chunk_size=chunks[0]))
+    assert written() == before  # nothing but the ImportRun
+    real = run_import(path, ImportOptions(source="Fair", campaign="Spring",
+                                          chunk_size=chunks[1]))
+    expected = {"rows": 20, "created": 8, "merged": 8, "merged_existing": 6, "merged_within": 2,
+                "skipped": 2, "rejected": 2, "accounts_created": 2, "accounts_matched": 3}
+    assert {name: figures(real)[name] for name in expected} == expected
+    assert figures(preview) == figures(real)
+    assert Path(preview.errors_file).read_bytes() == Path(real.errors_file).read_bytes()
+    leads, inquiries, accounts = (Lead.objects.count(), Inquiry.objects.count(),
+                                  Account.objects.count())
+    assert (leads - before[0], inquiries - before[1], accounts - before[2]) == (8, 16, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_previews_in_autocommit_writing_only_the_import_run(tmp_path):
+    path = previewed_database(tmp_path)
+    statements: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        run = run_import(path, ImportOptions(source="Fair", dry_run=True, chunk_size=4))
+    assert run.created == 8 and len(statements) > 20
+    assert not [sql for sql, atomic in statements if atomic]
+    writes = {sql.split()[0].upper() + " " + sql.split()[2 if sql.upper().startswith(
+        ("INSERT", "DELETE")) else 1].strip('"') for sql, _ in statements
+        if not sql.upper().startswith("SELECT")}
+    assert writes == {'INSERT intake_importrun', 'UPDATE intake_importrun'}
 
 
 # -- web ------------------------------------------------------------------------------

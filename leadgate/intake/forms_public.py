@@ -337,9 +337,9 @@ def submit(request: HttpRequest, key: str) -> HttpResponse:
         take(form, parse_body(request))
     except Refusal as refusal:
         return refusal_response(request, refusal, form)
-    except DatabaseError:
+    except DatabaseError as error:
         # The database is busy or down: the client may retry; never a 500.
-        log.exception("web form %s: could not store a submission", key[:32])
+        log.warning("web form %s: could not store a submission: %s", key[:32], error)
         return refusal_response(
             request, Refusal(503, "server", "busy; please try again in a minute",
                              headers={"Retry-After": "60"}), form,

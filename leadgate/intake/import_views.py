@@ -1,6 +1,9 @@
 """Imports in the browser: upload a file, check the guessed mapping, preview
 (a dry run), run, then see the summary and download the rejected rows.
 
+A preview reads the database without a write transaction (see
+intake.imports), so previewing a big file makes no one wait.
+
 Marketing, managers and admins only. The upload is stored under
 LEADGATE_DATA_DIR/imports/uploads with a random name; the browser only ever
 holds that random token, so no path comes from the user. Imports run in the
@@ -24,7 +27,7 @@ from leadgate.leads.lifecycle import Role
 
 from .importers.presets import REGISTRY, TARGETS, build_mapping, target_fields
 from .importers.readers import ReadError, open_table
-from .imports import ImportOptions, ImportSetupError, imports_dir, run_import
+from .imports import ImportOptions, ImportSetupError, figures, imports_dir, run_import
 from .models import ImportRun
 
 IMPORT_ROLES = (Role.MARKETING, Role.MANAGER, Role.ADMIN)
@@ -140,7 +143,7 @@ def mapping(request: AuthedRequest, token: str) -> HttpResponse:
         context["error"] = str(error)
         return render(request, "intake/import_map.html", context, status=400)
     if action == "preview":
-        context["preview"] = run
+        context["preview"], context["figures"] = run, figures(run)
         return render(request, "intake/import_map.html", context)
     path.unlink(missing_ok=True)
     uploads = request.session.get(SESSION_KEY, {})
@@ -160,6 +163,7 @@ def run_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     if not may_see(request, run):
         raise PermissionDenied
     return render(request, "intake/import_run.html", {"nav": "import", "run": run,
+                                                      "figures": figures(run),
                                                       "errors_ready": bool(error_path(run))})
 
 

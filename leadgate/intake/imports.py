@@ -9,9 +9,18 @@ nothing. Rows are written in chunks, one transaction each, through the bulk
 path (`importers.bulk`), which behaves as receive() row by row.
 
 Rejected rows go to a row-error CSV (row number, field, reason, the row as it
-was). An `ImportRun` records what was asked and what happened. A dry run does
-all of it inside a transaction that is rolled back: it writes no lead, inquiry
-or account (only the ImportRun marked `dry_run`, and the error file).
+was). An `ImportRun` records what was asked and what happened.
+
+Each write transaction takes as many rows as fit in about a quarter of a
+second (`lib.write_budget`, measured as it goes): on SQLite the web app, the
+worker and the scheduler wait for the one writer, so an import must never make
+them wait long, however big the file.
+
+A dry run (a preview) runs the same code with its writes kept in memory
+(`importers.preview`), in no transaction: it only reads, so it holds no lock
+anyone waits for, and reports what the import would do. It writes no lead,
+inquiry, account, source or campaign: only the ImportRun marked `dry_run`
+(one short write at its start and end) and the error file.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,22 +51,24 @@ from leadgate.lib.normalize import (
     domain_from_website,
     normalize_email,
 )
+from leadgate.lib.write_budget import WriteBudget
 
 from .accounts import find_account
 from .fields import FIELDS, IntakeError, country_code, parse
-from .importers.bulk import AccountCache, Item, receive_many
+from .importers.bulk import ImportState, Item, receive_many
 from .importers.presets import (
     MappingError,
     build_mapping,
     check_recognisable,
     parse_map_options,
 )
+from .importers.preview import Preview
 from .importers.readers import BadRow, ReadError, Table, has_bad_bytes, open_table
 from .models import Campaign, ImportRun, Source
 from .pipeline import AlreadyReceived, receive
 
-__all__ = ["ImportOptions", "ImportSetupError", "MappingError", "ReadError", "run_import",
-           "open_import", "parse_map_options", "imports_dir"]
+__all__ = ["ImportOptions", "ImportSetupError", "MappingError", "ReadError", "figures",
+           "run_import", "open_import", "parse_map_options", "imports_dir"]
 
 CHUNK_SIZE = 2000
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
@@ -91,10 +102,29 @@ class Counts:
     rows: int = 0
     created: int = 0
     merged: int = 0  # leads: joined an existing lead; accounts: updated
+    within: int = 0  # leads: of `merged`, those joining a lead an earlier row created
     skipped: int = 0  # leads: already imported; accounts: nothing new
     rejected: int = 0
+    accounts_created: int = 0  # leads: the accounts made for new leads
+    accounts_matched: int = 0  # leads: accounts already there that new leads joined
     warnings: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
+
+
+# What an ImportRun keeps in `mapping` beside its columns (the model's own
+# fields hold rows, created, merged, skipped and rejected).
+FIGURES = ("merged_within", "accounts_created", "accounts_matched")
+
+
+def figures(run: ImportRun) -> dict[str, object]:
+    """Everything an import (or its preview) reported, by name: what a preview
+    and the import of the same file must agree on."""
+    extra = {name: run.mapping.get(name, 0) for name in FIGURES}
+    return {"rows": run.rows, "created": run.created, "merged": run.merged,
+            "merged_existing": run.merged - int(extra["merged_within"] or 0),
+            **extra, "skipped": run.skipped, "rejected": run.rejected,
+            "reasons": run.mapping.get("reasons", {}),
+            "warnings": run.mapping.get("warnings", {})}
 
 
 def imports_dir() -> Path:
@@ -252,14 +282,12 @@ def run_import(path: Path | str, options: ImportOptions, *, file_name: str = "")
     counts = Counts()
     clock = time.perf_counter()
     try:
-        # A dry run does everything in one transaction and rolls it back.
-        outer = transaction.atomic() if options.dry_run else nullcontext()
-        with outer, progress_bar(options.progress, run.file_name) as advance:
-            source, campaign = source_and_campaign(options, create=True)
+        with progress_bar(options.progress, run.file_name) as advance:
+            # A preview creates no source or campaign: the fingerprints take
+            # their names, so its figures are the import's all the same.
+            source, campaign = source_and_campaign(options, create=not options.dry_run)
             importer = import_accounts if options.target == "accounts" else import_leads
             importer(plan, options, source, campaign, errors, counts, advance)
-            if options.dry_run:
-                transaction.set_rollback(True)
     finally:
         plan.table.close()
         errors.close()
@@ -270,6 +298,9 @@ def run_import(path: Path | str, options: ImportOptions, *, file_name: str = "")
     run.finished_at = timezone.now()
     run.mapping = {**run.mapping, "seconds": round(seconds, 3),
                    "warnings": dict(counts.warnings), "reasons": dict(counts.reasons)}
+    if options.target == "leads":
+        run.mapping.update(merged_within=counts.within, accounts_created=counts.accounts_created,
+                           accounts_matched=counts.accounts_matched)
     if not options.dry_run:
         run.source, run.campaign = source, campaign
     run.save()
@@ -354,13 +385,14 @@ def import_leads(plan: Plan, options: ImportOptions, source: Source | None,
     context = RowContext(plan.table.headers, plan.mapping, plan.table.encoding,
                          source.name if source else options.source,
                          campaign.name if campaign else options.campaign)
-    accounts = AccountCache()
 
     def reject(number: int, field_name: str, reason: str, values: list[str]) -> None:
         counts.rejected += 1
         counts.reasons[reason_kind(field_name, reason)] += 1
         errors.add(number, field_name, reason, values)
 
+    taker = LeadTaker(options, source, campaign, ImportState.start(preview=options.dry_run),
+                      counts, reject)
     for batch in prepared_rows(plan, context, options):
         counts.rows += len(batch)
         pending: list[tuple[int, list[str], Item]] = []
@@ -373,8 +405,11 @@ def import_leads(plan: Plan, options: ImportOptions, source: Source | None,
             for name in prepared[2].data.warnings:  # type: ignore[union-attr]
                 counts.warnings[name] += 1
         if pending:
-            take_leads(pending, options, source, campaign, accounts, counts, reject)
+            taker.take(pending)
         advance(len(batch))
+    taker.state.commit()
+    counts.accounts_created = len(taker.state.accounts.created)
+    counts.accounts_matched = len(taker.state.accounts.matched)
 
 
 def reason_kind(field_name: str, reason: str) -> str:
@@ -383,40 +418,91 @@ def reason_kind(field_name: str, reason: str) -> str:
     return f"{field_name or 'row'}: {general}"
 
 
-def take_leads(pending: list[tuple[int, list[str], Item]], options: ImportOptions,
-               source: Source | None, campaign: Campaign | None, accounts: AccountCache,
-               counts: Counts, reject: Callable[[int, str, str, list[str]], None]) -> None:
-    items = [item for _, _, item in pending]
-    if not options.row_by_row:
-        try:
-            with transaction.atomic():
-                receive_many(items, source=source, campaign=campaign, by=options.by,
-                             accounts=accounts)
-        except DatabaseError:
-            accounts.clear()  # accounts made in the rolled-back chunk are gone
-        else:
-            for item in items:
-                setattr(counts, item.outcome, getattr(counts, item.outcome) + 1)
+Pending = list[tuple[int, list[str], Item]]
+
+
+@dataclass
+class LeadTaker:
+    """Takes parsed rows: through the bulk path, in transactions sized to
+    about a quarter of a second each; or row by row through receive() (asked
+    for, or the replay of a bulk transaction that failed), likewise."""
+
+    options: ImportOptions
+    source: Source | None
+    campaign: Campaign | None
+    state: ImportState
+    counts: Counts
+    reject: Callable[[int, str, str, list[str]], None]
+    # The bulk path takes some 4,000 rows a second, receive() some 300: the
+    # first transactions are small and the budget grows them to fit.
+    bulk: WriteBudget = field(default_factory=lambda: WriteBudget(first=250, most=CHUNK_SIZE))
+    one_by_one: WriteBudget = field(default_factory=lambda: WriteBudget(first=20,
+                                                                        most=CHUNK_SIZE))
+
+    def take(self, pending: Pending) -> None:
+        if self.state.preview is not None:
+            # Reads only, in autocommit: no transaction, no lock anyone waits for.
+            self.take_in_bulk([item for _, _, item in pending])
             return
-    # Row by row through receive() (also the replay of a chunk that failed).
-    with transaction.atomic():
-        for number, values, item in pending:
+        if self.options.row_by_row:
+            self.take_one_by_one(pending)
+            return
+        for part in self.bulk.parts(pending):
+            items = [item for _, _, item in part]
             try:
-                with transaction.atomic():
-                    result = receive(item.payload, channel="import", source=source,
-                                     campaign=campaign, by=options.by,
-                                     fingerprint=item.fingerprint, data=item.data)
-            except AlreadyReceived:
-                counts.skipped += 1
-            except IntakeError as error:
-                reject(number, error.field, error.message, values)
-            except DatabaseError as error:
-                reject(number, "", f"could not be stored: {error}", values)
+                with self.bulk.transaction(len(items), transaction.atomic):
+                    self.take_in_bulk(items)
+            except DatabaseError:
+                self.state.rollback()  # accounts made in the rolled-back part are gone
+                for item in items:
+                    item.outcome, item.within = "", False
+                self.take_one_by_one(part)  # type: ignore[arg-type]
             else:
-                if result.created:
-                    counts.created += 1
-                else:
-                    counts.merged += 1
+                self.state.commit()
+                self.count(items)
+
+    def take_in_bulk(self, items: list[Item]) -> None:
+        receive_many(items, source=self.source, campaign=self.campaign, by=self.options.by,
+                     state=self.state)
+        if self.state.preview is not None:
+            self.count(items)
+
+    def count(self, items: list[Item]) -> None:
+        counts = self.counts
+        for item in items:
+            setattr(counts, item.outcome, getattr(counts, item.outcome) + 1)
+            counts.within += item.within
+
+    def take_one_by_one(self, pending: Pending) -> None:
+        """Through receive() (also the replay of a part that failed); each row in
+        a savepoint, a few of them per transaction."""
+        state, counts = self.state, self.counts
+        for part in self.one_by_one.parts(pending):
+            with self.one_by_one.transaction(len(part), transaction.atomic):
+                for number, values, item in part:
+                    try:
+                        with transaction.atomic():
+                            result = receive(item.payload, channel="import", source=self.source,
+                                             campaign=self.campaign, by=self.options.by,
+                                             fingerprint=item.fingerprint, data=item.data)
+                    except AlreadyReceived:
+                        counts.skipped += 1
+                    except IntakeError as error:
+                        self.reject(number, error.field, error.message, values)
+                    except DatabaseError as error:
+                        self.reject(number, "", f"could not be stored: {error}", values)
+                    else:
+                        lead = result.lead
+                        if result.created:
+                            counts.created += 1
+                            state.pending_leads.add(lead.pk)
+                            if lead.account_id:
+                                state.accounts.joined(lead.account_id, replay=True)
+                        else:
+                            counts.merged += 1
+                            counts.within += (lead.pk in state.leads
+                                              or lead.pk in state.pending_leads)
+            state.commit()
 
 
 # -- accounts ------------------------------------------------------------------------
@@ -485,12 +571,16 @@ def account_values(mapped: dict[str, str], counts: Counts) -> dict[str, object]:
     return {key: value for key, value in values.items() if value not in ("", None)}
 
 
-def take_account(values: dict[str, object]) -> str:
-    """Create or update the account: "created", "merged" (updated) or "skipped"."""
+def take_account(values: dict[str, object], preview: Preview | None = None) -> str:
+    """Create or update the account: "created", "merged" (updated) or "skipped"
+    (in a preview: what it would be)."""
     domain, name = str(values.get("domain", "")), str(values["name"])
-    account = find_account(domain, name)
+    account = preview.find_account(domain, name) if preview else find_account(domain, name)
     if account is None:
-        Account.objects.create(**values)
+        if preview:
+            preview.create_account(**values)
+        else:
+            Account.objects.create(**values)
         return "created"
     changes = {key: value for key, value in values.items()
                if key not in ("name", "domain") and getattr(account, key) != value}
@@ -498,7 +588,10 @@ def take_account(values: dict[str, object]) -> str:
         changes["domain"] = domain
     if not changes:
         return "skipped"
-    Account.objects.filter(pk=account.pk).update(**changes)
+    if preview:
+        preview.change_account(account, **changes)
+    else:
+        Account.objects.filter(pk=account.pk).update(**changes)
     return "merged"
 
 
@@ -506,33 +599,45 @@ def import_accounts(plan: Plan, options: ImportOptions, source: Source | None,
                     campaign: Campaign | None, errors: ErrorFile, counts: Counts,
                     advance: Callable[[int], object]) -> None:
     headers, mapping = plan.table.headers, plan.mapping
+    preview = Preview() if options.dry_run else None
+    # Each row finds its account by name (fuzzily): a few milliseconds.
+    budget = WriteBudget(first=50, most=options.chunk_size)
+
+    def take(number: int, raw: list[str] | BadRow) -> None:
+        counts.rows += 1
+        values = row_values(headers, [] if isinstance(raw, BadRow) else raw)
+        try:
+            if isinstance(raw, BadRow):
+                raise IntakeError("", raw.reason)
+            error = bad_bytes_error(headers, values, plan.table.encoding)
+            if error:
+                raise error
+            mapped, _ = split_row(headers, values, mapping, set())
+            clean = account_values(mapped, counts)
+            if preview is not None:  # reads only: no transaction (nor savepoint)
+                outcome = take_account(clean, preview)
+            else:
+                with transaction.atomic():
+                    outcome = take_account(clean)
+        except IntakeError as error:
+            counts.rejected += 1
+            counts.reasons[reason_kind(error.field, error.message)] += 1
+            errors.add(number, error.field, error.message, values)
+        except DatabaseError as error:
+            counts.rejected += 1
+            counts.reasons["row: could not be stored"] += 1
+            errors.add(number, "", f"could not be stored: {error}", values)
+        else:
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+
     rows = iter(plan.table.rows)
-    while True:
-        chunk = [row for _, row in zip(range(options.chunk_size), rows, strict=False)]
-        if not chunk:
-            return
-        with transaction.atomic():
+    while chunk := list(itertools.islice(rows, options.chunk_size)):
+        if preview is not None:
             for number, raw in chunk:
-                counts.rows += 1
-                values = row_values(headers, [] if isinstance(raw, BadRow) else raw)
-                try:
-                    if isinstance(raw, BadRow):
-                        raise IntakeError("", raw.reason)
-                    error = bad_bytes_error(headers, values, plan.table.encoding)
-                    if error:
-                        raise error
-                    mapped, _ = split_row(headers, values, mapping, set())
-                    clean = account_values(mapped, counts)
-                    with transaction.atomic():
-                        outcome = take_account(clean)
-                except IntakeError as error:
-                    counts.rejected += 1
-                    counts.reasons[reason_kind(error.field, error.message)] += 1
-                    errors.add(number, error.field, error.message, values)
-                except DatabaseError as error:
-                    counts.rejected += 1
-                    counts.reasons["row: could not be stored"] += 1
-                    errors.add(number, "", f"could not be stored: {error}", values)
-                else:
-                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                take(number, raw)
+        else:
+            for part in budget.parts(chunk):
+                with budget.transaction(len(part), transaction.atomic):
+                    for number, raw in part:
+                        take(number, raw)
         advance(len(chunk))

@@ -26,7 +26,7 @@ from .dedup import exact_match
 from .fields import IntakeError, LeadData, parse
 from .locks import lock_identities
 from .models import Campaign, Inquiry, Source, WebForm
-from .tasks import after_intake
+from .tasks import HOT_PRIORITY, after_intake
 
 
 class AlreadyReceived(Exception):
@@ -76,15 +76,18 @@ def receive(
     at = at or timezone.now()
     if campaign and not source:
         source = campaign.source
+    stored = json_safe(payload)
     try:
         with transaction.atomic():
             result = _receive(
-                data, json_safe(payload), channel=channel, source=source, campaign=campaign,
+                data, stored, channel=channel, source=source, campaign=campaign,
                 form=form, is_hot=is_hot, by=by, at=at, fingerprint=fingerprint,
                 consent_text=consent_text,
             )
             if result.created:
-                enqueue_with_transaction(after_intake, result.lead.pk)
+                # A hot request jumps the backlog: its SLA clock is minutes.
+                task = after_intake.using(priority=HOT_PRIORITY) if is_hot else after_intake
+                enqueue_with_transaction(task, result.lead.pk)
                 from leadgate.api.webhooks import lead_created  # lazy: api builds on intake
 
                 lead_created(result.lead, result.inquiry)

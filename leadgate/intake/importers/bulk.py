@@ -7,13 +7,14 @@ per chunk instead of ten per row:
   a repeat within the chunk is skipped too;
 - the people are matched in two queries (valid emails, then valid phones;
   the newest lead wins, as in `dedup.exact_match`), and a row matches a lead
-  an earlier row of the same chunk created;
+  an earlier row of the same chunk created or filled in, exactly as it would
+  once that row is stored (so where the chunks end changes nothing);
 - a known person's lead gets `pipeline.attach()` (fill empty fields, a closed
   lead starts a new cycle), exactly as receive() does;
-- a new person's account comes from `accounts.match_account()` (cached per
-  domain and company within the import), then leads, their first
-  StageChange ('' -> inquiry, "received") and the inquiries are written with
-  bulk_create;
+- a new person's account is found or created as `accounts.match_account()`
+  does (cached per domain and company within the import), then leads, their
+  first StageChange ('' -> inquiry, "received") and the inquiries are written
+  with bulk_create;
 - on PostgreSQL the identity locks (email, phone, company domain) of the whole
   chunk are taken first, in sorted order (one statement), as receive() takes
   them per row.
@@ -22,6 +23,9 @@ With the chunk (see leads.queue), ONE task per chunk (`after_import`) runs the s
 after-intake work for each new lead (instead of one task per lead).
 A fingerprint that another process inserted meanwhile makes the chunk fail;
 the caller then replays that chunk row by row through receive().
+
+A preview (`ImportState(preview=Preview())`, see importers.preview) runs the
+same code and writes nothing: its writes go to the Preview, in memory.
 """
 
 from __future__ import annotations
@@ -35,12 +39,12 @@ from functools import partial
 from typing import TypeVar
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Field, Max, Model
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django_tasks import task
 
-from leadgate.intake.accounts import match_account
+from leadgate.intake.accounts import find_account
 from leadgate.intake.dedup import joins_by_phone, matchable
 from leadgate.intake.fields import LeadData
 from leadgate.intake.models import Campaign, Inquiry, MatchedBy, Source
@@ -49,6 +53,8 @@ from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Account, Lead, StageChange, User
 from leadgate.leads.queue import enqueue_with_transaction
 from leadgate.lib.normalize import company_key
+
+from .preview import Known, Preview
 
 M = TypeVar("M", bound=Model)
 
@@ -61,18 +67,31 @@ class Item:
     data: LeadData
     fingerprint: str
     outcome: str = ""  # "created", "merged" or "skipped"
-    lead: Lead | None = None
+    lead: Lead | Known | None = None
+    within: bool = False  # merged into a lead an earlier row of this import created
 
 
 @dataclass
 class AccountCache:
-    """match_account() results for this import, by (domain, company key)."""
+    """Finding or creating the accounts of an import's new leads, as
+    `accounts.match_account()` does, with its results cached by (domain,
+    company key); and which accounts the import created or matched."""
 
+    preview: Preview | None = None
     found: dict[tuple[str, str], Account | None] = field(default_factory=dict)
     limit: int = 50_000
 
     by_domain: dict[str, Account] = field(default_factory=dict)
     by_key: dict[str, Account] = field(default_factory=dict)
+    # Ids of the accounts this import created, and of those there before that
+    # its new leads joined: committed, and of the transaction under way.
+    created: set[int] = field(default_factory=set)
+    matched: set[int] = field(default_factory=set)
+    pending_created: set[int] = field(default_factory=set)
+    pending_matched: set[int] = field(default_factory=set)
+    # Accounts above this id did not exist when the import began (set by the
+    # caller; tells the accounts receive() made in a row-by-row replay).
+    existing_up_to: int | None = None
 
     def prime(self, pairs: set[tuple[str, str]]) -> None:
         """Look up a chunk's domains and company keys in two queries, so most
@@ -87,6 +106,8 @@ class AccountCache:
         if keys:
             for account in Account.objects.filter(name_key__in=keys).order_by("-pk"):
                 self.by_key[account.name_key] = account  # the lowest pk comes last, wins
+        if self.preview is not None:
+            self.preview.prime(self.by_domain, self.by_key, domains, keys)
 
     def match(self, domain: str, company: str) -> Account | None:
         """match_account(domain, company), answered from the cache when it can."""
@@ -100,12 +121,13 @@ class AccountCache:
         account = self.by_domain.get(domain) if domain else None
         if account is None and key in self.by_key:
             account = self.by_key[key]
-            if domain and not account.domain:
-                # As match_account: the first lead with a real domain teaches it.
-                Account.objects.filter(pk=account.pk, domain="").update(domain=domain)
-                account.domain = domain
         if account is None:
-            account = match_account(domain, company)
+            account = (self.preview.find_account(domain, company) if self.preview
+                       else find_account(domain, company))
+        if account is not None:
+            self.teach(account, domain)
+        elif domain or key:
+            account = self.create(name=company or domain, domain=domain)
         if account is not None:
             if account.domain:
                 self.by_domain[account.domain] = account
@@ -114,17 +136,81 @@ class AccountCache:
         self.found[(domain, key)] = account
         return account
 
+    def teach(self, account: Account, domain: str) -> None:
+        """As match_account: the first lead with a real domain teaches it."""
+        if not domain or account.domain:
+            return
+        if self.preview is not None:
+            self.preview.change_account(account, domain=domain)
+            return
+        Account.objects.filter(pk=account.pk, domain="").update(domain=domain)
+        account.domain = domain
+
+    def create(self, **values: object) -> Account:
+        # Intake holds the domain's lock (intake.locks), so no one else creates it now.
+        account = (self.preview.create_account(**values) if self.preview is not None
+                   else Account.objects.create(**values))
+        self.pending_created.add(account.pk)
+        return account
+
+    def joined(self, account_id: int, *, replay: bool = False) -> None:
+        """A new lead of this import got this account (`replay`: through
+        receive(), which does not say whether it created the account)."""
+        if account_id in self.created or account_id in self.pending_created:
+            return
+        if replay and self.existing_up_to is not None and account_id > self.existing_up_to:
+            self.pending_created.add(account_id)
+        else:
+            self.pending_matched.add(account_id)
+
+    def commit(self) -> None:
+        self.created |= self.pending_created
+        self.matched |= self.pending_matched - self.created
+        self.pending_created, self.pending_matched = set(), set()
+
     def clear(self) -> None:
+        """The transaction rolled back: accounts made in it are gone."""
         self.found.clear()
         self.by_domain, self.by_key = {}, {}
+        self.pending_created, self.pending_matched = set(), set()
 
 
-@task()
+@dataclass
+class ImportState:
+    """What one import carries from one transaction to the next."""
+
+    preview: Preview | None = None
+    accounts: AccountCache = field(default_factory=AccountCache)
+    # Leads this import created (ids), to tell a row joining one of them (a
+    # repeat within the file) from a row joining a lead that was there before.
+    leads: set[int] = field(default_factory=set)
+    pending_leads: set[int] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, preview: bool = False) -> ImportState:
+        state = cls(Preview() if preview else None)
+        state.accounts = AccountCache(preview=state.preview)
+        if not preview:
+            state.accounts.existing_up_to = Account.objects.aggregate(m=Max("pk"))["m"] or 0
+        return state
+
+    def commit(self) -> None:
+        self.leads |= self.pending_leads
+        self.pending_leads = set()
+        self.accounts.commit()
+
+    def rollback(self) -> None:
+        self.pending_leads = set()
+        self.accounts.clear()
+
+
+@task(priority=-10)  # intake.tasks.IMPORT_PRIORITY: new inquiries go first
 def after_import(lead_ids: list[int]) -> int:
     """The after-intake work of each new lead of an import chunk."""
-    from leadgate.intake.tasks import after_intake
+    from leadgate.intake.tasks import BATCH, after_intake_many  # the tasks import bulk
 
-    return sum(after_intake.call(lead_id) for lead_id in lead_ids)
+    return sum(sum(after_intake_many(lead_ids[start:start + BATCH]))
+               for start in range(0, len(lead_ids), BATCH))
 
 
 def new(model: type[M], **values: object) -> M:
@@ -251,10 +337,10 @@ def lock_chunk(items: list[Item]) -> None:
             )
 
 
-def newest_by(field_name: str, values: set[str]) -> dict[str, Lead]:
+def newest_by(field_name: str, values: set[str]) -> dict[str, Lead | Known]:
     if not values:
         return {}
-    leads: dict[str, Lead] = {}
+    leads: dict[str, Lead | Known] = {}
     for lead in Lead.objects.filter(**{f"{field_name}__in": values}).order_by(
         "created_at", "pk"
     ):
@@ -269,25 +355,56 @@ def fill(lead: Lead, data: LeadData, *, by: User | None, at: datetime) -> None:
             setattr(lead, name, value)
 
 
+UNSAVED = 2**62  # above every id: a lead of this chunk is newer than any stored one
+
+
 def receive_many(items: list[Item], *, channel: str = "import", source: Source | None = None,
                  campaign: Campaign | None = None, by: User | None = None,
-                 at: datetime | None = None, accounts: AccountCache | None = None,
+                 at: datetime | None = None, state: ImportState | None = None,
                  ) -> list[Item]:
-    """Take a chunk of parsed rows; call inside a transaction. Sets each
-    item's outcome ("created", "merged", "skipped") and lead."""
+    """Take a chunk of parsed rows; call inside a transaction (a preview:
+    outside any). Sets each item's outcome ("created", "merged", "skipped"),
+    lead and `within`; the caller calls `state.commit()` once it committed."""
     at = at or timezone.now()
     _defaults.clear()  # callable defaults (a time, a dict) are evaluated once per chunk
-    accounts = accounts or AccountCache()
+    state = state or ImportState.start()
+    preview, accounts = state.preview, state.accounts
     if campaign and not source:
         source = campaign.source
-    fingerprints = [item.fingerprint for item in items if item.fingerprint]
+    fingerprints = {item.fingerprint for item in items if item.fingerprint}
     seen = set(Inquiry.objects.filter(fingerprint__in=fingerprints)
                .values_list("fingerprint", flat=True)) if fingerprints else set()
-    lock_chunk(items)
-    accounts.prime({(item.data.domain, item.data.company_name) for item in items})
-    identities = [matchable(item.data) for item in items]
-    by_email = newest_by("email", {email for email, _ in identities if email})
-    by_phone = newest_by("phone", {phone for _, phone in identities if phone})
+    if preview is not None:
+        seen |= fingerprints & preview.fingerprints
+    # Rows already in need nothing more: no lookups (a re-imported file is all such).
+    fresh = [item for item in items if not (item.fingerprint and item.fingerprint in seen)]
+    if preview is None:
+        lock_chunk(fresh)
+    accounts.prime({(item.data.domain, item.data.company_name) for item in fresh})
+    identities = [matchable(item.data) for item in fresh]
+    emails = {email for email, _ in identities if email}
+    phones = {phone for _, phone in identities if phone}
+    by_email, by_phone = newest_by("email", emails), newest_by("phone", phones)
+    if preview is not None:
+        preview.overlay(by_email, "email", emails)
+        preview.overlay(by_phone, "phone", phones)
+    order: dict[int, int] = {}  # this chunk's unsaved leads (by id()): creation order
+
+    def age(lead: Lead | Known) -> tuple[datetime, int]:
+        """dedup.exact_match's "newest": creation time, then id."""
+        if lead.pk is None:
+            return lead.created_at, UNSAVED + order[id(lead)]
+        return lead.created_at, lead.pk
+
+    def register(index: dict[str, Lead | Known], key: str, held: str,
+                 lead: Lead | Known) -> None:
+        # What a lookup of the stored rows would find now: the newest lead that
+        # holds this key (a row's other phone, not stored on its lead, is not one).
+        if key and held == key:
+            current = index.get(key)
+            if current is None or current is lead or age(lead) > age(current):
+                index[key] = lead
+
     new_leads: list[Lead] = []
     inquiries: list[tuple[Lead, Inquiry]] = []
     source_id, campaign_id = (source.pk if source else None), (campaign.pk if campaign else None)
@@ -303,35 +420,54 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
         lead, matched_by = by_email.get(email) if email else None, MatchedBy.EMAIL
         if lead is None and phone:
             lead, matched_by = by_phone.get(phone), MatchedBy.PHONE
-            if lead is not None and not joins_by_phone(email, lead):
+            if lead is not None and not joins_by_phone(email, lead):  # type: ignore[arg-type]
                 lead = None
         if lead is None:
             matched_by = MatchedBy.NEW
             account = accounts.match(data.domain, data.company_name)
-            owner = account.owner if account and account.owner_id else None
-            lead = new(Lead, **data.lead_fields(), account_id=account.pk if account else None,
-                       source_id=source_id, campaign_id=campaign_id,
-                       owner_id=owner.pk if owner else None,
-                       team_id=owner.team_id if owner else None, created_at=at,
-                       stage_changed_at=at)
-            new_leads.append(lead)
+            if account is not None:
+                accounts.joined(account.pk)
+            if preview is not None:
+                lead = preview.new_lead(data.email, data.phone, at)
+            else:
+                owner = account.owner if account and account.owner_id else None
+                lead = new(Lead, **data.lead_fields(),
+                           account_id=account.pk if account else None,
+                           source_id=source_id, campaign_id=campaign_id,
+                           owner_id=owner.pk if owner else None,
+                           team_id=owner.team_id if owner else None, created_at=at,
+                           stage_changed_at=at)
+                order[id(lead)] = len(new_leads)
+                new_leads.append(lead)
             item.outcome = "created"
         else:
-            if lead.pk is None:
-                fill(lead, data, by=by, at=at)
+            if preview is not None:
+                lead = preview.merged(lead)
+                lead.fill(data.email, data.phone)
+                item.within = lead.new
+            elif lead.pk is None:
+                fill(lead, data, by=by, at=at)  # type: ignore[arg-type]
+                item.within = True
             else:
-                attach(lead, data, by=by, at=at)
+                attach(lead, data, by=by, at=at)  # type: ignore[arg-type]
+                item.within = lead.pk in state.leads or lead.pk in state.pending_leads
             item.outcome = "merged"
-        if email:
-            by_email[email] = lead
-        if phone:
-            by_phone[phone] = lead
+        register(by_email, email, lead.email, lead)
+        register(by_phone, phone, lead.phone, lead)
         item.lead = lead
+        if preview is not None:
+            preview.remember(lead, email, phone)  # type: ignore[arg-type]
+            if item.fingerprint:
+                preview.fingerprints.add(item.fingerprint)
+            continue
+        assert isinstance(lead, Lead)
         inquiries.append((lead, new(
             Inquiry, lead_id=lead.pk, cycle=lead.cycle, channel=channel, source_id=source_id,
             campaign_id=campaign_id, payload=json_safe(item.payload), received_at=at,
             matched_by=matched_by, fingerprint=item.fingerprint,
         )))
+    if preview is not None:
+        return items
     insert(Lead, new_leads)
     insert(StageChange, [
         new(StageChange, lead_id=lead.pk, cycle=lead.cycle, from_stage="",
@@ -343,5 +479,6 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
     insert(Inquiry, [inquiry for _, inquiry in inquiries])
     if new_leads:
         ids = [lead.pk for lead in new_leads]
+        state.pending_leads.update(ids)
         enqueue_with_transaction(after_import, ids)
     return items
