@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # The lead's way, in order.
     "leadgate.leads",
+    # The outbox every stage sends email through (it needs only the core).
+    "leadgate.mail",
     "leadgate.intake",
     "leadgate.enrich",
     "leadgate.scoring",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database that is down or busy beyond its timeout: 503 + Retry-After, not 500.
+    "leadgate.leads.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "leadgate.urls"
@@ -113,11 +117,17 @@ def _databases() -> dict:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "leadgate.sqlite",
             "NAME": os.environ.get("LEADGATE_SQLITE_PATH", str(DATA_DIR / "leadgate.sqlite3")),
+            # Each thread keeps its connection: opening one (and its pragmas) per
+            # request was a fifth of an API intake request's time.
+            "CONN_MAX_AGE": int(os.environ.get("DATABASE_CONN_MAX_AGE", "600")),
             "OPTIONS": {
-                # WAL lets the desk read while the worker writes; the busy timeout
-                # makes a second writer wait instead of failing at once.
+                # WAL lets the desk read while the worker writes. Every transaction
+                # starts IMMEDIATE (a writer from its first statement: a read that
+                # later wants to write is refused at once in WAL mode), threads of
+                # a process queue for the writer (leadgate/sqlite/base.py), and
+                # other processes wait up to the busy timeout.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                 ),
@@ -172,23 +182,77 @@ TASKS = {
         "BACKEND": os.environ.get(
             "LEADGATE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"
         ),
+        # "urgent": work with a deadline (SLA breaches, the acceptance SLA,
+        # webhook and email delivery), which a dedicated worker takes first so
+        # a backlog of "default" work (after-intake steps) never delays it.
+        "QUEUES": ["default", "urgent"],
     }
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+# Email goes through the outbox (leadgate.mail). Without EMAIL_HOST it is
+# written as files into DATA_DIR/mail, so a laptop with no mail server runs
+# quietly; EMAIL_HOST sends it through SMTP; an explicit EMAIL_BACKEND wins.
+_EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if _EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")
+EMAIL_HOST = _EMAIL_HOST or "localhost"
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# Seconds per step of an SMTP conversation (Django's default waits for ever;
+# the outbox's lease on an email being sent is five minutes).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "20"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadgate@localhost")
 
+# The terminal gets one line per problem (WARNING and up; "INFO" adds a line
+# per task, request and scheduled job; "DEBUG" adds tracebacks); the log file
+# in the data directory keeps every warning and error with its traceback.
+LEADGATE_LOG_LEVEL = os.environ.get("LEADGATE_LOG_LEVEL", "WARNING").upper()
+LOG_FILE = DATA_DIR / "leadgate.log"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LEADGATE_LOG_LEVEL", "INFO")},
+    "formatters": {
+        "line": {
+            "()": "leadgate.lib.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            "where": str(LOG_FILE),
+        },
+        "full": {"format": "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "full" if LEADGATE_LOG_LEVEL == "DEBUG" else "line",
+        },
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(LOG_FILE), "maxBytes": 10 * 1024 * 1024, "backupCount": 3,
+            "level": "WARNING", "formatter": "full", "delay": True,
+        },
+    },
+    "root": {"handlers": ["console", "file"], "level": LEADGATE_LOG_LEVEL},
+    # django-tasks logs every task start and end at INFO and each failure with
+    # its traceback: the worker logs one line per failure itself.
+    "loggers": {
+        "django_tasks": {"level": "INFO" if LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
+                         else "CRITICAL"},
+        "django_tasks_db": {"level": LEADGATE_LOG_LEVEL},
+    },
 }
+# `leadgate worker`: how often a worker says it is alive; after six silent
+# intervals its running tasks are taken as lost (and their work retried).
+LEADGATE_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("LEADGATE_WORKER_HEARTBEAT_SECONDS", "5"))
+# A lead whose steps after intake have not finished this long after it arrived,
+# with no copy of its task waiting or running, is queued again.
+LEADGATE_INTAKE_RETRY_AFTER_SECONDS = float(
+    os.environ.get("LEADGATE_INTAKE_RETRY_AFTER_SECONDS", "120"))
+# `leadgate serve`: task worker processes besides the one kept for urgent work
+# (0: one per CPU).
+LEADGATE_WORKER_PROCESSES = int(os.environ.get("LEADGATE_WORKER_PROCESSES", "0"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 
@@ -243,7 +307,8 @@ LEADGATE_ATTEMPT_PLAN = [
     int(day) for day in os.environ.get("LEADGATE_ATTEMPT_PLAN", "0,1,3,5,8,11,14").split(",")
 ]
 LEADGATE_MIN_ATTEMPTS = int(os.environ.get("LEADGATE_MIN_ATTEMPTS", "6"))
-# Routing: the team (by name) that takes leads no rule matched; empty: the only team.
+# Routing: the team (by name) that takes leads no rule matched; empty (or no such team):
+# the team managers mark default on the routing pages (Team.is_default), else the only team.
 LEADGATE_DEFAULT_TEAM = os.environ.get("LEADGATE_DEFAULT_TEAM", "")
 
 # An instant acknowledgement email to people who send a form or API request

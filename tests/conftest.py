@@ -3,8 +3,9 @@ from django.conf import settings as django_settings
 
 from tests.factories import make_team, make_user
 
-# Fixtures shared by several test modules: `smtp` (a real local SMTP server).
-pytest_plugins = ["tests.smtp"]
+# Fixtures shared by several test modules: `smtp` (a real local SMTP server);
+# `down`, `server`, `refusing` (mail servers down or refusing, for the outbox).
+pytest_plugins = ["tests.smtp", "tests.outbox"]
 
 
 @pytest.fixture(autouse=True, scope="session")
