@@ -211,6 +211,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadgate@localhost")
 # per task, request and scheduled job; "DEBUG" adds tracebacks); the log file
 # in the data directory keeps every warning and error with its traceback.
 LEADGATE_LOG_LEVEL = os.environ.get("LEADGATE_LOG_LEVEL", "WARNING").upper()
+_CHATTY = LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
 LOG_FILE = DATA_DIR / "leadgate.log"
 LOGGING = {
     "version": 1,
@@ -236,11 +237,13 @@ LOGGING = {
     },
     "root": {"handlers": ["console", "file"], "level": LEADGATE_LOG_LEVEL},
     # django-tasks logs every task start and end at INFO and each failure with
-    # its traceback: the worker logs one line per failure itself.
+    # its traceback (the worker logs one line per failure itself), and a
+    # warning per worker when it is told to stop; Django a warning per 404 and
+    # 4xx answer, which are the client's business.
     "loggers": {
-        "django_tasks": {"level": "INFO" if LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
-                         else "CRITICAL"},
-        "django_tasks_db": {"level": LEADGATE_LOG_LEVEL},
+        "django_tasks": {"level": "INFO" if _CHATTY else "CRITICAL"},
+        "django_tasks_db": {"level": LEADGATE_LOG_LEVEL if _CHATTY else "ERROR"},
+        "django.request": {"level": LEADGATE_LOG_LEVEL if _CHATTY else "ERROR"},
     },
 }
 # `leadgate worker`: how often a worker says it is alive; after six silent

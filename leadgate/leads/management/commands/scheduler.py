@@ -38,7 +38,11 @@ class Command(BaseCommand):
         logger.info("scheduler: %d periodic jobs: %s", len(JOBS), ", ".join(sorted(JOBS)))
         failures = 0
         while True:
-            close_old_connections()
+            if not once:
+                # A connection that broke or aged out is replaced between turns
+                # (as Django does between requests). Not for a single check,
+                # which may run inside a caller's transaction.
+                close_old_connections()
             try:
                 for name in run_due():
                     logger.info("queued %s", name)
