@@ -334,6 +334,7 @@ def main() -> None:
           + (f", serve exited with {code}" if code is not None else "") + ")")
     log = (workdir / "serve.log").read_text(errors="replace").splitlines()
     print(f"- serve printed {len(log)} lines: " + " / ".join(line[:120] for line in log[:6]))
+    connection.close()  # the checks above reopened it; dropdb refuses a database in use
     if made_db:
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", made_db],
                        check=False)

@@ -213,3 +213,12 @@ def test_it_refuses_the_inbox_to_a_qualifier(client, alice):
 def test_it_refuses_a_qualifier_the_accept(client, handoff, alice):
     client.force_login(alice)
     assert client.post(f"/sales/handoffs/{handoff.pk}/accept").status_code == 403
+
+
+def test_it_shows_a_dossier_of_the_former_format_in_words(client, handoff, sam):
+    Handoff.objects.filter(pk=handoff.pk).update(
+        dossier={"pains": ["No visibility", "Duplicates"], "buying_plan": "Pilot first"})
+    client.force_login(sam)
+    html = client.get(f"/sales/handoffs/{handoff.pk}/").content.decode()
+    assert "<dd>No visibility, Duplicates</dd>" in html and "[&#x27;" not in html
+    assert "<dt>Buying plan</dt>" in html

@@ -32,3 +32,18 @@ def pending_handoff(lead):
     if handoff is not None:
         rep_emails([handoff])
     return handoff
+
+
+@register.filter
+def as_words(value: object) -> str:
+    """A dossier value as people read it: a list as "a, b", a key as "Buying plan"
+    (dossiers written before the versioned format held lists and raw keys)."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+@register.filter
+def as_label(key: object) -> str:
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
