@@ -24,6 +24,7 @@ from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import queue_email
 from leadgate.workspace.models import Touch
 from leadgate.workspace.touches import log_touch
+from tests.concurrency import at_once
 from tests.factories import make_lead
 from tests.outbox import run_email_tasks
 
@@ -234,32 +235,14 @@ def test_it_sends_a_row_again_once_its_lease_ran_out(smtp, time_machine):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_each_row_once_when_two_sweeps_run_at_once(smtp):
-    import threading
-
-    from django.db import connection, connections
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite's in-memory test database does not run writers in parallel")
     for n in range(30):
         queue(key=f"alert:{n}", to=[f"m{n}@example.com"])
-    start = threading.Barrier(2)
-    results, errors = [], []
+    results = at_once(lambda: sender.send_due(limit=100), threads=2)
 
-    def sweep():
-        try:
-            start.wait()
-            results.append(sender.send_due(limit=100))
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
     assert sum(results) == 30
     assert sorted(r for recipients, _ in smtp.messages for r in recipients) == sorted(
         f"m{n}@example.com" for n in range(30))

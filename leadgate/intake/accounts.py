@@ -23,20 +23,30 @@ def find_account(domain: str, company: str) -> Account | None:
     key = company_key(company)
     if not key:
         return None
-    # One indexed range scan serves both the exact key and the fuzzy match.
-    block = dict(
+    found = best_in_block(key, name_block(key))
+    return Account.objects.get(pk=found) if found is not None else None
+
+
+def name_block(key: str) -> dict[int, str]:
+    """The accounts whose name key shares the first BLOCK_PREFIX characters of
+    `key`, pk -> name key: one indexed range scan serves both the exact key and
+    the fuzzy match."""
+    return dict(
         Account.objects.filter(name_key__startswith=key[:BLOCK_PREFIX])
         .order_by("pk")
         .values_list("pk", "name_key")[:BLOCK_LIMIT]
     )
+
+
+def best_in_block(key: str, block: dict[int, str]) -> int | None:
+    """The pk of the account named exactly `key`, else of the closest name
+    above the match threshold, else None."""
     exact = next((pk for pk, name_key in block.items() if name_key == key), None)
-    if exact is None:
-        best = process.extractOne(
-            key, block, scorer=fuzz.ratio,
-            score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD,
-        )
-        exact = best[2] if best else None
-    return Account.objects.get(pk=exact) if exact is not None else None
+    if exact is not None:
+        return exact
+    best = process.extractOne(key, block, scorer=fuzz.ratio,
+                              score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD)
+    return best[2] if best else None
 
 
 def match_account(domain: str, company: str) -> Account | None:

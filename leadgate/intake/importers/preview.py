@@ -22,11 +22,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Max
-from rapidfuzz import fuzz, process
 
-from leadgate.intake.accounts import BLOCK_LIMIT, BLOCK_PREFIX
+from leadgate.intake.accounts import BLOCK_LIMIT, BLOCK_PREFIX, best_in_block, name_block
 from leadgate.leads.models import Account, Lead
 from leadgate.lib.normalize import company_key
 
@@ -133,23 +131,13 @@ class Preview:
         key = company_key(company)
         if not key:
             return None
-        block = dict(
-            Account.objects.filter(name_key__startswith=key[:BLOCK_PREFIX])
-            .order_by("pk")
-            .values_list("pk", "name_key")[:BLOCK_LIMIT]
-        )
+        block = name_block(key)
         for account in self.created_by_prefix.get(key[:BLOCK_PREFIX], ()):
             if len(block) >= BLOCK_LIMIT:
                 break
             block[account.pk] = account.name_key
-        exact = next((pk for pk, name_key in block.items() if name_key == key), None)
-        if exact is None:
-            best = process.extractOne(
-                key, block, scorer=fuzz.ratio,
-                score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD,
-            )
-            exact = best[2] if best else None
-        return self.account(exact) if exact is not None else None
+        found = best_in_block(key, block)
+        return self.account(found) if found is not None else None
 
     def create_account(self, **values: object) -> Account:
         account = Account(**values)
