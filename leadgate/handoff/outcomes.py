@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from leadgate.intake.fields import IntakeError, header_key
+from leadgate.intake.importers.accounts import parse_amount
 from leadgate.intake.importers.readers import BadRow, ReadError, open_table
-from leadgate.intake.imports import ErrorFile, imports_dir, parse_amount, row_values, safe_stem
+from leadgate.intake.imports import ErrorFile, imports_dir, row_values, safe_stem
 from leadgate.leads.lifecycle import IllegalMove, Stage
 from leadgate.leads.models import Lead, StageChange, User
 from leadgate.leads.transitions import advance
