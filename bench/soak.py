@@ -67,6 +67,9 @@ class Stats:
         return [value for values in self.latencies.values() for value in values]
 
 
+IDLE_AT_MOST = 1.5  # seconds a client reuses an idle connection (gunicorn keeps 2)
+
+
 class Client:
     """One thread's connection and the requests it can make."""
 
@@ -79,6 +82,7 @@ class Client:
         self.stats = Stats()
         self.serial = 0
         self.connection = self._connect()
+        self.used_at = time.monotonic()
 
     def _connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -96,6 +100,12 @@ class Client:
     def send(self, kind: str, method: str, path: str, body: bytes | None,
              headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         started = time.perf_counter()
+        if time.monotonic() - self.used_at > IDLE_AT_MOST:
+            # As an HTTP client library does: gunicorn closes a keep-alive
+            # connection left idle for 2 s, and a request sent on it then fails
+            # before the server reads it (paced clients wait that long).
+            self.connection.close()
+            self.connection = self._connect()
         try:
             self.connection.request(method, path, body, headers)
             response = self.connection.getresponse()
@@ -108,6 +118,7 @@ class Client:
             self.connection.close()
             self.connection = self._connect()
             status, answer, data = 0, {}, b""
+        self.used_at = time.monotonic()
         self.stats.latencies.setdefault(kind, []).append(time.perf_counter() - started)
         self.stats.statuses[(kind, status)] += 1
         return status, answer, data

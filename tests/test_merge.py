@@ -252,3 +252,70 @@ def test_it_queues_a_new_duplicate_search_for_the_survivor(alice):
     merge(survivor, merged, by=alice)
     queued = DBTaskResult.objects.get(task_path="leadgate.intake.tasks.after_intake")
     assert queued.args_kwargs["args"] == [survivor.pk]
+
+
+def processed_lead(owner, **fields):
+    """A lead as the service leaves it: enriched, scored, routed with its SLA
+    clock running, touched, and open on its owner's screen (a claim)."""
+    from leadgate.intake.tasks import after_intake_many
+    from leadgate.workspace.models import Claim
+
+    lead = make_lead(title="Head of Sales", phone="+49 30 1234567", **fields)
+    Inquiry.objects.filter(lead=lead).update(is_hot=True)
+    after_intake_many([lead.pk])
+    lead.refresh_from_db()
+    Touch.objects.create(lead=lead, channel="call", disposition="no_answer", actor=owner)
+    Claim.objects.create(lead=lead, user=owner, expires_at=timezone.now() + timedelta(minutes=5))
+    return lead
+
+
+def one_to_one_rows(lead):
+    from leadgate.enrich.models import Enrichment
+    from leadgate.routing.models import SlaClock
+    from leadgate.scoring.models import LeadScore
+    from leadgate.workspace.models import Claim
+
+    return {
+        "score": set(LeadScore.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "claim": set(Claim.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "facts": set(Enrichment.objects.filter(lead=lead).values_list("pk", flat=True)),
+        "running clocks": set(SlaClock.objects.filter(lead=lead, state="running")
+                              .values_list("pk", flat=True)),
+    }
+
+
+def test_it_merges_two_fully_processed_leads_keeping_the_survivors_one_of_a_kind_rows(alice, team):
+    team.is_default = True
+    team.save()
+    survivor, merged = processed_lead(alice), processed_lead(alice)
+    kept = one_to_one_rows(survivor)
+    assert all(kept.values()), kept  # scored, claimed, enriched, a running clock
+    record = merge(survivor, merged, by=alice)
+    assert not Lead.objects.filter(pk=merged.pk).exists()
+    assert one_to_one_rows(survivor) == kept
+    assert Touch.objects.filter(lead=survivor).count() == 2  # the rest moved
+    assert set(record.dropped) >= {"scoring.leadscore", "workspace.claim", "enrich.enrichment",
+                                   "routing.slaclock"}
+
+
+def test_it_restores_the_dropped_one_of_a_kind_rows_on_undo(alice, team):
+    team.is_default = True
+    team.save()
+    survivor, merged = processed_lead(alice), processed_lead(alice)
+    survivor_rows, merged_rows = one_to_one_rows(survivor), one_to_one_rows(merged)
+    restored = undo(merge(survivor, merged, by=alice), by=alice)
+    assert one_to_one_rows(restored) == merged_rows
+    assert one_to_one_rows(survivor) == survivor_rows
+
+
+def test_it_moves_a_one_of_a_kind_row_the_survivor_lacks(alice, team):
+    from leadgate.workspace.models import Claim
+
+    team.is_default = True
+    team.save()
+    survivor, merged = processed_lead(alice), processed_lead(alice)
+    Claim.objects.filter(lead=survivor).delete()
+    claim = Claim.objects.get(lead=merged)
+    record = merge(survivor, merged, by=alice)
+    assert Claim.objects.get(pk=claim.pk).lead_id == survivor.pk
+    assert "workspace.claim" not in record.dropped

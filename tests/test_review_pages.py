@@ -266,3 +266,16 @@ def test_it_refuses_get_on_the_actions(client, alice):
     pair = make_pair(alice)
     client.force_login(alice)
     assert client.get(merge_url(pair)).status_code == 405
+
+
+def test_it_shows_what_moved_and_what_was_set_aside_on_the_merge_page(client, alice):
+    from leadgate.scoring.models import LeadScore
+
+    pair = make_pair(alice)
+    for lead in (pair.lead, pair.candidate):
+        LeadScore.objects.create(lead=lead, fit=10, engagement=0, grade="B2")
+    client.force_login(alice)
+    response = client.post(merge_url(pair), {"reason": "same person"})
+    page = client.get(response["Location"]).content.decode()
+    assert "1 inquiry" in page  # moved, in words
+    assert "Set aside" in page and "1 lead score" in page

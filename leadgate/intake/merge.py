@@ -5,6 +5,14 @@ history, handoffs, ... whatever app adds them) moves to the survivor; the
 merged lead's row is kept as a snapshot in the Merge record and deleted. Undo
 recreates it with its own id and moves exactly those rows back.
 
+Rows a lead may have only one of (its score, its claim, one value per
+enrichment field: a one-to-one field, a unique set of fields with the lead;
+or a model's `merge_keeps_one`, e.g. the running SLA clock) cannot all move:
+the survivor's stays, the merged lead's is kept in the Merge record and
+deleted, and undo puts it back. Rows that must stay one per lead under a
+condition (one pending handoff) refuse the merge instead: dropping one would
+lose work that someone still has to settle.
+
 Earlier merges into the merged lead move to the survivor too (they would
 otherwise go with the deleted row and could no longer be undone), and the
 merged lead's duplicate candidates are kept in the snapshot, so an undo puts
@@ -15,7 +23,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
@@ -79,10 +87,81 @@ def lead_field(name: str) -> models.Field:
     return cast(models.Field, Lead._meta.get_field(name))
 
 
-def snapshot(lead: Lead) -> dict:
-    return {
-        field.attname: field.value_from_object(lead) for field in Lead._meta.concrete_fields
-    }
+def snapshot(row: models.Model) -> dict:
+    return {field.attname: field.value_from_object(row) for field in row._meta.concrete_fields}
+
+
+def from_snapshot(model: type[models.Model], kept: dict) -> dict[str, Any]:
+    """Field values from a snapshot, as the model takes them; a reference to a
+    row deleted since (an account, an owner) becomes empty."""
+    values: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.attname not in kept:
+            continue
+        value = field.to_python(kept[field.attname])
+        if field.is_relation and value is not None:
+            related = cast(type[models.Model], field.related_model)
+            if not related._default_manager.filter(pk=value).exists():
+                value = None
+        values[field.attname] = value
+    return values
+
+
+class OnePerLead(NamedTuple):
+    """Fields that, with the lead, a model holds once (where `condition` holds)."""
+
+    others: tuple[str, ...]
+    condition: models.Q | None
+    refuses: bool  # a clash refuses the merge rather than drops the merged lead's row
+    name: str
+
+
+def one_per_lead(model: type[models.Model], field: str) -> list[OnePerLead]:
+    found = []
+    if cast(models.Field, model._meta.get_field(field)).unique:
+        found.append(OnePerLead((), None, False, field))
+    for together in model._meta.unique_together:
+        if field in together:
+            found.append(OnePerLead(tuple(n for n in together if n != field), None, False,
+                                    ", ".join(together)))
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and field in constraint.fields:
+            others = tuple(n for n in constraint.fields if n != field)
+            found.append(OnePerLead(others, constraint.condition,
+                                    constraint.condition is not None, constraint.name))
+    keeps_one = getattr(model, "merge_keeps_one", None)
+    if keeps_one is not None:
+        found.append(OnePerLead((), keeps_one, False, "merge_keeps_one"))
+    return found
+
+
+def clashing(model: type[models.Model], field: str, survivor: Lead, merged: Lead) -> set[int]:
+    """Ids of the merged lead's rows that the survivor holds the one of already.
+    Raises MergeError for a clash that refuses the merge."""
+    manager = model._default_manager
+    found: set[int] = set()
+    for rule in one_per_lead(model, field):
+        theirs = manager.filter(**{field: survivor})
+        mine = manager.filter(**{field: merged})
+        if rule.condition is not None:
+            theirs, mine = theirs.filter(rule.condition), mine.filter(rule.condition)
+        taken = {tuple(row) for row in theirs.values_list(*rule.others)} if rule.others else (
+            {()} if theirs.exists() else set())
+        ids = {pk for pk, *key in mine.values_list("pk", *rule.others) if tuple(key) in taken}
+        if ids and rule.refuses:
+            raise MergeError(
+                f"both leads have a {_describe(rule.condition)}{model._meta.verbose_name}, "
+                f"and a lead may have only one ({rule.name}): settle one first"
+            )
+        found |= ids
+    return found
+
+
+def _describe(condition: models.Q | None) -> str:
+    """'pending ' for Q(status="pending"): the words of a simple condition."""
+    words = [str(child[1]) for child in (condition.children if condition else [])
+             if isinstance(child, tuple) and isinstance(child[1], str)]
+    return " ".join(words) + " " if words else ""
 
 
 @transaction.atomic
@@ -114,20 +193,26 @@ def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") ->
         if not getattr(survivor, attname) and getattr(merged, attname):
             filled[attname] = getattr(merged, attname)
             setattr(survivor, attname, filled[attname])
-    moved = {}
-    try:
-        with transaction.atomic():
-            for model, field in lead_relations():
-                rows = model._default_manager.filter(**{field: merged})
-                ids = list(rows.values_list("pk", flat=True))
-                if ids:
+    moved, dropped = {}, {}
+    for model, field in lead_relations():
+        label = model._meta.label_lower
+        rows = model._default_manager.filter(**{field: merged})
+        clash = clashing(model, field, survivor, merged)
+        if clash:
+            dropped[label] = {"field": field, "rows": _json(
+                [snapshot(row) for row in rows.filter(pk__in=clash).order_by("pk")])}
+            rows.filter(pk__in=clash).delete()
+        ids = list(rows.values_list("pk", flat=True))
+        if ids:
+            try:
+                with transaction.atomic():
                     rows.update(**{field: survivor})
-                    moved[model._meta.label_lower] = {"field": field, "ids": ids}
-    except IntegrityError as error:
-        raise MergeError(
-            "these leads cannot be merged as they are (for example, both wait for "
-            "sales on a pending handoff): settle one first"
-        ) from error
+            except IntegrityError as error:  # a rule one_per_lead() does not know
+                raise MergeError(
+                    f"these leads cannot share their {model._meta.verbose_name_plural} "
+                    f"({error}): settle that first"
+                ) from error
+            moved[label] = {"field": field, "ids": ids}
     # Earlier merges into the merged lead stay undoable: they follow it.
     earlier = Merge.objects.filter(survivor=merged)
     earlier_ids = list(earlier.values_list("pk", flat=True))
@@ -147,6 +232,7 @@ def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") ->
         snapshot=_json(kept),
         filled=_json(filled),
         moved=moved,
+        dropped=dropped,
         reason=reason.strip() or "same person",
         by=by,
     )
@@ -167,17 +253,7 @@ def undo(record: Merge, *, by: User | None) -> Lead:
         raise MergeError("this merge was undone already")
     if Lead.objects.filter(pk=record.merged_lead_id).exists():
         raise MergeError(f"lead {record.merged_lead_id} exists again; nothing to restore")
-    values: dict[str, Any] = {}
-    for field in Lead._meta.concrete_fields:
-        if field.attname not in record.snapshot:
-            continue
-        value = field.to_python(record.snapshot[field.attname])
-        if field.is_relation and value is not None:
-            related = cast(type[models.Model], field.related_model)
-            if not related._default_manager.filter(pk=value).exists():
-                value = None  # the account, owner, ... was deleted since
-        values[field.attname] = value
-    restored = Lead(**values)
+    restored = Lead(**from_snapshot(Lead, record.snapshot))
     try:
         with transaction.atomic():
             restored.save(force_insert=True)
@@ -186,6 +262,12 @@ def undo(record: Merge, *, by: User | None) -> Lead:
                 model._default_manager.filter(pk__in=move["ids"]).update(
                     **{move["field"]: restored}
                 )
+            for label, drop in record.dropped.items():
+                model = apps.get_model(label)
+                for kept in drop["rows"]:
+                    values = from_snapshot(model, kept)
+                    values[model._meta.get_field(drop["field"]).attname] = restored.pk
+                    model(**values).save(force_insert=True)
     except IntegrityError as error:
         raise MergeError(
             "this merge cannot be undone as things are now (for example, a handoff "

@@ -247,6 +247,9 @@ class Merge(models.Model):
     filled = models.JSONField(default=dict)
     # {"app_label.model": {"field": "lead", "ids": [...]}}: the rows moved across.
     moved = models.JSONField(default=dict)
+    # {"app_label.model": {"field": "lead", "rows": [...]}}: the merged lead's
+    # rows of a kind the survivor had its one of (a score, a claim), as they were.
+    dropped = models.JSONField(default=dict)
     reason = models.TextField(blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

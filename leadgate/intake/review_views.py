@@ -9,6 +9,7 @@ answered with a redirect; with htmx, the pair's card is swapped in place.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -202,6 +203,15 @@ def merge_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def counted(label: str, count: int) -> str:
+    """'3 enrichments' for ("enrich.enrichment", 3): a model's rows in words."""
+    try:
+        meta = apps.get_model(label)._meta
+    except LookupError:  # an app removed since
+        return f"{count} {label.split('.', 1)[-1]}"
+    return f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
+
+
 def merge_summary(record: Merge) -> dict:
     """What the pages show of a merge: the merged lead as it was, what moved."""
     kept = record.snapshot or {}
@@ -213,10 +223,10 @@ def merge_summary(record: Merge) -> dict:
         "merged_name": name or kept.get("email") or kept.get("phone") or "",
         "merged_email": kept.get("email") or "",
         "merged_stage": kept.get("stage") or "",
-        "moved": sorted(
-            (label.split(".", 1)[-1], len(move.get("ids", [])))
-            for label, move in (record.moved or {}).items()
-        ),
+        "moved": sorted(counted(label, len(move.get("ids", [])))
+                        for label, move in (record.moved or {}).items()),
+        "dropped": sorted(counted(label, len(drop.get("rows", [])))
+                          for label, drop in (record.dropped or {}).items()),
         "filled": sorted(record.filled or {}),
         "restored": record.undone_at is not None
         and Lead.objects.filter(pk=record.merged_lead_id).exists(),

@@ -173,6 +173,10 @@ class SlaClock(models.Model):
         null=True, blank=True, help_text="wall-clock seconds from start to first touch")
     breached_at = models.DateTimeField(null=True, blank=True)
 
+    # A lead has one running clock (start_clock keeps it so): a merge keeps the
+    # survivor's and sets the merged lead's aside (see intake/merge.py).
+    merge_keeps_one = models.Q(state=State.RUNNING)
+
     class Meta:
         indexes = [
             models.Index(fields=["state", "due_at"], name="slaclock_state_due"),
