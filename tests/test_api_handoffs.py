@@ -189,3 +189,38 @@ def test_it_filters_the_list_by_state(handoff, sam):
 def test_it_refuses_an_unknown_state(handoff, sam):
     response = api_get(make_key(sam, ("read",)), "/handoffs", state="maybe")
     assert (response.status_code, response.json()["field"]) == (422, "state")
+
+
+def test_it_lists_the_error_of_a_refused_handoff_like_every_422(alice):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "ghost"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "to_user"
+    assert [error["field"] for error in body["errors"]] == ["to_user"]
+
+
+def test_it_composes_a_dossier_from_answers_kept_as_plain_words(alice, sam):
+    lead = sales_ready(alice)
+    Qualification.objects.filter(lead=lead).update(
+        answers={"need": "a CRM for 40 reps", "budget": "approved", "timeframe": 3})
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})
+    assert response.status_code == 201, response.content
+    answers = {a["key"]: a["value"] for a in
+               Handoff.objects.get(lead=lead).dossier["qualification"]["answers"]}
+    assert answers["need"] == "a CRM for 40 reps"
+
+
+@pytest.mark.parametrize("dossier, field", [
+    ({"touches": [1, 2]}, "dossier.touches"),
+    ({"who": "Ada"}, "dossier.who"),
+    ({"pains": "money"}, "dossier.pains"),
+    ({"summary": {"a": 1}}, "dossier.summary"),
+])
+def test_it_refuses_a_dossier_of_the_wrong_shape_naming_the_part(alice, sam, dossier, field):
+    lead = sales_ready(alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/handoff",
+                        {"to_user": "sam", "dossier": dossier})
+    assert response.status_code == 422, response.content
+    assert response.json()["field"] == field
+    assert not Handoff.objects.filter(lead=lead).exists()

@@ -222,3 +222,14 @@ def test_it_shows_a_dossier_of_the_former_format_in_words(client, handoff, sam):
     html = client.get(f"/sales/handoffs/{handoff.pk}/").content.decode()
     assert "<dd>No visibility, Duplicates</dd>" in html and "[&#x27;" not in html
     assert "<dt>Buying plan</dt>" in html
+
+
+def test_it_shows_a_dossier_whose_answers_are_plain_words(client, ready, alice):
+    from leadgate.workspace.models import Qualification
+
+    Qualification.objects.filter(lead=ready).update(
+        answers={"need": "slow month-end close", "budget": "approved", "timeframe": "Q3"})
+    client.force_login(alice)
+    response = client.get(url(ready))
+    assert response.status_code == 200
+    assert "slow month-end close" in response.content.decode()

@@ -294,3 +294,10 @@ def test_it_tells_a_teammate_opening_a_lead_that_it_is_being_worked(client, alic
     client.force_login(bob)
     page = client.get(f"/leads/{shared.pk}/").content.decode()
     assert 'id="claimed"' in page and "Being worked by alice" in page
+
+
+def test_it_names_the_user_a_service_keys_queue_request_needs(alice):
+    response = api_get(make_key(None, ("read",)), "/queue")
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["field"], body["errors"][0]["field"]) == ("user", "user")

@@ -20,6 +20,7 @@ from leadgate.scoring.models import LeadScore
 from leadgate.scoring.rules import rescore_now
 
 from .auth import intake, visible_leads
+from .problems import problem
 from .schemas import CleanStr, ErrorOut, ValidationErrorOut
 
 router = Router(tags=["activities"])
@@ -94,13 +95,13 @@ def record_activity(request: HttpRequest, payload: ActivityIn):
     if timezone.is_naive(at):
         at = at.replace(tzinfo=UTC)
     if at > timezone.now() + FUTURE_TOLERANCE:
-        return Status(422, {"detail": "at: is in the future", "field": "at", "errors": []})
+        return Status(422, problem("at: is in the future", "at"))
     campaign = None
     if payload.campaign:
         campaign = Campaign.objects.filter(name=payload.campaign).first()
         if campaign is None:
-            return Status(422, {"detail": f"campaign: there is no campaign {payload.campaign!r}",
-                         "field": "campaign", "errors": []})
+            return Status(422, problem(f"campaign: there is no campaign {payload.campaign!r}",
+                                        "campaign"))
     if payload.external_id:
         stored = Activity.objects.filter(external_id=payload.external_id).first()
         if stored is not None:

@@ -36,6 +36,8 @@ from leadgate.leads.lifecycle import IllegalMove
 from leadgate.leads.models import Lead
 from leadgate.lib import jsonbody
 
+from .problems import error
+
 router = Router(tags=["webhooks"])
 
 SIGNATURE_HEADER = "X-Leadgate-Signature"
@@ -53,10 +55,6 @@ def signature_ok(secret: str, body: bytes, header: str) -> bool:
     if not given.startswith("sha256="):
         given = "sha256=" + given
     return hmac.compare_digest(sign(secret, body).encode(), given.encode("ascii", "replace"))
-
-
-def _error(status: int, detail: str, field: str | None = None) -> JsonResponse:
-    return JsonResponse({"detail": detail, "field": field}, status=status)
 
 
 def _text(data: dict[str, Any], name: str, limit: int = 200) -> str:
@@ -96,18 +94,18 @@ def _when(data: dict[str, Any]) -> datetime | None:
 def crm_webhook(request: HttpRequest):
     secret = getattr(settings, "LEADGATE_CRM_WEBHOOK_SECRET", "")
     if not secret:
-        return _error(404, "not found")
+        return error(404, "not found")
     body = request.body
     if len(body) > MAX_BODY:
-        return _error(413, f"the body is larger than {MAX_BODY} bytes", "body")
+        return error(413, f"the body is larger than {MAX_BODY} bytes", "body")
     if not signature_ok(secret, body, request.headers.get(SIGNATURE_HEADER, "")):
-        return _error(401, f"missing or wrong {SIGNATURE_HEADER}", SIGNATURE_HEADER)
+        return error(401, f"missing or wrong {SIGNATURE_HEADER}", SIGNATURE_HEADER)
     try:
         data = jsonbody.loads(body, MAX_DEPTH)
-    except ValueError as error:
-        return _error(422, f"the body is not valid JSON: {error}", "body")
+    except ValueError as bad:
+        return error(422, f"the body is not valid JSON: {bad}", "body")
     if not isinstance(data, dict):
-        return _error(422, "the body must be a JSON object", "body")
+        return error(422, "the body must be a JSON object", "body")
     try:
         event_id = _text(data, "event_id")
         if not event_id:
@@ -127,12 +125,12 @@ def crm_webhook(request: HttpRequest):
         currency = _text(data, "currency", 3) or "USD"
         reason = _text(data, "reason", 5000)
         stage = _text(data, "stage", 100)
-    except IntakeError as error:
-        return _error(422, f"{error.field}: {error.message}", error.field)
+    except IntakeError as bad:
+        return error(422, f"{bad.field}: {bad.message}", bad.field)
     lead, how = outcomes.find_lead(Lead.objects.all(), lead_id=lead_id, email=email,
                                    external_id=external_id)
     if lead is None:
-        return _error(404, f"no lead matches this {how.replace('_', ' ')}", how)
+        return error(404, f"no lead matches this {how.replace('_', ' ')}", how)
     if kind == Outcome.Kind.OPPORTUNITY and lead.is_closed:
         # Webhooks arrive out of order: news of an opportunity after the win.
         return JsonResponse({"status": "ignored", "lead_id": lead.pk, "stage": lead.stage,
@@ -147,8 +145,8 @@ def crm_webhook(request: HttpRequest):
                              "outcome": already.outcome.pk if already.outcome else None,
                              "detail": str(already)})
     except IllegalMove as refused:
-        return _error(422, str(refused), refused.field)
+        return error(422, str(refused), refused.field)
     except IntegrityError:
-        return _error(409, "the lead changed meanwhile; send the event again", "stage")
+        return error(409, "the lead changed meanwhile; send the event again", "stage")
     return JsonResponse({"status": "recorded", "lead_id": lead.pk, "outcome": outcome.pk,
                          "kind": outcome.kind}, status=201)

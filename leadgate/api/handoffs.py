@@ -30,6 +30,7 @@ from leadgate.leads.models import User
 from .auth import acting_user, read, visible_leads, write
 from .crm_webhook import router as crm_webhook_router
 from .idempotency import idempotent
+from .problems import problem
 from .schemas import CleanStr, ErrorOut, ValidationErrorOut
 from .views import Pages
 
@@ -166,7 +167,7 @@ def _out(handoff: Handoff) -> dict[str, Any]:
 def _refused(error: flow.HandoffError | IllegalMove) -> Answer:
     # A handoff no longer pending is a conflict with its state; the rest is bad input.
     status = 409 if error.field == "status" else 422
-    return status, {"detail": str(error), "field": error.field}
+    return status, problem(str(error), error.field, status)
 
 
 @router.post(
@@ -186,7 +187,7 @@ def send_handoff(request: HttpRequest, lead_id: int, payload: HandoffIn):
     def handle() -> Answer:
         to_user = User.objects.filter(username=payload.to_user).first()
         if to_user is None:
-            return 422, {"detail": f"there is no user {payload.to_user!r}", "field": "to_user"}
+            return 422, problem(f"there is no user {payload.to_user!r}", "to_user")
         dossier = payload.dossier if payload.dossier is not None else flow.compose_dossier(lead)
         try:
             handoff = flow.send(lead, by=acting_user(request), to_user=to_user, dossier=dossier,
@@ -308,7 +309,7 @@ def record_outcome(request: HttpRequest, lead_id: int, payload: OutcomeIn):
         except outcomes.AlreadyRecorded as already:
             return 409, {"detail": str(already), "field": already.field}
         except IllegalMove as refused:
-            return 422, {"detail": str(refused), "field": refused.field}
+            return 422, problem(str(refused), refused.field)
         except IntegrityError:
             return 409, {"detail": "the lead changed meanwhile; reload it and retry",
                          "field": "stage"}

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from .auth import key_of
 from .models import ApiKey, IdempotentResponse
+from .problems import error
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -44,10 +45,6 @@ IN_PROGRESS = 0
 STALE_AFTER = timedelta(seconds=120)
 
 Answer = tuple[int, dict[str, Any]]
-
-
-def error(status: int, detail: str, field: str | None = None) -> JsonResponse:
-    return JsonResponse({"detail": detail, "field": field}, status=status)
 
 
 def request_hash(request: HttpRequest, data: Any) -> str:
@@ -76,9 +73,9 @@ def idempotent(
     if key is None:
         status, body = handler()
         return JsonResponse(body, status=status)
-    problem = key_error(key)
-    if problem:
-        return error(422, problem, HEADER)
+    wrong = key_error(key)
+    if wrong:
+        return error(422, wrong, HEADER)
     claim, answer = _claim(key_of(request), key, request_hash(request, data))
     if answer is not None:
         return answer

@@ -21,7 +21,8 @@ from leadgate.intake.pipeline import receive
 from leadgate.lib import jsonbody
 
 from .auth import acting_user, intake
-from .idempotency import HEADER, error, idempotent
+from .idempotency import HEADER, idempotent
+from .problems import error, problem
 from .schemas import BulkLeadsIn, BulkOut, ErrorOut, IntakeOut, LeadIn
 from .views import router
 
@@ -236,7 +237,7 @@ def create_lead(request: HttpRequest) -> JsonResponse:
         try:
             body = received(arguments)
         except IntakeError as exc:
-            return 422, {"detail": str(exc), "field": exc.field}
+            return 422, problem(str(exc), exc.field)
         except (OperationalError, InterfaceError):
             raise  # busy or unreachable: 503 with Retry-After (leads.middleware)
         except DatabaseError:

@@ -14,6 +14,7 @@ from leadgate.leads.models import User
 from leadgate.workspace.queue import queue_for
 
 from .auth import acting_user, read
+from .problems import problem
 from .schemas import ErrorOut, ValidationErrorOut
 
 router = Router(tags=["queue"])
@@ -41,8 +42,7 @@ def get_queue(request: HttpRequest, user: str | None = None):
     caller = acting_user(request)
     if not user:
         if caller is None:
-            return Status(422, {"detail": "user: a service key must name the user",
-                                "field": "user"})
+            return Status(422, problem("user: a service key must name the user", "user"))
         user = caller.username
     target = User.objects.filter(username=user, is_active=True).first()
     may_read_any = caller is None or caller.has_role(Role.MANAGER, Role.ADMIN)

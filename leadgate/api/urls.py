@@ -14,6 +14,7 @@ from leadgate.leads.lifecycle import IllegalMove
 # (they share /leads with the list: one path is one view in Django).
 from . import intake  # noqa: F401
 from .activities import router as activities_router
+from .problems import problem
 from .views import router as leads_router
 
 api = NinjaAPI(
@@ -60,7 +61,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 @api.exception_handler(IllegalMove)
 def illegal_move(request: HttpRequest, exc: IllegalMove) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "field": exc.field}, status=422)
+    return api.create_response(request, problem(str(exc), exc.field), status=422)
 
 
 @api.exception_handler(AuthenticationError)
@@ -80,7 +81,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # Ninja reports a body it cannot parse as a bare 400; it is bad input
         # like any other, so it gets the same 422 and names the body.
         return api.create_response(
-            request, {"detail": "the request body is not valid JSON", "field": "body"}, status=422
+            request, problem("the request body is not valid JSON", "body"), status=422
         )
     return api.create_response(request, {"detail": str(exc), "field": None}, status=exc.status_code)
 

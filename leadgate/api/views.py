@@ -13,6 +13,7 @@ from leadgate.leads.transitions import advance
 
 from .auth import acting_user, read, visible_leads, write
 from .idempotency import idempotent
+from .problems import problem
 from .schemas import (
     ErrorOut,
     LeadDetailOut,
@@ -93,7 +94,7 @@ def move_lead(request: HttpRequest, lead_id: int, payload: StageMoveIn):
                 to_user=to_user, amount=payload.amount,
             )
         except IllegalMove as refused:
-            return 422, {"detail": str(refused), "field": refused.field}
+            return 422, problem(str(refused), refused.field)
         except IntegrityError:
             # Someone else changed the lead meanwhile (e.g. opened its handoff).
             return 409, {"detail": "the lead changed meanwhile; reload it and retry",

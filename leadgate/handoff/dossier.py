@@ -44,6 +44,44 @@ SECTION_LABELS = {
     "timeframe": "Timeframe", "stakeholders": "Other stakeholders",
 }
 _NOTE_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,20}?)\s*:\s*(.+?)\s*$")
+# The parts of a dossier and what each holds: a dossier sent by a client (the
+# qualifier's edit through the API) is checked against this before it is kept.
+SHAPE: dict[str, type] = {
+    "version": int, "summary": str, "who": dict, "company": dict, "qualification": dict,
+    **{section: list for section in SECTION_KEYS},
+    "touches": dict, "score": dict, "source": dict, "inquiries": list, "qualifier": str,
+    "composed_at": str,
+}
+# Lists inside a part, and what their items are.
+ITEMS: dict[tuple[str, ...], type] = {
+    **{(section,): str for section in SECTION_KEYS},
+    ("inquiries",): dict, ("qualification", "answers"): dict, ("touches", "last"): dict,
+    ("score", "reasons"): dict,
+}
+_WORDS = {int: "a number", str: "text", dict: "an object", list: "a list"}
+
+
+def shape_problem(dossier: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, what is wrong) for the first part of `dossier` that is not what
+    the pages and the rep's email read, e.g. ("dossier.touches", "must be an
+    object"); None when it has the shape. Parts it does not know are kept."""
+    for key, kind in SHAPE.items():
+        value = dossier.get(key)
+        if value is not None and not isinstance(value, kind):
+            return f"dossier.{key}", f"must be {_WORDS[kind]}"
+    for path, kind in ITEMS.items():
+        part: Any = dossier
+        for key in path:
+            part = part.get(key) if isinstance(part, dict) else None
+        if part is None:
+            continue
+        if not isinstance(part, list):
+            return "dossier." + ".".join(path), "must be a list"
+        for n, item in enumerate(part):
+            if not isinstance(item, kind):
+                return "dossier." + ".".join(path) + f"[{n}]", f"must be {_WORDS[kind]}"
+    return None
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -58,7 +96,7 @@ def user_name(user: User | None) -> str:
 def compose_dossier(lead: Lead) -> dict[str, Any]:
     """Everything a rep needs before the first conversation, as plain JSON."""
     from leadgate.enrich.pipeline import lead_facts
-    from leadgate.workspace.frameworks import framework_by_kind, framework_for, questions
+    from leadgate.workspace.frameworks import as_answer, framework_by_kind, framework_for, questions
     from leadgate.workspace.models import Qualification, Touch
 
     lead = Lead.objects.select_related("account", "account__owner", "source", "campaign",
@@ -97,13 +135,14 @@ def compose_dossier(lead: Lead) -> dict[str, Any]:
     labels = {}
     for question in questions(framework):
         labels[question["key"]] = question.get("label") or question["key"]
-        answer = raw_answers.get(question["key"]) or {}
+        answer = as_answer(raw_answers.get(question["key"]))
         answers.append({
             "key": question["key"], "label": labels[question["key"]],
             "value": str(answer.get("value") or ""), "met": bool(answer.get("met")),
         })
-    for key, answer in raw_answers.items():  # answers to questions since removed
-        if key not in labels and isinstance(answer, dict):
+    for key, raw in raw_answers.items():  # answers to questions since removed
+        if key not in labels and raw not in (None, ""):
+            answer = as_answer(raw)
             labels[key] = key.replace("_", " ").capitalize()
             answers.append({"key": key, "label": labels[key],
                             "value": str(answer.get("value") or ""),
@@ -121,9 +160,9 @@ def compose_dossier(lead: Lead) -> dict[str, Any]:
     by_key = {answer["key"]: answer for answer in answers}
     for section, keys in SECTION_KEYS.items():
         for key in keys:
-            answer = by_key.get(key)
-            if answer and answer["value"]:
-                sections[section].append(f"{answer['label']}: {answer['value']}")
+            given = by_key.get(key)
+            if given and given["value"]:
+                sections[section].append(f"{given['label']}: {given['value']}")
 
     touches = list(Touch.objects.filter(lead=lead, cycle=lead.cycle)
                    .select_related("actor").order_by("at", "pk"))

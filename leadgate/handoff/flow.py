@@ -24,7 +24,7 @@ from leadgate.lib.business_hours import add_business_time
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Attachment, emails_by_key, queue_email
 
-from .dossier import compose_dossier, dossier_text, user_name
+from .dossier import compose_dossier, dossier_text, shape_problem, user_name
 from .models import Handoff, RejectReason
 
 __all__ = [
@@ -144,6 +144,8 @@ def send(
     note = (note or "").strip()
     if len(note) > 5000:
         raise HandoffError("note", "the note is at most 5,000 characters")
+    if isinstance(dossier, dict) and (problem := shape_problem(dossier)):
+        raise HandoffError(*problem)
     dossier = dict(dossier) if isinstance(dossier, dict) else compose_dossier(lead)
     try:
         with transaction.atomic():

@@ -25,7 +25,9 @@ def enqueue_with_transaction(task: Any, *args: Any) -> TaskResult | None:
     """
     if isinstance(task.get_backend(), DatabaseBackend):
         return task.enqueue(*args)
-    transaction.on_commit(lambda: task.enqueue(*args))
+    # robust: a send that fails is logged, never the failure of the request
+    # that committed, and the other after-commit hooks still run.
+    transaction.on_commit(lambda: task.enqueue(*args), robust=True)
     return None
 
 

@@ -505,7 +505,7 @@ def rescore_now(lead_id: int) -> None:
 
 def rescore_on_commit(lead_id: int) -> None:
     """`rescore_now()` once the current transaction commits."""
-    transaction.on_commit(lambda: rescore_now(lead_id))
+    transaction.on_commit(lambda: rescore_now(lead_id), robust=True)
 
 
 def preview(ruleset: RuleSet, leads: QuerySet[Lead] | Iterable[int | Lead] | None = None,

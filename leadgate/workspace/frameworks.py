@@ -100,6 +100,14 @@ def clean_answers(framework: Framework | None, answers: dict[str, Any]) -> dict[
     return cleaned
 
 
+def as_answer(raw: Any) -> dict[str, Any]:
+    """A stored answer as {"value", "met", ...}: answers kept as plain words or
+    numbers (the demo's, an import's, a client's) count as given, not met."""
+    if isinstance(raw, dict):
+        return raw
+    return {"value": "" if raw is None else str(raw), "met": False}
+
+
 def sales_ready(framework: Framework | None, answers: dict[str, Any]) -> tuple[bool, list[str]]:
     """(True, []) when every short-term question is met; else (False, the keys
     of those that are not), in the framework's order."""
@@ -107,8 +115,8 @@ def sales_ready(framework: Framework | None, answers: dict[str, Any]) -> tuple[b
     for question in questions(framework):
         if not question.get("short_term"):
             continue
-        answer = (answers or {}).get(question["key"])
-        if not isinstance(answer, dict) or not answer.get("met") or not answer.get("value"):
+        answer = as_answer((answers or {}).get(question["key"]))
+        if not answer.get("met") or not answer.get("value"):
             missing.append(question["key"])
     return (not missing, missing)
 

@@ -29,7 +29,14 @@ from leadgate.routing.conditions import Facts
 
 from . import attempts as attempt_policy
 from .followup import aging
-from .frameworks import current_answers, framework_by_kind, framework_for, questions, script_for
+from .frameworks import (
+    as_answer,
+    current_answers,
+    framework_by_kind,
+    framework_for,
+    questions,
+    script_for,
+)
 from .models import Framework, Qualification, Task, Touch
 from .touches import DISQUALIFY_REASONS, VERDICTS, TouchError, default_next_step, log_touch
 from .views import DESK_ROLES, lead_context, visible_lead
@@ -67,7 +74,7 @@ def touch_context(
     for question in questions(framework):
         key = question["key"]
         answer = posted.get(key) if values else known.get(key)
-        answer = answer if isinstance(answer, dict) else {"value": answer or "", "met": False}
+        answer = as_answer(answer)
         rows.append({**question, "value": answer.get("value", ""), "met": answer.get("met"),
                      "error": errors.get(f"answer_{key}", "")})
     zone = user_zone(request)
