@@ -118,3 +118,22 @@ def test_it_ships_default_rules_that_score_activities(db):
     assert ruleset.version == 2 and ruleset.activated_at is not None
     assert {"activity:page_visit:/pricing", "activity:event_attended"} <= events
     assert RuleSet.objects.get(version=1).rules.count() == ruleset.rules.count() - 8
+
+
+def test_it_keeps_another_senders_external_id_apart(alice, charlie):
+    theirs, mine = make_lead(owner=charlie), make_lead(owner=alice)
+    post_activity(make_key(charlie, ("intake",)), lead_id=theirs.pk, kind="page_visit",
+                  external_id="evt-1")
+    response = post_activity(make_key(alice, ("intake",)), lead_id=mine.pk, kind="page_visit",
+                             external_id="evt-1")
+    assert response.status_code == 201, response.json()
+    assert response.json()["lead_id"] == mine.pk  # never the lead the key cannot see
+    assert Activity.objects.filter(lead=mine, external_id="evt-1").count() == 1
+
+
+def test_it_keeps_one_senders_same_id_on_two_leads_apart(alice):
+    key = make_key(alice, ("intake",))
+    first, second = make_lead(owner=alice), make_lead(owner=alice)
+    post_activity(key, lead_id=first.pk, kind="page_visit", external_id="evt-9")
+    response = post_activity(key, lead_id=second.pk, kind="page_visit", external_id="evt-9")
+    assert (response.status_code, response.json()["lead_id"]) == (201, second.pk)

@@ -319,3 +319,14 @@ def test_it_moves_a_one_of_a_kind_row_the_survivor_lacks(alice, team):
     record = merge(survivor, merged, by=alice)
     assert Claim.objects.get(pk=claim.pk).lead_id == survivor.pk
     assert "workspace.claim" not in record.dropped
+
+
+def test_it_keeps_one_of_two_copies_of_an_activity_a_sender_reported_for_both(alice):
+    from leadgate.intake.models import Activity
+
+    survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
+    for lead in (survivor, merged):
+        Activity.objects.create(lead=lead, kind="page_visit", external_id="evt-1", sender="key:1")
+    record = merge(survivor, merged, by=alice)
+    assert Activity.objects.filter(lead=survivor).count() == 1
+    assert len(record.dropped["intake.activity"]["rows"]) == 1

@@ -19,7 +19,7 @@ from leadgate.lib.normalize import normalize_email
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.rules import rescore_now
 
-from .auth import intake, visible_leads
+from .auth import intake, key_of, visible_leads
 from .problems import problem
 from .schemas import CleanStr, ErrorOut, ValidationErrorOut
 
@@ -84,7 +84,8 @@ def _answer(activity: Activity, created: bool) -> dict:
         "Scope `intake`. The lead is found by `lead_id` or by `email`; an unknown "
         "lead is a 404 naming the field. Engagement rules score the activity at "
         "once: the answer holds the lead's new grade. Sending the same "
-        "`external_id` again answers 200 with the stored activity."
+        "`external_id` for the same lead again (with the same key) answers 200 "
+        "with the stored activity."
     ),
 )
 def record_activity(request: HttpRequest, payload: ActivityIn):
@@ -102,18 +103,21 @@ def record_activity(request: HttpRequest, payload: ActivityIn):
         if campaign is None:
             return Status(422, problem(f"campaign: there is no campaign {payload.campaign!r}",
                                         "campaign"))
-    if payload.external_id:
-        stored = Activity.objects.filter(external_id=payload.external_id).first()
-        if stored is not None:
-            return Status(200, _answer(stored, created=False))
+    # A redelivery is the same sender's id for the same lead: another tool's id
+    # (or this one's on another lead) is another activity, and a lead the key
+    # cannot see is never looked at.
+    sender = f"key:{key_of(request).pk}"
+    same = Activity.objects.filter(sender=sender, lead=lead, external_id=payload.external_id)
+    if payload.external_id and (stored := same.first()) is not None:
+        return Status(200, _answer(stored, created=False))
     try:
         with transaction.atomic():
             activity = Activity.objects.create(
                 lead=lead, kind=payload.kind, detail=payload.detail, at=at,
-                campaign=campaign, external_id=payload.external_id)
+                campaign=campaign, external_id=payload.external_id, sender=sender)
     except IntegrityError:
         # The same external_id arrived twice at once: the other request stored it.
-        stored = Activity.objects.filter(external_id=payload.external_id).first()
+        stored = same.first()
         if stored is None:
             raise
         return Status(200, _answer(stored, created=False))

@@ -58,6 +58,10 @@ class Handoff(models.Model):
     meeting_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
 
+    # Two leads that both wait for sales cannot be merged: dropping either
+    # pending handoff would lose what sales is about to decide (intake/merge.py).
+    merge_refuses = ("handoff_one_pending_per_lead",)
+
     class Meta:
         indexes = [
             models.Index(fields=["to_user", "status", "created_at"], name="handoff_inbox"),

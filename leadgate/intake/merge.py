@@ -9,9 +9,9 @@ Rows a lead may have only one of (its score, its claim, one value per
 enrichment field: a one-to-one field, a unique set of fields with the lead;
 or a model's `merge_keeps_one`, e.g. the running SLA clock) cannot all move:
 the survivor's stays, the merged lead's is kept in the Merge record and
-deleted, and undo puts it back. Rows that must stay one per lead under a
-condition (one pending handoff) refuse the merge instead: dropping one would
-lose work that someone still has to settle.
+deleted, and undo puts it back. A model names the constraints whose clash
+refuses the merge instead (`merge_refuses`: one pending handoff), where
+dropping a row would lose work that someone still has to settle.
 
 Earlier merges into the merged lead move to the survivor too (they would
 otherwise go with the deleted row and could no longer be undone), and the
@@ -128,7 +128,8 @@ def one_per_lead(model: type[models.Model], field: str) -> list[OnePerLead]:
         if isinstance(constraint, models.UniqueConstraint) and field in constraint.fields:
             others = tuple(n for n in constraint.fields if n != field)
             found.append(OnePerLead(others, constraint.condition,
-                                    constraint.condition is not None, constraint.name))
+                                    constraint.name in getattr(model, "merge_refuses", ()),
+                                    constraint.name))
     keeps_one = getattr(model, "merge_keeps_one", None)
     if keeps_one is not None:
         found.append(OnePerLead((), keeps_one, False, "merge_keeps_one"))

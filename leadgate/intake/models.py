@@ -148,16 +148,18 @@ class Activity(models.Model):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
     )
-    # The sender's own id for the event, so a redelivered event is stored once.
+    # The sender's own id for the event, so a redelivered event is stored once;
+    # an id is the sender's and is about one lead: another tool may use the same.
     external_id = models.CharField(max_length=200, blank=True)
+    sender = models.CharField(max_length=40, blank=True, help_text="'key:<id>': the API key")
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name_plural = "activities"
         constraints = [
             models.UniqueConstraint(
-                fields=["external_id"], condition=~models.Q(external_id=""),
-                name="activity_external_id_unique",
+                fields=["sender", "lead", "external_id"], condition=~models.Q(external_id=""),
+                name="activity_sender_lead_external_id",
             )
         ]
         indexes = [models.Index(fields=["lead", "at"], name="activity_lead_at")]
