@@ -390,3 +390,36 @@ def test_it_documents_the_intake_endpoints_in_the_openapi_spec(client, db):
     assert {"201", "200", "413", "415", "422"} <= set(single["responses"])
     assert "Idempotency-Key" in {p["name"] for p in single["parameters"]}
     assert "post" in spec["paths"]["/api/v1/leads/bulk"]
+
+
+def outsiders_lead(charlie):
+    from tests.factories import make_lead
+
+    return make_lead(owner=charlie, email="grace@hopper.example", website="")
+
+
+def test_it_names_no_lead_the_posting_key_may_not_see(alice, charlie):
+    theirs = outsiders_lead(charlie)
+    response = api_post(make_key(alice, ("intake",)), "/leads",
+                        {"email": "grace@hopper.example", "website": "https://evil.example"})
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["lead"], body["created"]) == (None, False)
+    assert Inquiry.objects.get(pk=body["inquiry"]).lead_id == theirs.pk  # nothing lost
+
+
+def test_it_writes_nothing_onto_a_lead_the_posting_key_may_not_see(alice, charlie):
+    theirs = outsiders_lead(charlie)
+    api_post(make_key(alice, ("intake",)), "/leads",
+             {"email": "grace@hopper.example", "website": "https://evil.example"})
+    theirs.refresh_from_db()
+    assert theirs.website == ""
+
+
+def test_it_names_the_matched_lead_to_a_key_that_sees_it(alice, charlie):
+    theirs = outsiders_lead(charlie)
+    response = api_post(make_key(None, ("intake",)), "/leads",
+                        {"email": "grace@hopper.example", "website": "https://hopper.example"})
+    assert response.json()["lead"] == theirs.pk
+    theirs.refresh_from_db()
+    assert theirs.website == "https://hopper.example"

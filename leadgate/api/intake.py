@@ -177,7 +177,7 @@ def take(item: Any, names: Names, defaults: dict[str, Any], request: HttpRequest
 def received(arguments: dict[str, Any]) -> dict:
     result = receive(**arguments)
     return {
-        "lead": result.lead.pk,
+        "lead": result.lead.pk if result.sender_sees else None,
         "inquiry": result.inquiry.pk,
         "created": result.created,
         "warnings": result.warnings,

@@ -257,7 +257,8 @@ class BulkLeadsIn(Schema):
 
 
 class IntakeOut(Schema):
-    lead: int
+    lead: int | None = Field(description="the lead; null when the inquiry joined a lead this "
+                             "key may not see (the inquiry is kept on it)")
     inquiry: int
     created: bool = Field(description="true: a new lead; false: merged into an existing one")
     warnings: dict[str, str] = Field(description="what normalization flagged, by field")

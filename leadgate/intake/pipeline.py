@@ -43,6 +43,10 @@ class Received:
     inquiry: Inquiry
     created: bool  # a new lead, or the inquiry joined an existing one
     warnings: dict[str, str]
+    # Whether the sender may see the lead the inquiry went to: a new lead, or one
+    # visible to `by` (or no user: a form, a service key). Otherwise the answer
+    # names only the inquiry, and the lead's fields are left as they were.
+    sender_sees: bool = True
 
 
 def json_safe(payload: dict) -> dict:
@@ -117,22 +121,29 @@ def _receive(data: LeadData, payload: dict, *, channel, source, campaign, form, 
             **data.lead_fields(), account=account, source=source, campaign=campaign,
             owner=owner, team=owner.team if owner else None, by=by, at=at,
         )
+        sees = True
     else:
-        attach(lead, data, by=by, at=at)
+        sees = by is None or Lead.objects.visible_to(by).filter(pk=lead.pk).exists()
+        attach(lead, data, by=by, at=at, fill=sees)
     inquiry = Inquiry.objects.create(
         lead=lead, cycle=lead.cycle, channel=channel, source=source, campaign=campaign,
         form=form, is_hot=is_hot, payload=payload, received_at=at, matched_by=matched_by,
         fingerprint=fingerprint, consent_text=consent_text,
         consent_at=at if consent_text else None,
     )
-    return Received(lead, inquiry, created, data.warnings)
+    return Received(lead, inquiry, created, data.warnings, sees)
 
 
-def attach(lead: Lead, data: LeadData, *, by: User | None, at: datetime) -> None:
+def attach(lead: Lead, data: LeadData, *, by: User | None, at: datetime,
+           fill: bool = True) -> None:
     """A known person sent another inquiry. Their lead keeps its stage (never
-    moved backwards); a closed one starts a new cycle; empty fields are filled."""
+    moved backwards); a closed one starts a new cycle; empty fields are filled
+    (unless `fill` is off: a sender who may not see the lead writes nothing
+    onto it; what it sent stays in the inquiry's payload)."""
     if lead.is_closed:
         lead.start_new_cycle(by=by, at=at, reason="returned with a new inquiry")
+    if not fill:
+        return
     updates = {
         name: value
         for name, value in data.lead_fields().items()
