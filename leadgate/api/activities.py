@@ -21,7 +21,7 @@ from leadgate.scoring.rules import rescore_now
 
 from .auth import intake, key_of, visible_leads
 from .problems import problem
-from .schemas import CleanStr, ErrorOut, ValidationErrorOut
+from .schemas import ActivityKind, CleanStr, ErrorOut, ValidationErrorOut
 
 router = Router(tags=["activities"])
 
@@ -32,7 +32,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 class ActivityIn(Schema):
     lead_id: int | None = Field(None, description="the lead, or give its email")
     email: Annotated[CleanStr, Field(max_length=254)] | None = None
-    kind: Activity.Kind
+    kind: ActivityKind
     detail: Annotated[CleanStr, Field(max_length=500)] = Field(
         "", description="the page URL, email subject or event name")
     at: datetime | None = Field(None, description="when it happened (default: now); "

@@ -37,6 +37,7 @@ from leadgate.leads.models import Lead
 from leadgate.lib import jsonbody
 
 from .problems import error
+from .schemas import ErrorOut, ValidationErrorOut
 
 router = Router(tags=["webhooks"])
 
@@ -87,6 +88,10 @@ def _when(data: dict[str, Any]) -> datetime | None:
 @router.post(
     "/webhooks/crm",
     auth=None,
+    # Answered as JsonResponse (the signature is checked on the raw body), so
+    # these only describe it: the recorded, duplicate or ignored event, or an error.
+    response={200: dict[str, Any], 401: ErrorOut, 404: ErrorOut, 413: ErrorOut,
+              422: ValidationErrorOut},
     summary="Inbound CRM webhook: an opportunity, a win or a loss",
     description=__doc__,
     include_in_schema=True,

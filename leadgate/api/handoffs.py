@@ -23,7 +23,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leadgate.handoff import flow, outcomes
-from leadgate.handoff.models import Handoff, Outcome, RejectReason
+from leadgate.handoff.models import Handoff, RejectReason
 from leadgate.leads.lifecycle import IllegalMove, Role
 from leadgate.leads.models import User
 
@@ -31,7 +31,7 @@ from .auth import acting_user, read, visible_leads, write
 from .crm_webhook import router as crm_webhook_router
 from .idempotency import idempotent
 from .problems import problem
-from .schemas import CleanStr, ErrorOut, ValidationErrorOut
+from .schemas import CleanStr, ErrorOut, HandoffState, OutcomeKind, ValidationErrorOut
 from .views import Pages
 
 router = Router(tags=["handoffs"])
@@ -90,13 +90,13 @@ class HandoffOut(Schema):
 
 
 class HandoffFilters(Schema):
-    state: Handoff.Status | None = Field(None, description="pending, accepted or rejected")
+    state: HandoffState | None = Field(None, description="pending, accepted or rejected")
     to_user: Annotated[CleanStr, Field(max_length=150)] | None = Field(
         None, description="username of the rep")
 
 
 class OutcomeIn(Schema):
-    kind: Outcome.Kind = Field(description="opportunity, won or lost")
+    kind: OutcomeKind = Field(description="opportunity, won or lost")
     amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
     currency: Annotated[CleanStr, Field(min_length=3, max_length=3)] = "USD"
     expected_close: date | None = Field(None, description="opportunity: expected close date")
@@ -228,7 +228,8 @@ def list_handoffs(request: HttpRequest, filters: Query[HandoffFilters]):
 @router.post(
     "/handoffs/{handoff_id}/accept",
     auth=write,
-    response={200: HandoffOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: HandoffOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+              422: ValidationErrorOut},
     summary="Accept a handoff: the lead becomes a sales-accepted lead",
     description=(
         "Scope `write`, a key of the addressed rep, a manager or an admin. "

@@ -23,7 +23,7 @@ from leadgate.lib import jsonbody
 from .auth import acting_user, intake
 from .idempotency import HEADER, idempotent
 from .problems import error, problem
-from .schemas import BulkLeadsIn, BulkOut, ErrorOut, IntakeOut, LeadIn
+from .schemas import BulkLeadsIn, BulkOut, ErrorOut, IntakeOut, LeadIn, ValidationErrorOut
 from .views import router
 
 # The intake operations join the leads router rather than a router of their
@@ -211,7 +211,7 @@ def _openapi(schema: dict) -> dict:
     auth=intake,
     tags=["intake"],
     response={200: IntakeOut, 201: IntakeOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut,
-              422: ErrorOut, 503: ErrorOut},
+              422: ValidationErrorOut, 503: ErrorOut},
     summary="Send one lead in",
     description=(
         "Creates a lead (201) or attaches the inquiry to the person it matches by "
@@ -252,7 +252,8 @@ def create_lead(request: HttpRequest) -> JsonResponse:
     "/leads/bulk",
     auth=intake,
     tags=["intake"],
-    response={200: BulkOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
+    response={200: BulkOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut,
+              422: ValidationErrorOut},
     summary="Send up to 1,000 leads in at once",
     description=(
         "Each lead is received on its own, so one lead's error never loses the "

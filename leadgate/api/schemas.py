@@ -5,9 +5,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.db.models import TextChoices
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 
+from leadgate.handoff.models import Handoff, Outcome
+from leadgate.intake.models import Activity
 from leadgate.leads.lifecycle import Stage
 from leadgate.routing.sla import clock_summary, current_clock
 from leadgate.scoring.models import LeadScore
@@ -25,6 +28,18 @@ def _no_nul(value: str) -> str:
 RECENT_INQUIRIES = 20
 
 CleanStr = Annotated[str, AfterValidator(_no_nul)]
+
+
+def named_choices(choices: type[TextChoices], name: str) -> WithJsonSchema:
+    """The OpenAPI schema of a model's choices under a name of its own: the
+    models' enums are all called Kind or Status, and under one name the spec
+    listed one enum's values for another's field."""
+    return WithJsonSchema({"title": name, "type": "string", "enum": list(choices.values)})
+
+
+ActivityKind = Annotated[Activity.Kind, named_choices(Activity.Kind, "ActivityKind")]
+OutcomeKind = Annotated[Outcome.Kind, named_choices(Outcome.Kind, "OutcomeKind")]
+HandoffState = Annotated[Handoff.Status, named_choices(Handoff.Status, "HandoffState")]
 
 
 class ErrorOut(Schema):

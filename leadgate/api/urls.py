@@ -3,6 +3,8 @@ that make every error the same JSON shape: {"detail": str, "field": str|None}.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -17,7 +19,39 @@ from .activities import router as activities_router
 from .problems import problem
 from .views import router as leads_router
 
-api = NinjaAPI(
+
+def _json_error(description: str, schema: str = "ErrorOut") -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+# What any operation may answer besides its own statuses: the spec describes
+# what the server does (clients generated from it handle these too).
+KEYED = {
+    401: _json_error("missing, malformed, unknown or revoked API key"),
+    403: _json_error("the key lacks the scope this operation needs"),
+}
+ANY = {503: _json_error("the database is busy or unreachable: retry after Retry-After seconds")}
+INVALID = {422: _json_error("a parameter or the body is invalid: `field` names it",
+                            "ValidationErrorOut")}
+
+
+class LeadgateAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                extra = {**ANY, **(KEYED if operation.get("security") else {}),
+                         **(INVALID if operation.get("parameters") or
+                            operation.get("requestBody") else {})}
+                for status, response in extra.items():
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = response
+        return schema
+
+
+api = LeadgateAPI(
     title="Leadgate API",
     version="1",
     description=(

@@ -71,7 +71,7 @@ def get_lead(request: HttpRequest, lead_id: int):
 @router.post(
     "/leads/{lead_id}/stage",
     auth=write,
-    response={200: StageMoveOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: StageMoveOut, 404: ErrorOut, 409: ErrorOut, 422: ValidationErrorOut},
     summary="Move a lead to another stage",
     description=(
         "Moves through the lifecycle as the key's user (a service key moves as "
