@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database that is down or busy beyond its timeout: 503 + Retry-After, not 500.
     "leadgate.leads.middleware.DatabaseUnavailableMiddleware",
+    "leadgate.leads.middleware.UnreadableBodyMiddleware",
 ]
 
 ROOT_URLCONF = "leadgate.urls"
@@ -302,6 +303,17 @@ LEADGATE_SCORING_WORKERS = int(os.environ.get("LEADGATE_SCORING_WORKERS", "0"))
 # are held back), and opening a lead claims it for this many minutes.
 LEADGATE_CALLING_HOURS = os.environ.get("LEADGATE_CALLING_HOURS", "08:00-20:00")
 LEADGATE_CLAIM_MINUTES = int(os.environ.get("LEADGATE_CLAIM_MINUTES", "10"))
+# The live queue's event stream (/desk/events): how long one connection lasts
+# and how often it looks for changes; a stream holds a web thread while open,
+# so a process keeps at most STREAMS_MAX (below gunicorn's threads) and a user
+# STREAMS_PER_USER; other pages poll until one is free.
+LEADGATE_QUEUE_STREAM_SECONDS = float(os.environ.get("LEADGATE_QUEUE_STREAM_SECONDS", "25"))
+LEADGATE_QUEUE_POLL_SECONDS = float(os.environ.get("LEADGATE_QUEUE_POLL_SECONDS", "0.2"))
+LEADGATE_QUEUE_STREAMS_MAX = int(os.environ.get("LEADGATE_QUEUE_STREAMS_MAX", "8"))
+LEADGATE_QUEUE_STREAMS_PER_USER = int(os.environ.get("LEADGATE_QUEUE_STREAMS_PER_USER", "2"))
+# Seconds `leadgate serve` waits for more of a request body before answering
+# 400 (a slow client holds a web thread meanwhile; see leadgate/gunicorn_conf.py).
+LEADGATE_REQUEST_BODY_TIMEOUT = float(os.environ.get("LEADGATE_REQUEST_BODY_TIMEOUT", "10"))
 
 # Teleprospecting: the attempt plan (day offsets from the first attempt, at good
 # lead-local times within the calling hours above) and the attempts needed before

@@ -102,3 +102,40 @@ def test_it_ends_after_its_lifetime_with_a_retry_hint_and_keeps_alive(client, al
 def test_it_refuses_the_stream_to_a_sales_rep(client, sam):
     client.force_login(sam)
     assert client.get(reverse("desk-events")).status_code == 403
+
+
+def first_chunk(client, user):
+    response = client.get(reverse("desk-events"))
+    stream = iter(response.streaming_content)
+    return response, next(stream).decode()
+
+
+def test_it_answers_busy_beyond_the_streams_a_user_may_hold(client, alice, clock, settings):
+    settings.LEADGATE_QUEUE_STREAMS_PER_USER = 2
+    client.force_login(alice)
+    held = [first_chunk(client, alice) for _ in range(2)]
+    assert all(chunk.startswith("retry: 500") for _, chunk in held)
+    _, third = first_chunk(client, alice)
+    assert "event: busy" in third and f"retry: {queue_views.BUSY_RETRY_MS}" in third
+    for response, _ in held:
+        response.close()
+
+
+def test_it_gives_the_slot_back_when_a_stream_closes(client, alice, clock, settings):
+    settings.LEADGATE_QUEUE_STREAMS_PER_USER = 1
+    client.force_login(alice)
+    response, _ = first_chunk(client, alice)
+    response.close()
+    response, chunk = first_chunk(client, alice)
+    assert "event: busy" not in chunk
+    response.close()
+
+
+def test_it_keeps_the_process_cap_across_users(client, alice, bob, clock, settings):
+    settings.LEADGATE_QUEUE_STREAMS_MAX = 1
+    client.force_login(alice)
+    held, _ = first_chunk(client, alice)
+    client.force_login(bob)
+    _, chunk = first_chunk(client, bob)
+    assert "event: busy" in chunk
+    held.close()

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.template.loader import render_to_string
 
 logger = logging.getLogger("leadgate.db")
@@ -48,3 +48,26 @@ def is_schema_error(error: Exception) -> bool:
     """SQLite reports a missing table or column (migrations not applied) as an
     OperationalError too: that is a bug to fix, not a moment to wait out."""
     return str(error).startswith(("no such table", "no such column", "table "))
+
+
+class UnreadableBodyMiddleware:
+    """A body that did not arrive (the client went, or sent nothing for
+    LEADGATE_REQUEST_BODY_TIMEOUT seconds) is the client's fault: 400, and
+    one log line, not a 500 with a traceback."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, UnreadablePostError):
+            return None
+        logger.warning("%s %s answered 400: the body did not arrive (%s)", request.method,
+                       request.path, exception)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": "the request body did not arrive in time",
+                                 "field": "body"}, status=400)
+        return HttpResponse("The request did not arrive in full; please send it again.",
+                            status=400, content_type="text/plain")

@@ -6,12 +6,21 @@ query on the (user, id) index every LEADGATE_QUEUE_POLL_SECONDS), so every web
 process sees every change whoever made it. Each connection ends after
 LEADGATE_QUEUE_STREAM_SECONDS with a `retry:` hint; the browser reconnects
 with Last-Event-ID, so a gunicorn thread is never held for long.
+
+Each open stream still holds one of the web process's threads while it is
+open, so a process serves at most LEADGATE_QUEUE_STREAMS_MAX of them, and a
+user at most LEADGATE_QUEUE_STREAMS_PER_USER (tabs): beyond either, the answer
+is a short `busy` event and a long retry, on which the page re-fetches its
+rows, so it polls until a stream is free and the other requests (and
+/healthz) always find a thread.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -34,14 +43,40 @@ _sleep = time.sleep
 
 KEEP_ALIVE_SECONDS = 10.0
 RETRY_MS = 500
+BUSY_RETRY_MS = 15_000  # how often a page without a stream re-fetches its rows
+
+
+class StreamSlots:
+    """The streams this process has open, in all and per user."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per_user: Counter[int] = Counter()
+
+    def take(self, user_id: int) -> bool:
+        with self._lock:
+            if (sum(self._per_user.values()) >= settings.LEADGATE_QUEUE_STREAMS_MAX
+                    or self._per_user[user_id] >= settings.LEADGATE_QUEUE_STREAMS_PER_USER):
+                return False
+            self._per_user[user_id] += 1
+            return True
+
+    def give_back(self, user_id: int) -> None:
+        with self._lock:
+            self._per_user[user_id] -= 1
+            if self._per_user[user_id] <= 0:
+                del self._per_user[user_id]
+
+
+SLOTS = StreamSlots()
 
 
 def _stream_seconds() -> float:
-    return float(getattr(settings, "LEADGATE_QUEUE_STREAM_SECONDS", 25.0))
+    return float(settings.LEADGATE_QUEUE_STREAM_SECONDS)
 
 
 def _poll_seconds() -> float:
-    return float(getattr(settings, "LEADGATE_QUEUE_POLL_SECONDS", 0.2))
+    return float(settings.LEADGATE_QUEUE_POLL_SECONDS)
 
 
 def _check_desk(request: AuthedRequest) -> None:
@@ -123,13 +158,26 @@ def event_stream(user_id: int, last_id: int) -> Iterator[str]:
     yield f"retry: {RETRY_MS}\n: reconnect\n\n"
 
 
+def limited_stream(user_id: int, last_id: int) -> Iterator[str]:
+    """event_stream() in one of the process's stream slots, or a `busy` answer.
+    The slot is taken when the stream starts and given back when it ends or
+    the client goes (the server closes the generator)."""
+    if not SLOTS.take(user_id):
+        yield f"retry: {BUSY_RETRY_MS}\nevent: busy\ndata: poll\n\n"
+        return
+    try:
+        yield from event_stream(user_id, last_id)
+    finally:
+        SLOTS.give_back(user_id)
+
+
 @login_required
 @require_GET
 def queue_events(request: AuthedRequest) -> StreamingHttpResponse:
     _check_desk(request)
     user_id = request.user.pk
     response = StreamingHttpResponse(
-        event_stream(user_id, _start_id(request, user_id)), content_type="text/event-stream"
+        limited_stream(user_id, _start_id(request, user_id)), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a proxy must not hold events back

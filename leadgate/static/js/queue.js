@@ -31,10 +31,14 @@
   // one after ~25 s), sending Last-Event-ID so nothing is missed.
   var source = new EventSource(box.dataset.eventsUrl);
   source.addEventListener("queue", refresh);
-  source.addEventListener("open", function () {
-    var live = document.getElementById("queue-live");
-    if (live) live.hidden = false;
-  });
+  function live(on) {
+    var badge = document.getElementById("queue-live");
+    if (badge) badge.hidden = !on;
+  }
+  source.addEventListener("open", function () { live(true); });
+  // The server has no stream free: it asks to come back in 15 s; until then
+  // the rows are re-fetched at each try (polling), and the page is not "live".
+  source.addEventListener("busy", function () { live(false); refresh(); });
   tick();
   setInterval(tick, 1000);
 })();

@@ -96,6 +96,7 @@ class Command(BaseCommand):
             "--workers", str(options["workers"]),
             "--threads", str(options["threads"]),
             "--worker-class", "gthread",
+            "--config", "python:leadgate.gunicorn_conf",  # a time limit on reading bodies
             "--graceful-timeout", "10",
             "--log-level", "info" if chatty else "warning",
             # No control socket: it lives in $HOME and would clash between instances.
