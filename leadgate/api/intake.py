@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
+from pydantic import ValidationError
 
 from leadgate.intake.fields import IntakeError, parse, resolve_names
 from leadgate.intake.models import Campaign, Inquiry, Source
@@ -84,6 +85,18 @@ def check_values(value: Any, path: str = "") -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             check_values(item, f"{path}[{index}]")
+
+
+def check_declared(item: dict[str, Any]) -> None:
+    """The fields LeadIn declares hold what it says (text of at most its
+    length, `hot` true or false): the published spec is the rule, and e.g. a
+    phone sent as `false` is refused rather than stored as "False"."""
+    try:
+        LeadIn.model_validate(item)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        raise IntakeError(field, first.get("msg", "is invalid").lower()) from None
 
 
 def _check_text(text: str, field: str) -> None:
@@ -160,6 +173,7 @@ def prepare(item: Any, names: Names, defaults: dict[str, Any],
     if not isinstance(item, dict):
         raise IntakeError("body", "a lead must be a JSON object")
     check_values(item)
+    check_declared(item)
     payload = intake_payload(item)
     return {
         "payload": payload, "data": parse(payload), "channel": Inquiry.Channel.API,
@@ -188,7 +202,13 @@ LEAD_IN_SCHEMA = LeadIn.model_json_schema()
 BULK_IN_SCHEMA = {
     key: value for key, value in BulkLeadsIn.model_json_schema().items() if key != "$defs"
 }
-BULK_IN_SCHEMA["properties"]["leads"]["items"] = LEAD_IN_SCHEMA
+# Each lead is taken or refused on its own (its error is in `results`, the
+# others are still taken), so the request itself accepts any item.
+BULK_IN_SCHEMA["properties"]["leads"]["items"] = {
+    "anyOf": [LEAD_IN_SCHEMA, {}],
+    "description": "a lead (LeadIn); anything else is an error in `results`, not a refusal "
+    "of the request",
+}
 IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "name": HEADER,

@@ -261,14 +261,15 @@ class LeadIn(Schema):
     campaign: str | None = Field(
         None, max_length=200, description="name of an existing campaign"
     )
-    hot: bool = Field(False, description="a contact-me or demo request (5-minute SLA)")
+    hot: bool | None = Field(False, description="a contact-me or demo request (5-minute SLA); "
+                             "null: false")
 
 
 class BulkLeadsIn(Schema):
     leads: list[LeadIn] = Field(max_length=1000)
     source: str | None = Field(None, max_length=100, description="default for every lead")
     campaign: str | None = Field(None, max_length=200, description="default for every lead")
-    hot: bool = Field(False, description="default for every lead")
+    hot: bool | None = Field(False, description="default for every lead; null: false")
 
 
 class IntakeOut(Schema):
