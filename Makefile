@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint clean
+.PHONY: audit run test bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+
+# Known vulnerabilities of the installed (pinned) dependencies. pip-audit asks
+# PyPI's JSON API (or OSV with `-s osv`); where neither is reachable it cannot
+# audit and says so for each package (see README, "Dependencies").
+audit: $(VENV)/.dev-installed
+	$(BIN)/pip install --quiet "pip-audit==2.10.1"
+	$(BIN)/pip-audit --strict --skip-editable
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
