@@ -6,10 +6,10 @@ from leadgate.lib.normalize import (
     clean_text,
     company_domain,
     company_key,
-    domain_from_website,
     normalize_email,
     normalize_name,
     normalize_phone,
+    registrable_domain,
     split_full_name,
 )
 
@@ -84,9 +84,9 @@ def test_it_splits_full_names_both_ways():
 
 
 def test_it_takes_the_domain_of_a_website():
-    assert domain_from_website("https://WWW.Acme.com/about?x=1") == "acme.com"
-    assert domain_from_website("acme.co.uk") == "acme.co.uk"
-    assert domain_from_website("not a site") == ""
+    assert registrable_domain("https://WWW.Acme.com/about?x=1") == "acme.com"
+    assert registrable_domain("acme.co.uk") == "acme.co.uk"
+    assert registrable_domain("not a site") == ""
 
 
 def test_it_prefers_the_website_then_a_business_email_for_the_company_domain():

@@ -7,20 +7,26 @@ submission carries is not an error: it stays in the inquiry's payload.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from leadgate.lib.countries import country_code
 from leadgate.lib.normalize import (
     clean_text,
     company_domain,
-    domain_from_website,
     normalize_email,
     normalize_name,
     normalize_phone,
+    registrable_domain,
     split_full_name,
 )
+
+from .headers import WORDS, alias_table, header_key, lookup
+
+# header_key is read here by other importers (CRM outcomes): one reading of headers.
+__all__ = ["ALIASES", "FIELDS", "IntakeError", "LeadData", "guess_field", "header_key",
+           "parse", "resolve_names"]
 
 
 @dataclass(frozen=True)
@@ -36,21 +42,24 @@ FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in [
         FieldSpec("email", "Email", 254, ("e-mail", "email address", "e-mail address",
-                                          "work email", "business email", "mail")),
+                                          "work email", "business email", "mail",
+                                          "contact email")),
         FieldSpec("phone", "Phone", 40, ("phone number", "telephone", "tel", "mobile",
                                          "mobile phone", "cell", "work phone",
-                                         "business phone")),
+                                         "business phone", "contact phone")),
         FieldSpec("first_name", "First name", 100, ("firstname", "first", "given name",
-                                                    "forename", "prenom", "vorname")),
+                                                    "forename")),
         FieldSpec("last_name", "Last name", 100, ("lastname", "last", "surname",
-                                                  "family name", "nom", "nachname")),
+                                                  "family name")),
         FieldSpec("name", "Full name", 200, ("full name", "fullname", "contact name",
                                              "contact", "your name")),
         FieldSpec("title", "Job title", 200, ("job title", "jobtitle", "position", "role",
                                               "job", "function")),
         FieldSpec("company", "Company", 200, ("company name", "organization",
-                                              "organisation", "account", "account name",
-                                              "employer", "firm", "business")),
+                                              "organisation", "organization name",
+                                              "organisation name", "account", "account name",
+                                              "employer", "firm", "business",
+                                              "business name")),
         FieldSpec("website", "Website", 300, ("web site", "url", "company website",
                                               "domain", "homepage", "web")),
         FieldSpec("country", "Country", 100, ("country code", "nation", "country/region")),
@@ -60,20 +69,16 @@ FIELDS: dict[str, FieldSpec] = {
 }
 
 
-def header_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9/]+", " ", text.lower()).strip()
-
-
-ALIASES: dict[str, str] = {
-    header_key(alias): spec.name
+# header key -> field: the English aliases above and the European languages'.
+ALIASES: dict[str, str] = alias_table({
+    spec.name: (spec.name, spec.label, *spec.aliases, *WORDS.get(spec.name, ()))
     for spec in FIELDS.values()
-    for alias in (spec.name, spec.label, *spec.aliases)
-}
+})
 
 
 def guess_field(header: str) -> str | None:
-    """The intake field a column header means, or None."""
-    return ALIASES.get(header_key(header))
+    """The intake field a column header (or a submitted key) means, or None."""
+    return lookup(header, ALIASES)
 
 
 def resolve_names(submitted: dict) -> dict:
@@ -124,33 +129,6 @@ class LeadData:
         return values
 
 
-COUNTRY_NAMES = {
-    "united states": "US", "usa": "US", "united states of america": "US", "us": "US",
-    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB",
-    "germany": "DE", "deutschland": "DE", "france": "FR", "spain": "ES", "espana": "ES",
-    "italy": "IT", "italia": "IT", "netherlands": "NL", "the netherlands": "NL",
-    "belgium": "BE", "switzerland": "CH", "austria": "AT", "sweden": "SE", "norway": "NO",
-    "denmark": "DK", "finland": "FI", "ireland": "IE", "portugal": "PT", "poland": "PL",
-    "canada": "CA", "mexico": "MX", "brazil": "BR", "australia": "AU", "india": "IN",
-    "japan": "JP", "china": "CN", "singapore": "SG", "south africa": "ZA",
-    "kenya": "KE", "philippines": "PH", "philipines": "PH", "korea": "KR",
-    "south korea": "KR", "republic of korea": "KR", "jordan": "JO", "panama": "PA",
-    "romania": "RO", "new zealand": "NZ", "israel": "IL", "turkey": "TR", "greece": "GR",
-    "czech republic": "CZ", "czechia": "CZ", "hungary": "HU", "argentina": "AR",
-    "chile": "CL", "colombia": "CO", "peru": "PE", "egypt": "EG", "nigeria": "NG",
-    "united arab emirates": "AE", "uae": "AE", "saudi arabia": "SA", "indonesia": "ID",
-    "malaysia": "MY", "thailand": "TH", "vietnam": "VN", "taiwan": "TW",
-    "hong kong": "HK", "luxembourg": "LU", "iceland": "IS", "ukraine": "UA",
-}
-
-
-def country_code(raw: str) -> str:
-    text = clean_text(raw).lower()
-    if re.fullmatch(r"[a-z]{2}", text):
-        return text.upper()
-    return COUNTRY_NAMES.get(text, "")
-
-
 def text_value(data: dict, name: str) -> str:
     """The submission's value for a field, cleaned, and checked against its length."""
     value = data.get(name)
@@ -191,7 +169,7 @@ def parse(data: dict) -> LeadData:
     lead.company_name = values["company"]
     lead.website = values["website"]
     lead.domain = company_domain(email, values["website"])
-    if values["website"] and not domain_from_website(values["website"]):
+    if values["website"] and not registrable_domain(values["website"]):
         lead.warnings["website"] = "not a web address"
     lead.country = country_code(values["country"]) or phone.country
     return lead

@@ -25,8 +25,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
 
+from .importers.encodings import ENCODING_CHOICES, encoding_label
 from .importers.presets import REGISTRY, TARGETS, build_mapping, target_fields
-from .importers.readers import ReadError, open_table
+from .importers.readers import ReadError, file_encoding, open_table
 from .imports import ImportOptions, ImportSetupError, figures, imports_dir, run_import
 from .models import ImportRun
 
@@ -104,16 +105,26 @@ def mapping(request: AuthedRequest, token: str) -> HttpResponse:
     preset = request.POST.get("preset", info["preset"])
     if preset and preset not in REGISTRY:
         preset = ""
+    # "" reads the file in the encoding detected; a choice overrides it.
+    encoding = request.POST.get("encoding", "")
+    if encoding and encoding not in dict(ENCODING_CHOICES):
+        return render(request, "intake/import_map.html",
+                      {"nav": "import", "info": info,
+                       "error": f"encoding: unknown encoding {encoding[:40]!r}; choose one "
+                                "of the list"}, status=400)
     try:
-        with open_table(path) as table:
-            headers = table.headers
+        with open_table(path, encoding=encoding) as table:
+            headers, kind = table.headers, table.kind
+            detected = file_encoding(path) if encoding and kind == "csv" else table.encoding
             sample = [values for _, values in itertools.islice(table.rows, SAMPLE_ROWS)]
     except ReadError as error:
         return render(request, "intake/import_map.html",
                       {"nav": "import", "info": info, "error": str(error)}, status=400)
     guessed = build_mapping(headers, target, preset)
     chosen = dict(guessed)
-    if request.method == "POST" and "apply_preset" not in request.POST:
+    # Another preset or encoding: the columns are guessed afresh.
+    reread = "apply_preset" in request.POST or "apply_encoding" in request.POST
+    if request.method == "POST" and not reread:
         fields = set(target_fields(target))
         for i, header in enumerate(headers):
             value = request.POST.get(f"col-{i}", "")
@@ -127,12 +138,16 @@ def mapping(request: AuthedRequest, token: str) -> HttpResponse:
             for i, header in enumerate(headers)
         ],
         "source": request.POST.get("source", ""), "campaign": request.POST.get("campaign", ""),
+        "csv": kind == "csv", "encoding": encoding, "encodings": ENCODING_CHOICES,
+        "detected_label": encoding_label(detected),
+        "reading_label": encoding_label(encoding or detected),
     }
     action = request.POST.get("action") if request.method == "POST" else None
     if action not in ("preview", "run"):
         return render(request, "intake/import_map.html", context)
     options = ImportOptions(
-        target=target, preset=preset, source=context["source"].strip()[:100],
+        target=target, preset=preset, encoding=encoding,
+        source=context["source"].strip()[:100],
         campaign=context["campaign"].strip()[:200], dry_run=action == "preview",
         by=request.user,
         mapping={header: field or "-" for header, field in chosen.items()},
@@ -162,9 +177,11 @@ def run_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
     if not may_see(request, run):
         raise PermissionDenied
-    return render(request, "intake/import_run.html", {"nav": "import", "run": run,
-                                                      "figures": figures(run),
-                                                      "errors_ready": bool(error_path(run))})
+    encoding = run.mapping.get("encoding") or ""
+    return render(request, "intake/import_run.html", {
+        "nav": "import", "run": run, "figures": figures(run),
+        "errors_ready": bool(error_path(run)),
+        "encoding_label": encoding_label(encoding) if encoding else ""})
 
 
 def error_path(run: ImportRun) -> Path | None:

@@ -50,6 +50,7 @@ from leadgate.lib.normalize import (
 from leadgate.lib.write_budget import WriteBudget
 
 from .fields import FIELDS, IntakeError, parse
+from .headers import unit_multiplier
 from .importers.accounts import account_values, take_account
 from .importers.bulk import ImportState, Item, receive_many
 from .importers.presets import (
@@ -507,6 +508,9 @@ def import_accounts(plan: Plan, options: ImportOptions, source: Source | None,
                     campaign: Campaign | None, errors: ErrorFile, counts: Counts,
                     advance: Callable[[int], object]) -> None:
     headers, mapping = plan.table.headers, plan.mapping
+    # "Revenue ($M)": the column's bare figures are millions.
+    revenue_unit = next((unit_multiplier(header) for header, name in mapping.items()
+                         if name == "revenue"), 1)
     preview = Preview() if options.dry_run else None
     # Each row finds its account by name (fuzzily): a few milliseconds.
     budget = WriteBudget(first=50, most=options.chunk_size)
@@ -521,7 +525,7 @@ def import_accounts(plan: Plan, options: ImportOptions, source: Source | None,
             if error:
                 raise error
             mapped, _ = split_row(headers, values, mapping, set())
-            clean = account_values(mapped, counts.warnings)
+            clean = account_values(mapped, counts.warnings, revenue_unit)
             if preview is not None:  # reads only: no transaction (nor savepoint)
                 outcome = take_account(clean, preview)
             else:

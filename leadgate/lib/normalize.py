@@ -6,12 +6,14 @@ person looks the same whichever way they came in. Pure functions: no database.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import phonenumbers
+import tldextract
 from email_validator import EmailNotValidError, validate_email
 
 # Mailbox providers anyone can sign up to: their domain says nothing about the
@@ -65,7 +67,7 @@ class Email:
     valid: bool
     free: bool = False
     role: bool = False
-    domain: str = ""
+    domain: str = ""  # the address's own ("mail.acme.com"; its company's: registrable_domain)
     error: str = ""
 
 
@@ -108,7 +110,7 @@ def normalize_email(raw: object) -> Email:
     return Email(
         address,
         valid=True,
-        free=domain in FREE_MAIL_DOMAINS,
+        free=domain in FREE_MAIL_DOMAINS or registrable_domain(domain) in FREE_MAIL_DOMAINS,
         role=local.split("+")[0] in ROLE_LOCAL_PARTS,
         domain=domain,
     )
@@ -164,27 +166,50 @@ def split_full_name(raw: object) -> tuple[str, str]:
     return normalize_name(first), normalize_name(last)
 
 
-def domain_from_website(raw: object) -> str:
-    """"https://WWW.Acme.com/about" -> "acme.com"; "" when it is not a host name."""
-    text = clean_text(raw).lower()
+# The Public Suffix List as tldextract ships it, and only that: no suffix list
+# URLs (so it never fetches one) and no cache directory (so it never writes
+# one). A domain is then the same on every machine, offline and in CI; a newer
+# list comes with a newer tldextract.
+SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                 fallback_to_snapshot=True)
+
+
+@functools.lru_cache(maxsize=65536)  # imports ask for the same few domains again and again
+def _registrable(host: str) -> str:
+    parts = SUFFIXES(host)
+    if parts.suffix or parts.ipv4:
+        return parts.top_domain_under_public_suffix  # "" for an IP address
+    # A top-level domain the list lacks ("acme.example", "intranet.corp"): the
+    # list's own default rule ("*") makes the last label the public suffix.
+    return ".".join(host.split(".")[-2:])
+
+
+def registrable_domain(raw: object) -> str:
+    """The domain a company registers, of a host name, a web address or an
+    email address: "https://www.stock.walmart.com/x", "ada@mail.walmart.com"
+    -> "walmart.com"; "shop.example.co.uk" -> "example.co.uk" (public-suffix
+    aware). "" when there is none: not a host name, an IP address,
+    "localhost", a public suffix alone ("co.uk")."""
+    text = clean_text(raw).lower().removeprefix("mailto:")
     if not text:
         return ""
     if "://" not in text:
-        text = "http://" + text
+        text = "http://" + text  # "ada@acme.com" too: its host is what follows the @
     try:
         host = urlsplit(text).hostname or ""
     except ValueError:
         return ""
-    host = host.removeprefix("www.").strip(".")
-    if "." not in host or not re.fullmatch(r"[a-z0-9.-]+", host):
+    host = host.strip(".")
+    if "." not in host or not all(ch.isalnum() or ch in ".-" for ch in host):
         return ""
-    return host
+    return _registrable(host)
 
 
 def company_domain(email: Email, website: object = "") -> str:
-    """The company's domain: the website's, else the email's unless free mail;
-    never a social network's or a site builder's."""
-    for domain in (domain_from_website(website), email.domain if email.valid else ""):
+    """The company's (registrable) domain: the website's, else the email's
+    unless free mail; never a social network's or a site builder's."""
+    for domain in (registrable_domain(website),
+                   registrable_domain(email.domain) if email.valid else ""):
         if domain and domain not in FREE_MAIL_DOMAINS and domain not in NON_COMPANY_DOMAINS:
             return domain
     return ""

@@ -9,18 +9,25 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from leadgate.leads.models import Account
-from leadgate.lib.normalize import clean_text, company_domain, domain_from_website, normalize_email
+from leadgate.lib.countries import country_code
+from leadgate.lib.normalize import (
+    clean_text,
+    company_domain,
+    normalize_email,
+    registrable_domain,
+)
 
 from ..accounts import find_account
-from ..fields import IntakeError, country_code
+from ..fields import IntakeError
 from .preview import Preview
 
 MULTIPLIERS = {"": 1, "k": 10**3, "thousand": 10**3, "m": 10**6, "mm": 10**6,
                "million": 10**6, "b": 10**9, "bn": 10**9, "billion": 10**9}
 
 
-def parse_amount(raw: str, field_name: str) -> Decimal | None:
-    """"36.9 Million", "$1.2B", "1,100.04", "500k" -> a Decimal."""
+def parse_amount(raw: str, field_name: str, unit: int = 1) -> Decimal | None:
+    """"36.9 Million", "$1.2B", "1,100.04", "500k" -> a Decimal; a bare
+    number is counted in `unit` (the column's: "Revenue ($M)", 10**6)."""
     text = clean_text(raw).lower().replace(",", "").replace("$", "").replace("usd", "")
     if not text:
         return None
@@ -28,7 +35,8 @@ def parse_amount(raw: str, field_name: str) -> Decimal | None:
     if not match or match.group(2) not in MULTIPLIERS:
         raise IntakeError(field_name, f"{raw!r} is not an amount such as 1200000 or 1.2M")
     try:
-        amount = Decimal(match.group(1)) * MULTIPLIERS[match.group(2)]
+        amount = Decimal(match.group(1)) * (MULTIPLIERS[match.group(2)] if match.group(2)
+                                            else unit)
     except InvalidOperation:
         raise IntakeError(field_name, f"{raw!r} is not an amount") from None
     if amount >= 10**14:
@@ -54,13 +62,15 @@ def limited(values: dict[str, str], name: str, limit: int) -> str:
     return text
 
 
-def account_values(mapped: dict[str, str], warnings: Counter) -> dict[str, object]:
-    """An account row's clean fields (only those the row gives), or IntakeError."""
+def account_values(mapped: dict[str, str], warnings: Counter,
+                   revenue_unit: int = 1) -> dict[str, object]:
+    """An account row's clean fields (only those the row gives), or IntakeError.
+    `revenue_unit`: what a bare revenue figure counts in (the column's unit)."""
     name = limited(mapped, "name", 200)
     website = limited(mapped, "website", 300)
-    site = website if domain_from_website(website) else mapped.get("domain", "")
+    site = website if registrable_domain(website) else mapped.get("domain", "")
     domain = company_domain(normalize_email(mapped.get("email", "")), site)
-    if website and not domain_from_website(website):
+    if website and not registrable_domain(website):
         warnings["website"] += 1
     if not name and not domain:
         raise IntakeError("name", "a company name or a website is required")
@@ -71,7 +81,7 @@ def account_values(mapped: dict[str, str], warnings: Counter) -> dict[str, objec
                                  "employees": parse_count(mapped.get("employees", ""),
                                                           "employees"),
                                  "annual_revenue": parse_amount(mapped.get("revenue", ""),
-                                                                "revenue")}
+                                                                "revenue", revenue_unit)}
     if mapped.get("country"):
         values["country"] = country_code(mapped["country"])
         if not values["country"]:

@@ -7,29 +7,32 @@ mapped to nothing is kept in the inquiry's payload under its header.
 
 from __future__ import annotations
 
-from leadgate.intake.fields import FIELDS, guess_field, header_key
+from leadgate.intake.fields import FIELDS, guess_field
+from leadgate.intake.headers import WORDS, alias_table, header_key, lookup
 
-# What an account import understands (`--as accounts`).
+# What an account import understands (`--as accounts`), with its headers in
+# English; `headers.WORDS` adds the European languages', and `headers.lookup`
+# the compound headers ("HeadquartersCity", "HQ State", "Revenue ($M)").
 ACCOUNT_FIELDS: dict[str, tuple[str, ...]] = {
     "name": ("company", "company name", "account", "account name", "organization",
-             "organisation", "business", "business name", "firm", "name"),
-    "website": ("url", "web site", "company website", "website url", "homepage", "web"),
+             "organisation", "business", "business name", "firm", "name", *WORDS["company"],
+             "nom", "nombre", "nome", "naam"),
+    "website": ("url", "web site", "company website", "website url", "homepage", "web",
+                *WORDS["website"]),
     "domain": ("company domain", "domain name", "email domain"),
-    "email": ("e-mail", "email address"),
-    "industry": ("sector", "vertical", "industry name"),
+    "email": ("e-mail", "email address", *WORDS["email"]),
+    "industry": ("sector", "vertical", "industry name", *WORDS["industry"]),
     "employees": ("workers", "headcount", "number of employees", "no of employees",
-                  "employee count", "company size", "staff"),
-    "revenue": ("annual revenue", "revenue usd", "turnover", "sales"),
+                  "employee count", "company size", "staff", *WORDS["employees"]),
+    "revenue": ("annual revenue", "revenue usd", "revenues", "turnover", "sales",
+                *WORDS["revenue"]),
     "country": ("country code", "country/region", "headquarters", "hq country",
-                "office location", "nation"),
-    "state": ("state/province", "state/region", "province", "region"),
-    "city": ("town", "locality"),
+                "office location", "nation", *WORDS["country"]),
+    "state": ("state/province", "state/region", "province", "region", "county",
+              *WORDS["state"]),
+    "city": ("town", "locality", *WORDS["city"]),
 }
-ACCOUNT_ALIASES = {
-    header_key(alias): name
-    for name, aliases in ACCOUNT_FIELDS.items()
-    for alias in (name, *aliases)
-}
+ACCOUNT_ALIASES = alias_table({name: (name, *aliases) for name, aliases in ACCOUNT_FIELDS.items()})
 TARGETS = ("leads", "accounts")
 # `--map "Column=-"`: the column is kept in the payload, never taken as a field.
 UNMAPPED = ("-", "", "none", "ignore")
@@ -45,7 +48,7 @@ def target_fields(target: str) -> list[str]:
 
 def guess(header: str, target: str = "leads") -> str | None:
     if target == "accounts":
-        return ACCOUNT_ALIASES.get(header_key(header))
+        return lookup(header, ACCOUNT_ALIASES)
     return guess_field(header)
 
 

@@ -1,5 +1,6 @@
-"""Reading import files as a stream of rows: CSV in whatever encoding and
-delimiter can be detected, and XLSX. Never the whole file in memory.
+"""Reading import files as a stream of rows: CSV in whatever encoding
+(`importers.encodings`) and delimiter can be detected, and XLSX. Never the
+whole file in memory.
 
 A reader gives the header and then `(row_number, values)` pairs, where
 `row_number` is the row as a spreadsheet shows it (the header is row 1).
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-SAMPLE_BYTES = 64 * 1024
+from .encodings import SAMPLE_BYTES, detect_encoding
+
 DELIMITERS = ",;\t|"
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -70,31 +72,6 @@ def has_bad_bytes(text: str) -> bool:
     return False
 
 
-def detect_encoding(sample: bytes) -> str:
-    """The encoding of a file from its first bytes: a BOM, else UTF-8 when the
-    sample is (nearly) UTF-8, else charset-normalizer's best guess."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
-                      (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
-        if sample.startswith(bom):
-            return name
-    text = sample.decode("utf-8", errors="surrogateescape")
-    if len(sample) == SAMPLE_BYTES:  # a character may be cut at the end of the sample
-        text = text[:-3]
-    bad = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
-    good = sum(1 for ch in text if ord(ch) > 127 and not "\udc80" <= ch <= "\udcff")
-    # Real UTF-8 with a damaged row or two stays UTF-8 (those rows become row
-    # errors); bytes that never form UTF-8 sequences are another encoding.
-    if bad == 0 or good > bad:
-        return "utf-8"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample).best()
-    if best is None or best.encoding in ("ascii", "utf_8"):
-        return "cp1252"
-    return best.encoding
-
-
 def _consistent(lines: list[str], delimiter: str) -> int:
     """How many columns every sample line has with this delimiter (0 if they differ)."""
     counts = {len(row) for row in csv.reader(lines, delimiter=delimiter) if row}
@@ -129,6 +106,12 @@ def _clean_headers(raw: list[str]) -> list[str]:
     return headers
 
 
+def file_encoding(path: Path) -> str:
+    """The encoding a CSV file is detected to be in (what `open_csv` reads it as)."""
+    with open(path, "rb") as handle:
+        return detect_encoding(handle.read(SAMPLE_BYTES))
+
+
 def open_csv(path: Path, encoding: str = "", delimiter: str = "") -> Table:
     handle = open(path, "rb")  # noqa: SIM115 - closed by Table.close
     try:
@@ -142,7 +125,8 @@ def open_csv(path: Path, encoding: str = "", delimiter: str = "") -> Table:
         try:
             codecs.lookup(encoding)
         except LookupError as error:
-            raise ReadError(f"unknown encoding {encoding!r}") from error
+            raise ReadError(f"encoding: unknown encoding {encoding!r}; name one such as "
+                            "utf-8, cp1252, latin-1 or cp1250") from error
         text_sample = sample.decode(encoding, errors="replace")
         delimiter = delimiter.replace("\\t", "\t").replace("tab", "\t") or detect_delimiter(
             text_sample.lstrip("\ufeff")

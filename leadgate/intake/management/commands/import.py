@@ -34,7 +34,9 @@ class Command(BaseCommand):
                             help="row-error CSV (default: LEADGATE_DATA_DIR/imports/...)")
         parser.add_argument("--as", dest="target", choices=["leads", "accounts"],
                             default="leads", help="what the rows are (leads)")
-        parser.add_argument("--encoding", default="", help="the CSV's encoding (detected)")
+        parser.add_argument("--encoding", default="",
+                            help="the CSV's encoding, such as utf-8, cp1252, latin-1 or cp1250 "
+                                 "(detected; Western cp1252 when it is ambiguous)")
         parser.add_argument("--delimiter", default="", help="the CSV's delimiter (detected)")
         parser.add_argument("--sheet", default="", help="the XLSX sheet (the first)")
         parser.add_argument("--user", default="", help="username recorded as the importer")
@@ -98,6 +100,9 @@ class Command(BaseCommand):
                      ("accounts matched", figures_["accounts_matched"])]
         for label, count in lines:
             self.stdout.write(f"  {label:<36} {count:>10,}")
+        if run.mapping.get("encoding"):  # so a file read in the wrong one is seen at once
+            self.stdout.write(f"  read as {run.mapping['encoding']} "
+                              "(another: --encoding NAME)")
         for field, count in sorted(run.mapping.get("warnings", {}).items()):
             self.stdout.write(f"  warning: {field} not recognised in {count:,} rows (kept)")
         for reason, count in sorted(run.mapping.get("reasons", {}).items(),
