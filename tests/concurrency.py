@@ -1,6 +1,6 @@
 """Run one function in several threads at once, for the tests of what two
-workers or sweeps must not do twice (PostgreSQL: the in-memory SQLite test
-database is one connection)."""
+workers or sweeps must not do twice (each thread has its own connection: on
+SQLite too, whose test database is a file)."""
 
 from __future__ import annotations
 

@@ -104,38 +104,40 @@ def test_it_refuses_the_stream_to_a_sales_rep(client, sam):
     assert client.get(reverse("desk-events")).status_code == 403
 
 
-def first_chunk(client, user):
-    response = client.get(reverse("desk-events"))
-    stream = iter(response.streaming_content)
-    return response, next(stream).decode()
+def open_streams(user, count):
+    """`count` streams of the user, each past its first chunk (holding its slot)."""
+    streams = [queue_views.limited_stream(user.pk, 0) for _ in range(count)]
+    return streams, [next(stream) for stream in streams]
 
 
-def test_it_answers_busy_beyond_the_streams_a_user_may_hold(client, alice, clock, settings):
+def test_it_answers_busy_beyond_the_streams_a_user_may_hold(alice, clock, settings):
     settings.LEADGATE_QUEUE_STREAMS_PER_USER = 2
-    client.force_login(alice)
-    held = [first_chunk(client, alice) for _ in range(2)]
-    assert all(chunk.startswith("retry: 500") for _, chunk in held)
-    _, third = first_chunk(client, alice)
+    held, firsts = open_streams(alice, 2)
+    assert all(chunk.startswith("retry: 500") for chunk in firsts)
+    _, (third,) = open_streams(alice, 1)
     assert "event: busy" in third and f"retry: {queue_views.BUSY_RETRY_MS}" in third
-    for response, _ in held:
-        response.close()
+    for stream in held:
+        stream.close()
 
 
-def test_it_gives_the_slot_back_when_a_stream_closes(client, alice, clock, settings):
+def test_it_gives_the_slot_back_when_a_stream_closes(alice, clock, settings):
     settings.LEADGATE_QUEUE_STREAMS_PER_USER = 1
-    client.force_login(alice)
-    response, _ = first_chunk(client, alice)
-    response.close()
-    response, chunk = first_chunk(client, alice)
+    (first,), _ = open_streams(alice, 1)
+    first.close()  # the client went: the server closes the generator
+    (again,), (chunk,) = open_streams(alice, 1)
     assert "event: busy" not in chunk
-    response.close()
+    again.close()
 
 
-def test_it_keeps_the_process_cap_across_users(client, alice, bob, clock, settings):
+def test_it_keeps_the_process_cap_across_users(alice, bob, clock, settings):
     settings.LEADGATE_QUEUE_STREAMS_MAX = 1
-    client.force_login(alice)
-    held, _ = first_chunk(client, alice)
-    client.force_login(bob)
-    _, chunk = first_chunk(client, bob)
+    (held,), _ = open_streams(alice, 1)
+    _, (chunk,) = open_streams(bob, 1)
     assert "event: busy" in chunk
     held.close()
+
+
+def test_it_serves_the_busy_answer_at_the_stream_url(client, alice, clock, settings):
+    settings.LEADGATE_QUEUE_STREAMS_PER_USER = 0
+    stream = open_stream(client, alice)
+    assert "event: busy" in next(stream).decode()
