@@ -6,9 +6,12 @@ DATABASE_URL is set. See the README for every variable.
 
 import os
 import secrets
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -26,6 +29,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("LEADGATE_DEBUG", False)
+# Production: secure cookies, HSTS and HTTPS redirects by default, and no debug
+# pages (they show settings and lead data to anyone who causes an error).
+PRODUCTION = env_bool("LEADGATE_PRODUCTION", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("LEADGATE_DEBUG cannot be on when LEADGATE_PRODUCTION is on.")
 DATA_DIR = Path(os.environ.get("LEADGATE_DATA_DIR", Path.cwd() / "data")).resolve()
 
 
@@ -35,7 +43,7 @@ def _secret_key() -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
-    if env_bool("LEADGATE_PRODUCTION"):
+    if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when LEADGATE_PRODUCTION is on.")
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
@@ -59,6 +67,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Log-in throttling: failed log-ins and lockouts, listed in the admin.
+    "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     # The lead's way, in order.
@@ -84,9 +95,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # A database that is down or busy beyond its timeout: 503 + Retry-After, not 500.
     "leadgate.leads.middleware.DatabaseUnavailableMiddleware",
     "leadgate.leads.middleware.UnreadableBodyMiddleware",
+    # Last, as axes asks: it turns a log-in refused for a lockout into our 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadgate.urls"
@@ -135,7 +149,12 @@ def _databases() -> dict:
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
             },
-            "TEST": {"NAME": os.environ.get("LEADGATE_TEST_SQLITE_PATH") or None},
+            # The suite's database is a file, as a user's is: with an in-memory
+            # one Django shares one connection between the test and the live
+            # server's threads, and a page's requests and its live-queue stream
+            # querying it at once deadlocked a browser test (CI waited an hour).
+            "TEST": {"NAME": os.environ.get("LEADGATE_TEST_SQLITE_PATH") or str(
+                Path(tempfile.gettempdir()) / f"leadgate-test-{os.getpid()}.sqlite3")},
         }
     }
 
@@ -172,11 +191,68 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Log-in throttling (django-axes). Its backend goes first: it refuses a locked-out
+# log-in before the password is checked; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures count per username *and* client address: a guesser is stopped, but
+# cannot lock a colleague out of their own desk from another address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failed log-ins (within the cool-off of each other) that lock the pair out.
+AXES_FAILURE_LIMIT = int(os.environ.get("LEADGATE_LOGIN_FAILURE_LIMIT", "5"))
+# Minutes a lockout lasts after its last attempt; 0: until an admin unlocks it.
+_COOLOFF_MINUTES = float(os.environ.get("LEADGATE_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = timedelta(minutes=_COOLOFF_MINUTES) if _COOLOFF_MINUTES > 0 else None
+# An attempt while locked out (even with the right password) starts the
+# cool-off again, so guessing on through a lockout never gets anywhere.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# A successful log-in forgets that pair's earlier failures.
+AXES_RESET_ON_SUCCESS = True
+# The client address by the rule web form limits use: REMOTE_ADDR, or the entry
+# our proxy appended to X-Forwarded-For only when LEADGATE_TRUST_X_FORWARDED_FOR
+# says one is in front (so a client cannot pick its address by sending the header).
+AXES_CLIENT_IP_CALLABLE = "leadgate.leads.lockout.client_ip"
+# Our 429 page (extends base.html) saying why and for how long, not axes' text.
+AXES_LOCKOUT_CALLABLE = "leadgate.leads.lockout.locked_out"
+# Keep failures only: a history of every successful log-in with its address
+# would grow for ever, and nothing here reads it.
+AXES_DISABLE_ACCESS_LOG = True
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LEADGATE_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("LEADGATE_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS only, in production: browsers remember it (HSTS) for this many seconds.
+SECURE_HSTS_SECONDS = int(os.environ.get("LEADGATE_HSTS_SECONDS",
+                                         "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEADGATE_HSTS_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("LEADGATE_HSTS_PRELOAD", PRODUCTION)
+SECURE_SSL_REDIRECT = env_bool("LEADGATE_SSL_REDIRECT", PRODUCTION)
+# A load balancer's health checks come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a TLS-terminating proxy, the request was HTTPS when it says so.
+if env_bool("LEADGATE_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts and styles only from our own
+# files (vendored, no CDN; no inline code), no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 TASKS = {
     "default": {
@@ -245,6 +321,9 @@ LOGGING = {
         "django_tasks": {"level": "INFO" if _CHATTY else "CRITICAL"},
         "django_tasks_db": {"level": LEADGATE_LOG_LEVEL if _CHATTY else "ERROR"},
         "django.request": {"level": LEADGATE_LOG_LEVEL if _CHATTY else "ERROR"},
+        # axes logs each failed log-in as a warning: the admin's list of access
+        # attempts is where they are read, not a line each in the terminal.
+        "axes": {"level": LEADGATE_LOG_LEVEL if _CHATTY else "ERROR"},
     },
 }
 # `leadgate worker`: how often a worker says it is alive; after six silent

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -101,7 +102,8 @@ def test_it_refuses_an_unknown_stage(tmp_path):
 
 def login(user):
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # The log-in throttle (axes) counts attempts by request; a blank one will do.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

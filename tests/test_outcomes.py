@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 from openpyxl import Workbook
 
@@ -138,7 +139,8 @@ def test_it_refuses_an_outcome_by_a_qualifier(lead, alice):
 
 def login(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # The log-in throttle (axes) counts attempts by request; a blank one will do.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

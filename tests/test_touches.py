@@ -4,6 +4,7 @@ touch implies (tasks, stage, qualification, score, the owner's queue)."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.http import HttpRequest
 
 from leadgate.leads.models import StageChange
 from leadgate.routing.models import Alert  # noqa: F401 - the routing app is installed
@@ -208,14 +209,15 @@ def post_touch(client, lead, headers=None, **data):
 
 
 def test_it_logs_a_touch_from_the_form_and_redirects(client, lead, alice):
-    client.login(username="alice", password=PASSWORD)
+    # The log-in throttle (axes) counts attempts by request; a blank one will do.
+    client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     response = post_touch(client, lead, next_title="Call again", next_due="2026-03-03T10:00")
     assert response.status_code == 302
     assert Task.objects.get(lead=lead).due_at == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
 def test_it_shows_a_refused_touch_at_its_field_keeping_the_input(client, lead, alice):
-    client.login(username="alice", password=PASSWORD)
+    client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     response = post_touch(client, lead, notes="left a message", verdict="not_a_fit")
     assert response.status_code == 400
     body = response.content.decode()
@@ -223,7 +225,7 @@ def test_it_shows_a_refused_touch_at_its_field_keeping_the_input(client, lead, a
 
 
 def test_it_answers_htmx_with_the_panel(client, lead, alice):
-    client.login(username="alice", password=PASSWORD)
+    client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     response = post_touch(client, lead, next_title="Call again", next_due="2026-03-03T10:00",
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
@@ -232,17 +234,17 @@ def test_it_answers_htmx_with_the_panel(client, lead, alice):
 
 
 def test_it_hides_leads_of_other_teams(client, lead, charlie):
-    client.login(username="charlie", password=PASSWORD)
+    client.login(request=HttpRequest(), username="charlie", password=PASSWORD)
     assert post_touch(client, lead, next_title="x", next_due="2026-03-03T10:00").status_code == 404
 
 
 def test_it_forbids_sales_reps(client, lead, sam):
-    client.login(username="sam", password=PASSWORD)
+    client.login(request=HttpRequest(), username="sam", password=PASSWORD)
     assert post_touch(client, lead, next_title="x", next_due="2026-03-03T10:00").status_code == 403
 
 
 def test_it_shows_the_touch_form_script_and_attempts_on_the_lead_page(client, lead, alice):
-    client.login(username="alice", password=PASSWORD)
+    client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     body = client.get(f"/leads/{lead.pk}/").content.decode()
     assert 'id="touch-form"' in body and "autofocus" in body
     assert 'href="tel:+33123456789"' in body

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 from django.test import Client
 
 from leadgate.intake.forms_public import HONEYPOT_FIELD, MAX_BODY
@@ -294,7 +295,8 @@ def test_it_answers_404_for_an_inactive_form(client):
 
 
 def login(client: Client, username: str) -> Client:
-    assert client.login(username=username, password=PASSWORD)
+    # The log-in throttle (axes) counts attempts by request; a blank one will do.
+    assert client.login(request=HttpRequest(), username=username, password=PASSWORD)
     return client
 
 

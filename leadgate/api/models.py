@@ -22,6 +22,9 @@ SCOPES = ("read", "write", "intake")
 # Writing `last_used_at` on every call would turn each read into a write;
 # to the minute is what an admin needs to spot an unused key.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Compared against when no active key has the prefix: no real SHA-256 digest of
+# a key is all zeros, and comparing costs what comparing with a row's hash costs.
+_NO_KEY_HASH = "0" * 64
 
 
 def hash_secret(key: str) -> str:
@@ -90,8 +93,13 @@ class ApiKey(models.Model):
         prefix = parse_key(key)
         if prefix is None:
             return None
+        # The same work whether or not the prefix exists (hash, then a
+        # constant-time compare), and the same None: neither the answer nor its
+        # time tells a caller which prefixes are real.
+        digest = hash_secret(key)
         row = cls.objects.active().select_related("user").filter(prefix=prefix).first()
-        if row is None or not hmac.compare_digest(row.key_hash, hash_secret(key)):
+        matches = hmac.compare_digest(row.key_hash if row is not None else _NO_KEY_HASH, digest)
+        if row is None or not matches:
             return None
         # A deactivated person's keys stop working with them.
         if row.user is not None and not row.user.is_active:

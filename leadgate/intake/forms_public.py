@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from leadgate.leads.http import client_address
 from leadgate.lib import jsonbody
 
 from . import ratelimit
@@ -78,18 +79,6 @@ def check_origin(form: WebForm, origin: str) -> None:
     (a plain HTML form on another site sends an Origin header too)."""
     if origin and not origin_allowed(form, origin):
         raise Refusal(403, "origin", f"posts from {origin[:200]} are not allowed for this form")
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's IP: REMOTE_ADDR, unless a setting says a proxy of ours sets
-    X-Forwarded-For; then its right-most entry, the one our proxy appended
-    (entries further left are whatever the client claimed)."""
-    if settings.LEADGATE_TRUST_X_FORWARDED_FOR:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1][:100]
-    return str(request.META.get("REMOTE_ADDR", ""))[:100]
 
 
 def content_length(request: HttpRequest) -> int:
