@@ -186,7 +186,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="per phase (30)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (20)")
-    parser.add_argument("--rate", type=float, default=25, help="paced leads/s in phase 4 (25)")
+    parser.add_argument("--rate", type=float, default=12,
+                        help="paced leads/s in phase 4 (12: what 2 cores keep up with)")
     parser.add_argument("--import-rows", type=int, default=200_000, help="0: no import phase")
     parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--postgres", action="store_true",

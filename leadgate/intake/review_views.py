@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.leads.http import AuthedRequest, is_htmx, page_number
-from leadgate.leads.lifecycle import Role
+from leadgate.leads.lifecycle import Role, Stage
 from leadgate.leads.models import Lead, User
 
 from .merge import MergeError, merge, pick_survivor, undo
@@ -203,6 +203,11 @@ def merge_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def stage_label(value: str) -> str:
+    """"Nurture" for "nurture": the stage as the pages name it."""
+    return str(dict(Stage.choices).get(value, value))
+
+
 def counted(label: str, count: int) -> str:
     """'3 enrichments' for ("enrich.enrichment", 3): a model's rows in words."""
     try:
@@ -222,7 +227,7 @@ def merge_summary(record: Merge) -> dict:
         "merge": record,
         "merged_name": name or kept.get("email") or kept.get("phone") or "",
         "merged_email": kept.get("email") or "",
-        "merged_stage": kept.get("stage") or "",
+        "merged_stage": stage_label(kept.get("stage") or ""),
         "moved": sorted(counted(label, len(move.get("ids", [])))
                         for label, move in (record.moved or {}).items()),
         "dropped": sorted(counted(label, len(drop.get("rows", [])))
