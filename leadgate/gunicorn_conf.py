@@ -23,4 +23,3 @@ def pre_request(worker: Any, req: Any) -> None:
     sock = getattr(req.unreader, "sock", None)
     if sock is not None and timeout > 0:
         sock.settimeout(timeout)
-

@@ -96,9 +96,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # A database that is down or busy beyond its timeout: 503 + Retry-After, not 500.
-    "leadgate.leads.middleware.DatabaseUnavailableMiddleware",
-    "leadgate.leads.middleware.UnreadableBodyMiddleware",
+    # A database down or busy beyond its timeout: 503 + Retry-After; a body that
+    # did not arrive: 400. Not 500s.
+    "leadgate.leads.middleware.FailureAnswersMiddleware",
     # Last, as axes asks: it turns a log-in refused for a lockout into our 429 page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -16,7 +16,7 @@ from leadgate.leads.lifecycle import IllegalMove
 # (they share /leads with the list: one path is one view in Django).
 from . import intake  # noqa: F401
 from .activities import router as activities_router
-from .problems import problem
+from .problems import error, problem
 from .views import router as leads_router
 
 
@@ -101,10 +101,7 @@ def illegal_move(request: HttpRequest, exc: IllegalMove) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
-        request,
-        {"detail": "missing, malformed, unknown or revoked API key", "field": None},
-        status=401,
-    )
+        request, problem("missing, malformed, unknown or revoked API key", None, 401), status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -117,12 +114,13 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return api.create_response(
             request, problem("the request body is not valid JSON", "body"), status=422
         )
-    return api.create_response(request, {"detail": str(exc), "field": None}, status=exc.status_code)
+    return api.create_response(request, problem(str(exc), None, exc.status_code),
+                               status=exc.status_code)
 
 
 @csrf_exempt  # API clients send keys, not cookies: this must answer them alike
 def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under /api/v1/: a JSON 404 like the API's other errors
     (Django's would be the site's HTML page)."""
-    return JsonResponse({"detail": f"no such endpoint: {request.method} {request.path} "
-                                   "(see /api/v1/openapi.json)", "field": None}, status=404)
+    return error(404, f"no such endpoint: {request.method} {request.path} "
+                      "(see /api/v1/openapi.json)")

@@ -60,7 +60,7 @@ class Handoff(models.Model):
 
     # Two leads that both wait for sales cannot be merged: dropping either
     # pending handoff would lose what sales is about to decide (intake/merge.py).
-    merge_refuses = ("handoff_one_pending_per_lead",)
+    merge_refuses = {"handoff_one_pending_per_lead": "pending handoff"}
 
     class Meta:
         indexes = [

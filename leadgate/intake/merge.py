@@ -10,8 +10,9 @@ enrichment field: a one-to-one field, a unique set of fields with the lead;
 or a model's `merge_keeps_one`, e.g. the running SLA clock) cannot all move:
 the survivor's stays, the merged lead's is kept in the Merge record and
 deleted, and undo puts it back. A model names the constraints whose clash
-refuses the merge instead (`merge_refuses`: one pending handoff), where
-dropping a row would lose work that someone still has to settle.
+refuses the merge instead, with the words for what clashes (`merge_refuses`:
+a pending handoff), where dropping a row would lose work that someone still
+has to settle.
 
 Earlier merges into the merged lead move to the survivor too (they would
 otherwise go with the deleted row and could no longer be undone), and the
@@ -112,27 +113,27 @@ class OnePerLead(NamedTuple):
 
     others: tuple[str, ...]
     condition: models.Q | None
-    refuses: bool  # a clash refuses the merge rather than drops the merged lead's row
+    refuses: str  # what clashes ("pending handoff"): the merge is refused; "": a row is dropped
     name: str
 
 
 def one_per_lead(model: type[models.Model], field: str) -> list[OnePerLead]:
     found = []
     if cast(models.Field, model._meta.get_field(field)).unique:
-        found.append(OnePerLead((), None, False, field))
+        found.append(OnePerLead((), None, "", field))
     for together in model._meta.unique_together:
         if field in together:
-            found.append(OnePerLead(tuple(n for n in together if n != field), None, False,
+            found.append(OnePerLead(tuple(n for n in together if n != field), None, "",
                                     ", ".join(together)))
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and field in constraint.fields:
             others = tuple(n for n in constraint.fields if n != field)
             found.append(OnePerLead(others, constraint.condition,
-                                    constraint.name in getattr(model, "merge_refuses", ()),
+                                    getattr(model, "merge_refuses", {}).get(constraint.name, ""),
                                     constraint.name))
     keeps_one = getattr(model, "merge_keeps_one", None)
     if keeps_one is not None:
-        found.append(OnePerLead((), keeps_one, False, "merge_keeps_one"))
+        found.append(OnePerLead((), keeps_one, "", "merge_keeps_one"))
     return found
 
 
@@ -150,19 +151,10 @@ def clashing(model: type[models.Model], field: str, survivor: Lead, merged: Lead
             {()} if theirs.exists() else set())
         ids = {pk for pk, *key in mine.values_list("pk", *rule.others) if tuple(key) in taken}
         if ids and rule.refuses:
-            raise MergeError(
-                f"both leads have a {_describe(rule.condition)}{model._meta.verbose_name}, "
-                f"and a lead may have only one ({rule.name}): settle one first"
-            )
+            raise MergeError(f"both leads have a {rule.refuses}, and a lead may have only "
+                             f"one ({rule.name}): settle one first")
         found |= ids
     return found
-
-
-def _describe(condition: models.Q | None) -> str:
-    """'pending ' for Q(status="pending"): the words of a simple condition."""
-    words = [str(child[1]) for child in (condition.children if condition else [])
-             if isinstance(child, tuple) and isinstance(child[1], str)]
-    return " ".join(words) + " " if words else ""
 
 
 @transaction.atomic
