@@ -262,7 +262,9 @@ TASKS = {
         # "urgent": work with a deadline (SLA breaches, the acceptance SLA,
         # webhook and email delivery), which a dedicated worker takes first so
         # a backlog of "default" work (after-intake steps) never delays it.
-        "QUEUES": ["default", "urgent"],
+        # "imports": file imports and their previews started in the web app,
+        # which `leadgate serve` gives a worker of their own (one at a time).
+        "QUEUES": ["default", "urgent", "imports"],
     }
 }
 
@@ -347,6 +349,18 @@ LEADGATE_DUPLICATE_THRESHOLD = float(os.environ.get("LEADGATE_DUPLICATE_THRESHOL
 LEADGATE_ACCOUNT_MATCH_THRESHOLD = float(
     os.environ.get("LEADGATE_ACCOUNT_MATCH_THRESHOLD", "92")
 )
+# Imports (CLI and web): a file is refused, or its reading stopped with an error
+# naming the limit, beyond these. Rows and columns count data, not the sheet's
+# declared dimensions; a longer cell makes its row an error. A workbook (XLSX) is
+# refused before it is opened when its parts unpack to more than the first size,
+# or its shared strings (held in memory while it is read) to more than the second.
+LEADGATE_IMPORT_MAX_ROWS = int(os.environ.get("LEADGATE_IMPORT_MAX_ROWS", "1000000"))
+LEADGATE_IMPORT_MAX_COLUMNS = int(os.environ.get("LEADGATE_IMPORT_MAX_COLUMNS", "1000"))
+LEADGATE_IMPORT_MAX_CELL_CHARS = int(os.environ.get("LEADGATE_IMPORT_MAX_CELL_CHARS", "32767"))
+LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB = int(
+    os.environ.get("LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB", "500"))
+LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB = int(
+    os.environ.get("LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB", "100"))
 # Public web forms: submissions allowed per client address per minute.
 LEADGATE_FORM_RATE_LIMIT = int(os.environ.get("LEADGATE_FORM_RATE_LIMIT", "10"))
 # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.

@@ -1,6 +1,7 @@
 """Reading import files as a stream of rows: CSV in whatever encoding
-(`importers.encodings`) and delimiter can be detected, and XLSX. Never the
-whole file in memory.
+(`importers.encodings`) and delimiter can be detected, and XLSX
+(`importers.xlsx`). Never the whole file in memory; every file held to the
+import limits (`importers.table.Limits`).
 
 A reader gives the header and then `(row_number, values)` pairs, where
 `row_number` is the row as a spreadsheet shows it (the header is row 1).
@@ -13,54 +14,22 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 from .encodings import SAMPLE_BYTES, detect_encoding
+from .table import BadRow, LimitError, Limits, ReadError, Table, cell_text, clean_headers, counted
+from .xlsx import open_xlsx
+
+__all__ = ["BadRow", "Limits", "LimitError", "ReadError", "Table", "cell_text", "open_csv",
+           "open_table", "open_xlsx", "file_encoding", "has_bad_bytes", "detect_delimiter"]
 
 DELIMITERS = ",;\t|"
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 # csv's default limit (128 KiB) is for one field; a hostile file may try more.
 csv.field_size_limit(1024 * 1024)
-
-
-class ReadError(ValueError):
-    """The file cannot be read as a table."""
-
-
-class BadRow(list):
-    """A row the CSV parser could not split (it becomes a row error)."""
-
-    def __init__(self, reason: str):
-        super().__init__()
-        self.reason = reason
-
-
-@dataclass
-class Table:
-    """An open import file: its header, how it was read, and its rows."""
-
-    headers: list[str]
-    rows: Iterator[tuple[int, list[str]]]
-    kind: str  # "csv" or "xlsx"
-    encoding: str = ""
-    delimiter: str = ""
-    details: dict[str, str] = field(default_factory=dict)
-    _close: list = field(default_factory=list, repr=False)
-
-    def close(self) -> None:
-        for close in self._close:
-            close()
-        self._close.clear()
-
-    def __enter__(self) -> Table:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def has_bad_bytes(text: str) -> bool:
@@ -94,25 +63,16 @@ def detect_delimiter(text: str) -> str:
     return best if lines and best in lines[0] else ","
 
 
-def _clean_headers(raw: list[str]) -> list[str]:
-    headers, seen = [], set()
-    for i, text in enumerate(raw, start=1):
-        name = (text or "").strip().lstrip("\ufeff") or f"column {i}"
-        base, n = name, 2
-        while name in seen:  # two columns of one name: both kept, told apart
-            name, n = f"{base} ({n})", n + 1
-        seen.add(name)
-        headers.append(name)
-    return headers
-
-
 def file_encoding(path: Path) -> str:
     """The encoding a CSV file is detected to be in (what `open_csv` reads it as)."""
     with open(path, "rb") as handle:
         return detect_encoding(handle.read(SAMPLE_BYTES))
 
 
-def open_csv(path: Path, encoding: str = "", delimiter: str = "") -> Table:
+def open_csv(path: Path, encoding: str = "", delimiter: str = "",
+             limits: Limits | None = None) -> Table:
+    limits = limits or Limits.from_settings()
+    size = os.path.getsize(path)
     handle = open(path, "rb")  # noqa: SIM115 - closed by Table.close
     try:
         sample = handle.read(SAMPLE_BYTES)
@@ -140,6 +100,7 @@ def open_csv(path: Path, encoding: str = "", delimiter: str = "") -> Table:
             raise ReadError("the file is empty") from None
         except csv.Error as error:
             raise ReadError(f"the header cannot be read: {error}") from error
+        header = limits.header(header)
     except BaseException:
         handle.close()
         raise
@@ -158,60 +119,16 @@ def open_csv(path: Path, encoding: str = "", delimiter: str = "") -> Table:
             number += 1
             if not any(value.strip() for value in values):
                 continue  # blank lines are not rows
-            yield number, values
+            yield number, limits.row(values, headers)
 
-    return Table(_clean_headers(header), rows(), "csv", encoding=encoding,
-                 delimiter=delimiter, _close=[stream.close, handle.close])
-
-
-def cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # phone numbers typed as numbers: no ".0"
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    return str(value)
+    headers = clean_headers(header)
+    return Table(headers, counted(rows(), limits), "csv", encoding=encoding,
+                 delimiter=delimiter, _close=[stream.close, handle.close],
+                 fraction=lambda: min(1.0, handle.tell() / max(size, 1)))
 
 
-def open_xlsx(path: Path, sheet: str = "") -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # zip, XML and openpyxl's own errors alike
-        raise ReadError(f"not a readable XLSX workbook: {error}") from error
-    try:
-        if sheet:
-            if sheet not in book.sheetnames:
-                raise ReadError(f"no sheet {sheet!r}; the sheets are {book.sheetnames}")
-            worksheet = book[sheet]
-        else:
-            worksheet = book.worksheets[0]
-        cells = worksheet.iter_rows(values_only=True)
-        try:
-            header = [cell_text(value) for value in next(cells)]
-        except StopIteration:
-            raise ReadError("the sheet is empty") from None
-        while header and not header[-1]:
-            header.pop()
-    except BaseException:
-        book.close()
-        raise
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(cells, start=2):
-            texts = [cell_text(value) for value in values]
-            if any(text.strip() for text in texts):
-                yield number, texts
-
-    return Table(_clean_headers(header), rows(), "xlsx",
-                 details={"sheet": worksheet.title}, _close=[book.close])
-
-
-def open_table(path: Path, *, encoding: str = "", delimiter: str = "", sheet: str = "") -> Table:
+def open_table(path: Path, *, encoding: str = "", delimiter: str = "", sheet: str = "",
+               limits: Limits | None = None) -> Table:
     """Open an import file by its content: XLSX (a zip) or else CSV."""
     path = Path(path)
     if not path.is_file():
@@ -219,5 +136,5 @@ def open_table(path: Path, *, encoding: str = "", delimiter: str = "", sheet: st
     with open(path, "rb") as handle:
         magic = handle.read(4)
     if magic == b"PK\x03\x04" or path.suffix.lower() in XLSX_SUFFIXES:
-        return open_xlsx(path, sheet)
-    return open_csv(path, encoding, delimiter)
+        return open_xlsx(path, sheet, limits)
+    return open_csv(path, encoding, delimiter, limits)
