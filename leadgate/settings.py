@@ -358,7 +358,7 @@ LEADGATE_IMPORT_MAX_ROWS = int(os.environ.get("LEADGATE_IMPORT_MAX_ROWS", "10000
 LEADGATE_IMPORT_MAX_COLUMNS = int(os.environ.get("LEADGATE_IMPORT_MAX_COLUMNS", "1000"))
 LEADGATE_IMPORT_MAX_CELL_CHARS = int(os.environ.get("LEADGATE_IMPORT_MAX_CELL_CHARS", "32767"))
 LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB = int(
-    os.environ.get("LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB", "500"))
+    os.environ.get("LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB", "1024"))
 LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB = int(
     os.environ.get("LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB", "100"))
 # Public web forms: submissions allowed per client address per minute.
@@ -404,9 +404,11 @@ LEADGATE_QUEUE_STREAM_SECONDS = float(os.environ.get("LEADGATE_QUEUE_STREAM_SECO
 LEADGATE_QUEUE_POLL_SECONDS = float(os.environ.get("LEADGATE_QUEUE_POLL_SECONDS", "0.2"))
 LEADGATE_QUEUE_STREAMS_MAX = int(os.environ.get("LEADGATE_QUEUE_STREAMS_MAX", "8"))
 LEADGATE_QUEUE_STREAMS_PER_USER = int(os.environ.get("LEADGATE_QUEUE_STREAMS_PER_USER", "2"))
-# Seconds `leadgate serve` waits for more of a request body before answering
-# 400 (a slow client holds a web thread meanwhile; see leadgate/gunicorn_conf.py).
+# Seconds `leadgate serve` gives a request's headers, and then its body, to
+# arrive (a slow client holds a web thread meanwhile; see leadgate/gunicorn_conf.py);
+# each LEADGATE_REQUEST_MIN_RATE bytes of body received add a second.
 LEADGATE_REQUEST_BODY_TIMEOUT = float(os.environ.get("LEADGATE_REQUEST_BODY_TIMEOUT", "10"))
+LEADGATE_REQUEST_MIN_RATE = float(os.environ.get("LEADGATE_REQUEST_MIN_RATE", "500"))
 
 # Teleprospecting: the attempt plan (day offsets from the first attempt, at good
 # lead-local times within the calling hours above) and the attempts needed before

@@ -95,8 +95,8 @@ class Command(BaseCommand):
             "--bind", f"{host}:{port}",
             "--workers", str(options["workers"]),
             "--threads", str(options["threads"]),
-            "--worker-class", "gthread",
-            "--config", "python:leadgate.gunicorn_conf",  # a time limit on reading bodies
+            "--worker-class", "leadgate.gunicorn_conf.PacedThreadWorker",
+            "--config", "python:leadgate.gunicorn_conf",  # time limits on reading requests
             "--graceful-timeout", "10",
             "--log-level", "info" if chatty else "warning",
             # No control socket: it lives in $HOME and would clash between instances.
