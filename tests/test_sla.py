@@ -216,6 +216,41 @@ def test_it_acts_once_when_the_check_runs_twice(alice, bob, paris):
     assert (check_breaches(now=due), check_breaches(now=due)) == (1, 0)
 
 
+def test_it_breaches_more_clocks_than_one_batch_in_one_check(alice, bob, paris):
+    from leadgate.routing.sla import BREACH_BATCH
+
+    for _ in range(BREACH_BATCH + 5):
+        arrive(make_lead(owner=alice), hot=True, at=TUESDAY_10)
+    assert check_breaches(now=TUESDAY_10 + timedelta(minutes=6)) == BREACH_BATCH + 5
+    assert not SlaClock.objects.filter(state="running", due_at__lte=TUESDAY_10
+                                       + timedelta(minutes=6)).exists()
+
+
+def test_it_keeps_the_other_breaches_when_one_lead_fails(alice, bob, paris, monkeypatch):
+    from leadgate.routing import sla
+
+    leads = [make_lead(owner=alice) for _ in range(3)]
+    for lead in leads:
+        arrive(lead, hot=True, at=TUESDAY_10)
+    real = sla.raise_alert
+
+    def failing_for_the_second(kind, message, **kwargs):  # stands for any failure
+        if kwargs["lead"].pk == leads[1].pk:
+            raise RuntimeError("the alert could not be written")
+        return real(kind, message, **kwargs)
+
+    monkeypatch.setattr(sla, "raise_alert", failing_for_the_second)
+    assert check_breaches(now=TUESDAY_10 + timedelta(minutes=6)) == 2
+    states = {clock.lead_id: clock.state for clock in SlaClock.objects.filter(
+        started_at=TUESDAY_10)}
+    assert states == {leads[0].pk: "breached", leads[1].pk: "running",
+                      leads[2].pk: "breached"}
+    # Its reassignment was undone with it; the next check tries again.
+    assert Lead.objects.get(pk=leads[1].pk).owner == alice
+    monkeypatch.setattr(sla, "raise_alert", real)
+    assert check_breaches(now=TUESDAY_10 + timedelta(minutes=6)) == 1
+
+
 def test_it_runs_the_check_every_ten_seconds():
     assert JOBS[tasks.check_breaches.module_path][0] == 10
 
