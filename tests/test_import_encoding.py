@@ -14,6 +14,7 @@ from leadgate.intake.importers.readers import open_table
 from leadgate.intake.models import ImportRun
 from leadgate.leads.models import Lead
 from tests.factories import make_user
+from tests.import_queue import run_import_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +106,7 @@ def test_it_imports_in_the_encoding_chosen_on_the_page(client):
     url = upload(client, WESTERN.encode("cp1252"))
     fields = {"col-0": "first_name", "col-1": "last_name", "col-2": "email", "col-3": "company"}
     client.post(url, {**fields, "encoding": "latin-1", "action": "run"})
+    run_import_tasks()
     run = ImportRun.objects.get(dry_run=False)
     assert run.mapping["encoding"] == "latin-1"
     assert Lead.objects.get(email="hans@baecker.example").last_name == "Müller"

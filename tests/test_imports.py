@@ -13,6 +13,7 @@ from leadgate.intake.imports import ImportOptions, figures, run_import
 from leadgate.intake.models import Campaign, ImportRun, Inquiry, Source
 from leadgate.leads.models import Account, Lead, StageChange
 from tests.factories import make_account, make_lead, make_user
+from tests.import_queue import run_import_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -222,11 +223,15 @@ def test_it_lets_marketing_upload_preview_and_import(client):
     fields = {"col-0": "first_name", "col-1": "last_name", "col-2": "email", "col-3": "phone",
               "col-4": "company", "col-5": "website", "col-6": "", "source": "Fair"}
     preview = client.post(map_url, {**fields, "action": "preview"})
-    assert preview.status_code == 200 and not Lead.objects.exists()
-    assert "would be created" in preview.content.decode()
+    previewed = ImportRun.objects.get(dry_run=True)
+    assert preview["Location"] == reverse("import-run", args=[previewed.pk])
+    assert run_import_tasks() == ["done"] and not Lead.objects.exists()
+    assert "would be created" in client.get(preview["Location"]).content.decode()
     done = client.post(map_url, {**fields, "action": "run"})
     run = ImportRun.objects.get(dry_run=False)
     assert done["Location"] == reverse("import-run", args=[run.pk])
+    assert run_import_tasks() == ["done"]
+    run.refresh_from_db()
     assert (run.created, run.by) == (3, marketer)
     assert Inquiry.objects.filter(payload__has_key="Shoe size").count() == 4
 
@@ -248,6 +253,7 @@ def test_it_lets_only_the_importer_and_managers_download_row_errors(client, mia)
     client.force_login(maria)
     map_url = upload(client)["Location"]
     client.post(map_url, {"col-2": "email", "col-3": "phone", "action": "run"})
+    run_import_tasks()
     run = ImportRun.objects.get()
     url = reverse("import-errors", args=[run.pk])
     response = client.get(url)

@@ -29,3 +29,15 @@ def test_it_moves_outcome_details_out_of_the_reason_into_their_fields():
     assert (moved.reason, moved.stage, str(moved.expected_close), moved.external_id) == (
         "budget freed", "Proposal", "2031-03-31", "006XYZ")
     assert Outcome.objects.get(pk=plain.pk).reason == "price: too high\nno budget"
+
+
+def test_it_migrates_the_import_runs_already_there_as_done():
+    old = migrate(("intake", "0007_activity_sender"))
+    ImportRun = old.get_model("intake", "ImportRun")
+    earlier = ImportRun.objects.create(file_name="leads.csv", rows=5, created=3)
+    new = migrate(("intake", "0008_importrun_jobs"))
+    ImportRun = new.get_model("intake", "ImportRun")
+    migrated = ImportRun.objects.get(pk=earlier.pk)
+    assert (migrated.state, migrated.progress, migrated.failure, migrated.upload) == (
+        "done", 0, "", "")
+    assert ImportRun.objects.create(file_name="next.csv").state == "queued"

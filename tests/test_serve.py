@@ -86,3 +86,31 @@ def test_it_stops_both_processes_on_sigterm(served):
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert not healthz_ok(port)
+
+
+def test_it_runs_web_imports_in_a_worker_of_their_own(served, tmp_path):
+    _process, port, env = served
+    assert wait_for(lambda: healthz_ok(port)), "web app did not answer /healthz"
+    marker = tmp_path / "imported.txt"
+    enqueue = (
+        "from tests.serve_tasks import write_marker; "
+        f"write_marker.using(queue_name='imports').enqueue({str(marker)!r}, 'imported')"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "leadgate", "shell", "-c", enqueue],
+        env=env, cwd=ROOT, check=True, timeout=60,
+    )
+    assert wait_for(marker.exists), "no worker ran the task queued on the imports queue"
+    assert marker.read_text() == "imported"
+
+
+def test_it_keeps_the_imports_queue_to_one_worker():
+    from leadgate.leads.management.commands.serve import Command
+
+    children = Command().children({"host": "127.0.0.1", "port": 8000, "workers": 1,
+                                   "threads": 4, "task_workers": 3, "no_worker": False})
+    queues = {child.name: child.argv[child.argv.index("--queue-name") + 1].split(",")
+              for child in children if "--queue-name" in child.argv}
+    assert queues == {"urgent worker": ["urgent"], "worker 1": ["urgent", "default"],
+                      "worker 2": ["urgent", "default"], "worker 3": ["urgent", "default"],
+                      "imports worker": ["imports"]}

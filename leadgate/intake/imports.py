@@ -1,6 +1,6 @@
 """Imports: a CSV or XLSX file of leads (or of accounts) into Leadgate.
 
-Used alike by `leadgate import FILE` and the web upload. The file is read as a
+Used alike by `leadgate import FILE` and the web upload's background job. The file is read as a
 stream (`importers.readers`), each column is mapped to a field (`--map` over a
 preset over a guess from the header, `importers.presets`), each row is parsed
 like any other submission (`fields.parse`) and taken by `pipeline.receive()`
@@ -16,19 +16,26 @@ second (`lib.write_budget`, measured as it goes): on SQLite the web app, the
 worker and the scheduler wait for the one writer, so an import must never make
 them wait long, however big the file.
 
+An import started in the web app is a background job (`import_jobs`) that
+runs this same code on the ImportRun the web app created, queued. Either way
+the run's `progress` (rows read) is written about once a second, one UPDATE of
+its row between chunks; a file that stops being readable part-way (a
+`ReadError`, such as a limit passed) leaves the run failed with that message,
+and the rows taken before it stay taken (a second import skips them).
+
 A dry run (a preview) runs the same code with its writes kept in memory
 (`importers.preview`), in no transaction: it only reads, so it holds no lock
 anyone waits for, and reports what the import would do. It writes no lead,
 inquiry, account, source or campaign: only the ImportRun marked `dry_run`
-(one short write at its start and end) and the error file.
+(short writes of its one row: at its start, of its progress, at its end) and
+the error file.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import itertools
-import json
+import logging
+import math
 import re
 import sys
 import time
@@ -44,12 +51,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import User
-from leadgate.lib.normalize import (
-    clean_text,
-)
+from leadgate.leads.worker import first_line
 from leadgate.lib.write_budget import WriteBudget
 
-from .fields import FIELDS, IntakeError, parse
+from .fields import IntakeError
 from .headers import unit_multiplier
 from .importers.accounts import account_values, take_account
 from .importers.bulk import ImportState, Item, receive_many
@@ -61,18 +66,41 @@ from .importers.presets import (
 )
 from .importers.preview import Preview
 from .importers.readers import BadRow, ReadError, Table, has_bad_bytes, open_table
+from .importers.rows import (
+    Prepared,
+    RowContext,
+    bad_bytes_error,
+    batches,
+    prepare_batch,
+    row_values,
+    split_row,
+)
 from .models import Campaign, ImportRun, Source
 from .pipeline import AlreadyReceived, receive
 
-__all__ = ["ImportOptions", "ImportSetupError", "MappingError", "ReadError", "figures",
-           "run_import", "open_import", "parse_map_options", "imports_dir"]
+__all__ = ["ImportFailed", "ImportOptions", "ImportSetupError", "MappingError", "ReadError",
+           "figures", "run_import", "open_import", "parse_map_options", "imports_dir",
+           "row_values"]
+
+logger = logging.getLogger("leadgate.imports")
 
 CHUNK_SIZE = 2000
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+# The rows read so far are written to the run at most this often (seconds).
+PROGRESS_SECONDS = 1.0
 
 
 class ImportSetupError(ValueError):
     """The import cannot start: unreadable file, bad mapping, no usable columns."""
+
+
+class ImportFailed(ImportSetupError):
+    """The file stopped being readable part-way (a ReadError: a limit passed,
+    say); `run` is saved failed, with the counts of the rows taken before."""
+
+    def __init__(self, message: str, run: ImportRun):
+        super().__init__(message)
+        self.run = run
 
 
 @dataclass
@@ -193,43 +221,6 @@ def open_import(path: Path, options: ImportOptions) -> Plan:
     return Plan(table, mapping, options.target)
 
 
-def row_values(headers: list[str], values: list[str]) -> list[str]:
-    """The row padded (or extended) to the header, without NUL characters."""
-    values = [value.replace("\x00", "") for value in values]
-    return values + [""] * (len(headers) - len(values))
-
-
-def split_row(headers: list[str], values: list[str], mapping: dict[str, str | None],
-              fields: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(mapped field -> first non-empty value, unmapped header -> value)."""
-    mapped: dict[str, str] = {}
-    extra: dict[str, str] = {}
-    for i, value in enumerate(values):
-        header = headers[i] if i < len(headers) else f"column {i + 1}"
-        name = mapping.get(header)
-        if name:
-            if value.strip() and not mapped.get(name):
-                mapped[name] = value
-        elif value.strip():
-            # An unmapped column named like a field must not be taken as that field.
-            extra[f"{header} (column)" if header in fields else header] = value
-    return mapped, extra
-
-
-def fingerprint(normalized: dict, extra: dict, source: str, campaign: str) -> str:
-    """A digest of what the row says, not of where it sits in which file."""
-    text = json.dumps([normalized, extra, source, campaign], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def bad_bytes_error(headers: list[str], values: list[str], encoding: str) -> IntakeError | None:
-    for i, value in enumerate(values):
-        if has_bad_bytes(value):
-            header = headers[i] if i < len(headers) else f"column {i + 1}"
-            return IntakeError(header, f"holds bytes that are not valid {encoding or 'text'}")
-    return None
-
-
 @contextmanager
 def progress_bar(enabled: bool, description: str) -> Iterator[Callable[[int], object]]:
     if not enabled:
@@ -239,6 +230,31 @@ def progress_bar(enabled: bool, description: str) -> Iterator[Callable[[int], ob
 
     with tqdm(desc=description, unit=" rows", file=sys.stderr, unit_scale=True) as bar:
         yield bar.update
+
+
+class Progress:
+    """The importer's `advance(rows)`: moves the progress bar, and writes the
+    rows read so far to the run at most every PROGRESS_SECONDS (a single
+    UPDATE: the importer calls it between its transactions)."""
+
+    def __init__(self, run: ImportRun, table: Table, bar: Callable[[int], object],
+                 clock: Callable[[], float] = time.monotonic):
+        self.run, self.table, self.bar, self.clock = run, table, bar, clock
+        self.rows, self.written_at = 0, -math.inf
+
+    def __call__(self, rows: int) -> None:
+        self.rows += rows
+        self.bar(rows)
+        now = self.clock()
+        if now - self.written_at >= PROGRESS_SECONDS:
+            self.written_at = now
+            self.run.note_progress(self.rows, self.fraction())
+
+    def fraction(self) -> float | None:
+        """How far into the file the reader is, when it can tell (0: it cannot)."""
+        fraction = getattr(self.table, "fraction", None)
+        value = fraction() if callable(fraction) else None
+        return min(float(value), 1.0) if value else None
 
 
 def source_and_campaign(options: ImportOptions, create: bool
@@ -258,41 +274,87 @@ def source_and_campaign(options: ImportOptions, create: bool
     return source, campaign
 
 
-def run_import(path: Path | str, options: ImportOptions, *, file_name: str = "") -> ImportRun:
-    """Import a file; returns its ImportRun (saved, with the counts).
-    ImportSetupError when it cannot start."""
+def run_import(path: Path | str, options: ImportOptions, *, file_name: str = "",
+               run: ImportRun | None = None) -> ImportRun:
+    """Import a file; returns its ImportRun, saved done with the counts.
+
+    `run`: an ImportRun created beforehand (a web import's job, queued) to
+    record this import on, instead of a new one.
+
+    ImportSetupError when it cannot start (a `run` given is saved failed with
+    the reason); ImportFailed when the file stops being readable part-way (a
+    ReadError), with the run saved failed, the counts of what was taken kept.
+    Any other error (or an interrupt) saves the run failed ("the import
+    stopped: ...") and is raised again."""
     path = Path(path)
-    plan = open_import(path, options)
-    started = timezone.now()
+    try:
+        plan = open_import(path, options)
+    except ImportSetupError as error:
+        if run is not None:
+            run.fail(str(error))
+        raise
     source, campaign = source_and_campaign(options, create=False)
-    run = ImportRun.objects.create(
-        file_name=(file_name or path.name)[:255], preset=options.preset,
-        mapping={"as": options.target, "columns": plan.mapping,
-                 "encoding": plan.table.encoding, "delimiter": plan.table.delimiter},
-        source=source, campaign=campaign, dry_run=options.dry_run, by=options.by,
-        started_at=started,
-    )
+    asked = {"file_name": (file_name or (run.file_name if run else "") or path.name)[:255],
+             "preset": options.preset, "dry_run": options.dry_run, "by": options.by,
+             "mapping": {"as": options.target, "columns": plan.mapping,
+                         "encoding": plan.table.encoding, "delimiter": plan.table.delimiter},
+             "source": source, "campaign": campaign, "state": ImportRun.State.RUNNING,
+             "started_at": timezone.now(), "progress": 0}
+    if run is None:
+        run = ImportRun.objects.create(**asked)
+    else:
+        for name, value in asked.items():
+            setattr(run, name, value)
+        run.save()
     errors_path = Path(options.errors_path) if options.errors_path else (
         imports_dir() / f"{run.pk}-{safe_stem(run.file_name)}.errors.csv"
     )
     errors = ErrorFile(errors_path, plan.table.headers)
     counts = Counts()
     clock = time.perf_counter()
+    stopped: BaseException | None = None
     try:
-        with progress_bar(options.progress, run.file_name) as advance:
+        with progress_bar(options.progress, run.file_name) as bar:
             # A preview creates no source or campaign: the fingerprints take
             # their names, so its figures are the import's all the same.
             source, campaign = source_and_campaign(options, create=not options.dry_run)
             importer = import_accounts if options.target == "accounts" else import_leads
-            importer(plan, options, source, campaign, errors, counts, advance)
+            importer(plan, options, source, campaign, errors, counts,
+                     Progress(run, plan.table, bar))
+    except BaseException as error:  # noqa: BLE001 - recorded on the run, then raised again
+        stopped = error
     finally:
         plan.table.close()
         errors.close()
-    seconds = time.perf_counter() - clock
+    readable = isinstance(stopped, (ReadError, ImportSetupError))
+    failure = "" if stopped is None else str(stopped) if readable else (
+        "the import stopped: it was interrupted (its process was told to stop)"
+        if isinstance(stopped, (KeyboardInterrupt, SystemExit)) else
+        f"the import stopped: {first_line(stopped)}")
+    try:
+        finish(run, options, counts, errors, time.perf_counter() - clock, source, campaign,
+               failure)
+    except DatabaseError:
+        if stopped is None:
+            raise
+        logger.exception("import run %s: its failure could not be recorded", run.pk)
+    if readable:
+        raise ImportFailed(failure, run) from stopped
+    if stopped is not None:
+        raise stopped
+    return run
+
+
+def finish(run: ImportRun, options: ImportOptions, counts: Counts, errors: ErrorFile,
+           seconds: float, source: Source | None, campaign: Campaign | None,
+           failure: str) -> None:
+    """Save the run's counts and end: done, or failed with `failure`."""
     run.rows, run.created, run.merged = counts.rows, counts.created, counts.merged
-    run.skipped, run.rejected = counts.skipped, counts.rejected
-    run.errors_file = str(errors_path) if errors.written else ""
+    run.skipped, run.rejected, run.progress = counts.skipped, counts.rejected, counts.rows
+    run.errors_file = str(errors.path) if errors.written else ""
     run.finished_at = timezone.now()
+    run.state = ImportRun.State.FAILED if failure else ImportRun.State.DONE
+    run.failure = failure[:1000]
     run.mapping = {**run.mapping, "seconds": round(seconds, 3),
                    "warnings": dict(counts.warnings), "reasons": dict(counts.reasons)}
     if options.target == "leads":
@@ -301,57 +363,9 @@ def run_import(path: Path | str, options: ImportOptions, *, file_name: str = "")
     if not options.dry_run:
         run.source, run.campaign = source, campaign
     run.save()
-    return run
 
 
 # -- leads ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RowContext:
-    """What preparing a row needs (picklable: worker processes get a copy)."""
-
-    headers: list[str]
-    mapping: dict[str, str | None]
-    encoding: str
-    source: str
-    campaign: str
-
-
-# (number, values, field, reason) for a rejected row, or (number, values, item) to take.
-Prepared = tuple[int, list[str], str, str] | tuple[int, list[str], Item]
-
-
-def prepare_batch(context: RowContext, batch: list[tuple[int, list[str]]]) -> list[Prepared]:
-    """Parse a batch of raw rows: pure (no database), so it may run in a worker."""
-    headers, mapping, names = context.headers, context.mapping, set(FIELDS)
-    out: list[Prepared] = []
-    for number, raw in batch:
-        if isinstance(raw, BadRow):
-            out.append((number, [], "", raw.reason))
-            continue
-        values = row_values(headers, raw)
-        error = bad_bytes_error(headers, values, context.encoding)
-        if error is None:
-            mapped, extra = split_row(headers, values, mapping, names)
-            try:
-                data = parse(mapped)
-            except IntakeError as intake_error:
-                error = intake_error
-        if error is not None:
-            out.append((number, values, error.field, error.message))
-            continue
-        normalized = {**data.lead_fields(), "message": clean_text(mapped.get("message"))}
-        payload = {**mapped, **extra}
-        fp = fingerprint(normalized, extra, context.source, context.campaign)
-        out.append((number, values, Item(payload, data, fp)))
-    return out
-
-
-def batches(rows: Iterator[tuple[int, list[str]]], size: int
-            ) -> Iterator[list[tuple[int, list[str]]]]:
-    while batch := list(itertools.islice(rows, size)):
-        yield batch
-
 
 def prepared_rows(plan: Plan, context: RowContext, options: ImportOptions
                   ) -> Iterator[list[Prepared]]:
@@ -368,10 +382,15 @@ def prepared_rows(plan: Plan, context: RowContext, options: ImportOptions
     # At most a few batches are in flight, so memory stays flat however big the file.
     with multiprocessing.get_context("fork").Pool(options.workers) as pool:
         waiting: deque = deque()
-        for batch in chunks:
-            waiting.append(pool.apply_async(prepare_batch, (context, batch)))
-            if len(waiting) > 2 * options.workers:
+        try:
+            for batch in chunks:
+                waiting.append(pool.apply_async(prepare_batch, (context, batch)))
+                if len(waiting) > 2 * options.workers:
+                    yield waiting.popleft().get()
+        except ReadError:  # the batches read before it are taken first
+            while waiting:
                 yield waiting.popleft().get()
+            raise
         while waiting:
             yield waiting.popleft().get()
 
@@ -390,23 +409,29 @@ def import_leads(plan: Plan, options: ImportOptions, source: Source | None,
 
     taker = LeadTaker(options, source, campaign, ImportState.start(preview=options.dry_run),
                       counts, reject)
-    for batch in prepared_rows(plan, context, options):
-        counts.rows += len(batch)
-        pending: list[tuple[int, list[str], Item]] = []
-        for prepared in batch:
-            if len(prepared) == 4:
-                number, values, field_name, reason = prepared  # type: ignore[misc]
-                reject(number, field_name, reason, values)
-                continue
-            pending.append(prepared)  # type: ignore[arg-type]
-            for name in prepared[2].data.warnings:  # type: ignore[union-attr]
-                counts.warnings[name] += 1
-        if pending:
-            taker.take(pending)
-        advance(len(batch))
-    taker.state.commit()
-    counts.accounts_created = len(taker.state.accounts.created)
-    counts.accounts_matched = len(taker.state.accounts.matched)
+    try:
+        for batch in prepared_rows(plan, context, options):
+            counts.rows += len(batch)
+            pending: list[tuple[int, list[str], Item]] = []
+            for prepared in batch:
+                if len(prepared) == 4:
+                    number, values, field_name, reason = prepared  # type: ignore[misc]
+                    reject(number, field_name, reason, values)
+                    continue
+                pending.append(prepared)  # type: ignore[arg-type]
+                for name in prepared[2].data.warnings:  # type: ignore[union-attr]
+                    counts.warnings[name] += 1
+            if pending:
+                taker.take(pending)
+            advance(len(batch))
+        taker.state.commit()
+    except BaseException:
+        if taker.state.preview is not None:
+            taker.state.commit()  # in memory: the accounts of the rows counted so far
+        raise
+    finally:  # stopped part-way too: the accounts of the rows taken
+        counts.accounts_created = len(taker.state.accounts.created)
+        counts.accounts_matched = len(taker.state.accounts.matched)
 
 
 def reason_kind(field_name: str, reason: str) -> str:
@@ -542,8 +567,7 @@ def import_accounts(plan: Plan, options: ImportOptions, source: Source | None,
         else:
             setattr(counts, outcome, getattr(counts, outcome) + 1)
 
-    rows = iter(plan.table.rows)
-    while chunk := list(itertools.islice(rows, options.chunk_size)):
+    for chunk in batches(plan.table.rows, options.chunk_size):
         if preview is not None:
             for number, raw in chunk:
                 take(number, raw)

@@ -270,7 +270,19 @@ class Merge(models.Model):
 
 class ImportRun(models.Model):
     """One import of a file: what was asked, what happened, and where the
-    rejected rows are listed."""
+    rejected rows are listed.
+
+    An import or preview started in the web app is a background job
+    (intake.import_jobs): its run is created queued, holding all the job needs
+    (the options asked for and the stored name of the upload), and a worker
+    takes it through running to done or failed, writing the rows read so far
+    as it goes. A `leadgate import` run is running, then done (or failed)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
 
     file_name = models.CharField(max_length=255)
     preset = models.CharField(max_length=30, blank=True)
@@ -290,9 +302,45 @@ class ImportRun(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveIntegerField(default=0, help_text="rows read so far")
+    fraction = models.FloatField(null=True, blank=True,
+                                 help_text="of the file read so far, when the reader tells")
+    progress_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True, help_text="why it stopped, as the user is told")
+    # What the job is asked (ImportOptions' target, mapping, source, campaign,
+    # encoding; preset, dry_run and by are fields of their own).
+    options = models.JSONField(default=dict, blank=True)
+    upload = models.CharField(max_length=64, blank=True,
+                              help_text="the upload's stored name in imports/uploads")
+    task_id = models.CharField(max_length=64, blank=True, help_text="the job's task result")
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
 
     def __str__(self) -> str:
         return f"Import of {self.file_name}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    def note_progress(self, rows: int, fraction: float | None = None) -> None:
+        """The rows read so far: one UPDATE of this row alone (in autocommit
+        when the import holds no transaction, as between its chunks)."""
+        now = timezone.now()
+        ImportRun.objects.filter(pk=self.pk).update(progress=rows, fraction=fraction,
+                                                    progress_at=now)
+        self.progress, self.fraction, self.progress_at = rows, fraction, now
+
+    def fail(self, failure: str) -> bool:
+        """Mark a queued or running run failed with the reason the user reads;
+        False when it had finished meanwhile (then it is left as it is)."""
+        now = timezone.now()
+        failed = ImportRun.objects.filter(pk=self.pk, state__in=self.ACTIVE).update(
+            state=self.State.FAILED, failure=failure, finished_at=now)
+        if failed:
+            self.state, self.failure, self.finished_at = self.State.FAILED, failure, now
+        return bool(failed)
 
 
 class RateWindow(models.Model):

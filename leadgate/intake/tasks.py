@@ -129,3 +129,14 @@ def _waiting_leads() -> set[int]:
         elif isinstance(first, list):
             found.update(item for item in first if isinstance(item, int))
     return found
+
+
+@every(60)
+@task()
+def fail_lost_imports() -> int:
+    """Mark failed the web imports whose job was lost (its worker killed
+    mid-import: the reaper failed its task), so none shows "running" for
+    ever; returns how many."""
+    from .import_jobs import fail_lost_runs  # the job imports the pipeline, which imports us
+
+    return fail_lost_runs()

@@ -37,6 +37,10 @@ def enqueue_with_transaction(task: Any, *args: Any) -> TaskResult | None:
 DEFAULT_QUEUE = "default"
 URGENT_QUEUE = "urgent"
 URGENT_PRIORITY = 50
+# Imports and previews started in the web app (intake.import_jobs): `leadgate
+# serve` gives them a worker of their own, so they run one at a time and never
+# hold up the work after intake (which an import queues plenty of).
+IMPORTS_QUEUE = "imports"
 
 
 def pending_args(*tasks: Any) -> list[list[Any]] | None:

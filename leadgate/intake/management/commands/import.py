@@ -6,7 +6,13 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from leadgate.intake.importers.presets import REGISTRY, MappingError, parse_map_options
-from leadgate.intake.imports import ImportOptions, ImportSetupError, figures, run_import
+from leadgate.intake.imports import (
+    ImportFailed,
+    ImportOptions,
+    ImportSetupError,
+    figures,
+    run_import,
+)
 from leadgate.leads.models import User
 
 
@@ -74,6 +80,10 @@ class Command(BaseCommand):
         )
         try:
             run = run_import(file, settings)
+        except ImportFailed as error:
+            # Part-way: what was taken before stays taken (a second import skips it).
+            self.report(error.run, target)
+            raise CommandError(str(error)) from error
         except ImportSetupError as error:
             raise CommandError(str(error)) from error
         self.report(run, target)
@@ -82,7 +92,10 @@ class Command(BaseCommand):
         seconds = run.mapping.get("seconds") or 0.0
         rate = run.rows / seconds if seconds else 0.0
         what = "Dry run (nothing written) of" if run.dry_run else "Imported"
-        self.stdout.write(self.style.SUCCESS(
+        style = self.style.SUCCESS
+        if run.state == run.State.FAILED:
+            what, style = f"Stopped part-way: {what.lower()}", self.style.WARNING
+        self.stdout.write(style(
             f"{what} {run.file_name}: {run.rows:,} rows in {seconds:.1f}s ({rate:,.0f} rows/s)"
         ))
         would = "would be " if run.dry_run else ""

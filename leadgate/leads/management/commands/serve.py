@@ -1,4 +1,5 @@
-"""`leadgate serve`: the web app (gunicorn), the background workers and the
+"""`leadgate serve`: the web app (gunicorn), the background workers (one for
+urgent work, one per core for the rest, one for web imports) and the
 periodic-job scheduler together, for a single machine, under a supervisor
 that restarts a process that stops unexpectedly. Larger set-ups run
 `gunicorn leadgate.wsgi`, `leadgate worker` and `leadgate scheduler` as
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from leadgate.leads.queue import DEFAULT_QUEUE, URGENT_QUEUE
+from leadgate.leads.queue import DEFAULT_QUEUE, IMPORTS_QUEUE, URGENT_QUEUE
 from leadgate.mail.transport import describe_transport
 
 # A process that stops this soon after it started failed to start; this many
@@ -79,8 +80,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--task-workers", type=int, default=settings.LEADGATE_WORKER_PROCESSES,
-            help="task worker processes, besides one kept for urgent work "
-            "(default: LEADGATE_WORKER_PROCESSES, 0: one per CPU)",
+            help="task worker processes, besides one kept for urgent work and one for "
+            "web imports (default: LEADGATE_WORKER_PROCESSES, 0: one per CPU)",
         )
         parser.add_argument(
             "--no-worker", action="store_true",
@@ -120,6 +121,10 @@ class Command(BaseCommand):
             children.append(Child(f"worker {number}", [
                 *worker, "--queue-name", f"{URGENT_QUEUE},{DEFAULT_QUEUE}", "--background"],
                 nice=WORKER_NICE))
+        # Imports and previews started in the web app: one at a time, in a worker
+        # of their own, so a big file never holds up the work after intake.
+        children.append(Child("imports worker", [
+            *worker, "--queue-name", IMPORTS_QUEUE, "--background"], nice=WORKER_NICE))
         children.append(Child("scheduler", [*leadgate, "scheduler"]))
         return children
 
