@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("bench_demo.py", ["--leads", "100000"]),
     ("bench_import.py", ["--rows", "100000"]),
+    ("bench_xlsx.py", ["--rows", "100000"]),
     ("eval_model.py", []),
     ("eval_titles.py", []),
     ("bench_api_intake.py", ["--requests", "2000"]),

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
     [
         ("bench_demo.py", ["--leads", "300"], "leadgate demo (all tables)"),
         ("bench_import.py", ["--rows", "500"], "leadgate import again (all skip)"),
+        ("bench_xlsx.py", ["--rows", "500", "--timeout", "3"], "time guarded/openpyxl"),
         ("bench_api_intake.py", ["--requests", "40", "--clients", "1,4"], "POST /api/v1/leads"),
     ],
 )
