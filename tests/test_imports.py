@@ -212,6 +212,16 @@ def upload(client, text: str = CSV, name: str = "leads.csv", **extra):
     return client.post(reverse("import-upload"), data)
 
 
+def test_it_keeps_like_named_companies_with_their_own_domains_apart(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text("Email,Company\n" + "".join(
+        f"p{n}@firm{n}.example,Firm {n}\n" for n in (1, 12, 120, 2, 21, 210)), encoding="utf-8")
+    preview = run_import(path, ImportOptions(dry_run=True))
+    run = run_import(path, ImportOptions())
+    assert Account.objects.count() == 6
+    assert figures(preview)["accounts_created"] == figures(run)["accounts_created"] == 6
+
+
 def test_it_lets_marketing_upload_preview_and_import(client):
     marketer = make_user("maria", "marketing")
     client.force_login(marketer)

@@ -131,6 +131,19 @@ def test_it_matches_the_account_by_company_name_for_free_mail():
     assert lead.account == account
 
 
+def test_it_never_matches_a_like_name_of_a_company_with_another_domain():
+    other = Account.objects.create(name="Firm 120", domain="firm120.example")
+    lead = receive({"email": "p@firm12.example", "company": "Firm 12"}, channel="form").lead
+    assert lead.account != other
+    assert (lead.account.name, lead.account.domain) == ("Firm 12", "firm12.example")
+
+
+def test_it_matches_a_like_name_of_a_company_without_a_domain_yet():
+    account = Account.objects.create(name="Firm 120")
+    lead = receive({"email": "p@firm12.example", "company": "Firm 12"}, channel="form").lead
+    assert lead.account == account
+
+
 def test_it_matches_a_slightly_misspelt_company_name():
     account = Account.objects.create(name="Babbage Difference Machines", domain="bdm.example")
     lead = receive({"email": "x@gmail.com", "company": "Babage Difference Machines"},

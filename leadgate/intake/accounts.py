@@ -1,5 +1,7 @@
 """Lead -> account: by the company's domain (never a free-mail one), else by
-the company's name, exactly on its matching key and then fuzzily."""
+the company's name, exactly on its matching key and then fuzzily. A fuzzy
+match never takes an account with another domain than the lead's: "Firm 12"
+at firm12.com is not "Firm 120" at firm120.com, however alike the names."""
 
 from __future__ import annotations
 
@@ -23,28 +25,29 @@ def find_account(domain: str, company: str) -> Account | None:
     key = company_key(company)
     if not key:
         return None
-    found = best_in_block(key, name_block(key))
+    found = best_in_block(key, name_block(key), domain)
     return Account.objects.get(pk=found) if found is not None else None
 
 
-def name_block(key: str) -> dict[int, str]:
+def name_block(key: str) -> dict[int, tuple[str, str]]:
     """The accounts whose name key shares the first BLOCK_PREFIX characters of
-    `key`, pk -> name key: one indexed range scan serves both the exact key and
-    the fuzzy match."""
-    return dict(
-        Account.objects.filter(name_key__startswith=key[:BLOCK_PREFIX])
-        .order_by("pk")
-        .values_list("pk", "name_key")[:BLOCK_LIMIT]
-    )
+    `key`, pk -> (name key, domain): one indexed range scan serves both the
+    exact key and the fuzzy match."""
+    rows = (Account.objects.filter(name_key__startswith=key[:BLOCK_PREFIX]).order_by("pk")
+            .values_list("pk", "name_key", "domain")[:BLOCK_LIMIT])
+    return {pk: (name_key, domain) for pk, name_key, domain in rows}
 
 
-def best_in_block(key: str, block: dict[int, str]) -> int | None:
+def best_in_block(key: str, block: dict[int, tuple[str, str]], domain: str = "") -> int | None:
     """The pk of the account named exactly `key`, else of the closest name
-    above the match threshold, else None."""
-    exact = next((pk for pk, name_key in block.items() if name_key == key), None)
+    above the match threshold among those with no other domain than `domain`,
+    else None."""
+    exact = next((pk for pk, (name_key, _) in block.items() if name_key == key), None)
     if exact is not None:
         return exact
-    best = process.extractOne(key, block, scorer=fuzz.ratio,
+    names = {pk: name_key for pk, (name_key, other) in block.items()
+             if not (domain and other and other != domain)}
+    best = process.extractOne(key, names, scorer=fuzz.ratio,
                               score_cutoff=settings.LEADGATE_ACCOUNT_MATCH_THRESHOLD)
     return best[2] if best else None
 

@@ -120,6 +120,11 @@ class Preview:
         """A database account as this preview has it (a domain taught, say)."""
         return None if account is None else self.accounts.get(account.pk, account)
 
+    def current_domain(self, pk: int, known: str) -> str:
+        """A database account's domain as this preview has it (it may have taught one)."""
+        kept = self.accounts.get(pk)
+        return kept.domain if kept is not None else known
+
     def find_account(self, domain: str, company: str) -> Account | None:
         """`accounts.find_account()` over the database and this preview's accounts."""
         if domain:
@@ -131,12 +136,13 @@ class Preview:
         key = company_key(company)
         if not key:
             return None
-        block = name_block(key)
+        block = {pk: (name_key, self.current_domain(pk, known))
+                 for pk, (name_key, known) in name_block(key).items()}
         for account in self.created_by_prefix.get(key[:BLOCK_PREFIX], ()):
             if len(block) >= BLOCK_LIMIT:
                 break
-            block[account.pk] = account.name_key
-        found = best_in_block(key, block)
+            block[account.pk] = (account.name_key, account.domain)
+        found = best_in_block(key, block, domain)
         return self.account(found) if found is not None else None
 
     def create_account(self, **values: object) -> Account:
