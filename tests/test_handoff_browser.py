@@ -15,8 +15,8 @@ from leadgate.handoff.models import Handoff
 from leadgate.leads.models import User
 from leadgate.mail.tasks import send_due_emails
 from leadgate.workspace.touches import log_touch
-from tests.browser import browser_page, screenshot  # noqa: F401
-from tests.factories import PASSWORD, make_account, make_lead
+from tests.browser import browser_page, log_in, screenshot  # noqa: F401
+from tests.factories import make_account, make_lead
 from tests.outbox import run_email_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,13 +45,6 @@ def lead(alice, frameworks):
     return lead
 
 
-def log_in(page, username):
-    page.context.clear_cookies()
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 def hand_off(page, lead, summary):

@@ -6,6 +6,7 @@ readable part-way, leaves the run failed with the reason."""
 import io
 import logging
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -134,7 +135,14 @@ def test_it_writes_the_rows_read_while_the_job_runs_outside_any_transaction(
         client, maria, monkeypatch):
     client.force_login(maria)
     queued(client, "preview")
-    monkeypatch.setattr(import_jobs, "CHUNK_SIZE", 2)
+    options_of = import_jobs.options_of
+
+    def in_chunks_of_two(run):
+        options = options_of(run)
+        options.chunk_size = 2
+        return options
+
+    monkeypatch.setattr(import_jobs, "options_of", in_chunks_of_two)
     monkeypatch.setattr(imports, "PROGRESS_SECONDS", 0)
     written: list[tuple[int, str, bool]] = []
     note = ImportRun.note_progress
@@ -152,7 +160,8 @@ def test_it_writes_the_rows_read_while_the_job_runs_outside_any_transaction(
 def test_it_writes_the_rows_read_at_most_once_a_second(maria):
     run = ImportRun.objects.create(file_name="x.csv", by=maria, state="running")
     now = [100.0]
-    progress = Progress(run, table=object(), bar=lambda rows: None,  # type: ignore[arg-type]
+    unknown = SimpleNamespace(fraction=lambda: 0.0)  # a reader that cannot tell how far
+    progress = Progress(run, table=unknown, bar=lambda rows: None,  # type: ignore[arg-type]
                         clock=lambda: now[0])
     seen = []
     for seconds, rows in ((0.0, 2), (0.4, 2), (0.9, 2), (1.0, 2), (1.5, 2), (2.1, 1)):

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from leadgate.intake.models import ImportRun
 from leadgate.leads.models import Lead
-from tests.browser import browser_page, screenshot  # noqa: F401
-from tests.factories import PASSWORD, make_user
+from tests.browser import browser_page, log_in, screenshot  # noqa: F401
+from tests.factories import make_user
 from tests.import_queue import run_import_tasks
 from tests.test_csp_browser import WATCH
 
@@ -24,14 +24,7 @@ def test_it_reads_an_upload_again_in_the_encoding_chosen(browser_page, tmp_path,
     path = tmp_path / "kontakty.csv"
     path.write_bytes(CENTRAL.encode("cp1250"))
     page = browser_page
-    page.goto("/login/")
-    page.get_by_label("Username").fill("maria")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-    page.goto("/intake/import/")
-    page.locator("input[name=file]").set_input_files(str(path))
-    page.get_by_role("button", name="Upload").click()
+    upload(page, "maria", path)
     expect(page.locator("[data-encoding]")).to_have_text("Windows-1250 (Central European)")
     expect(page.locator("#mapping")).to_contain_text("Wiśniewski")
     for width in (1440, 390):
@@ -42,6 +35,14 @@ def test_it_reads_an_upload_again_in_the_encoding_chosen(browser_page, tmp_path,
     expect(page.locator("[data-encoding]")).to_have_text("Windows-1252 (Western European)")
     expect(page.locator("#encoding")).to_contain_text("detected as Windows-1250")
     screenshot(page, "import-encoding-chosen-390")
+
+
+def upload(page, username: str, path) -> None:
+    """Log in and upload the file: the mapping page follows."""
+    log_in(page, username)
+    page.goto("/intake/import/")
+    page.locator("input[name=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Upload").click()
 
 
 LEADS = ("First Name,Last Name,Email,Phone,Company\n"
@@ -68,14 +69,7 @@ def test_it_follows_a_preview_then_an_import_as_the_worker_runs_them(browser_pag
     path.write_text(LEADS, encoding="utf-8")
     page = browser_page
     page.add_init_script(WATCH)
-    page.goto("/login/")
-    page.get_by_label("Username").fill("maria")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-    page.goto("/intake/import/")
-    page.locator("input[name=file]").set_input_files(str(path))
-    page.get_by_role("button", name="Upload").click()
+    upload(page, "maria", path)
     page.get_by_label("Source").fill("Spring fair")
     page.get_by_role("button", name="Preview").click()
     status = page.locator("#run-status")

@@ -62,19 +62,20 @@ def served(tmp_path):
     process.wait()
 
 
+def queue_marker(env: dict, marker, text: str, queue: str = "default") -> None:
+    """Queue, from another process, the task that writes `text` into `marker`."""
+    enqueue = ("from tests.serve_tasks import write_marker; "
+               f"write_marker.using(queue_name={queue!r}).enqueue({str(marker)!r}, {text!r})")
+    subprocess.run([sys.executable, "-m", "leadgate", "shell", "-c", enqueue],
+                   env=env, cwd=ROOT, check=True, timeout=60)
+
+
 def test_it_serves_the_app_and_runs_background_tasks(served, tmp_path):
     process, port, env = served
     assert wait_for(lambda: healthz_ok(port)), "web app did not answer /healthz"
 
     marker = tmp_path / "marker.txt"
-    enqueue = (
-        "from tests.serve_tasks import write_marker; "
-        f"write_marker.enqueue({str(marker)!r}, 'done')"
-    )
-    subprocess.run(
-        [sys.executable, "-m", "leadgate", "shell", "-c", enqueue],
-        env=env, cwd=ROOT, check=True, timeout=60,
-    )
+    queue_marker(env, marker, "done")
     assert wait_for(marker.exists), "the worker did not run the queued task"
     assert marker.read_text() == "done"
 
@@ -92,14 +93,7 @@ def test_it_runs_web_imports_in_a_worker_of_their_own(served, tmp_path):
     _process, port, env = served
     assert wait_for(lambda: healthz_ok(port)), "web app did not answer /healthz"
     marker = tmp_path / "imported.txt"
-    enqueue = (
-        "from tests.serve_tasks import write_marker; "
-        f"write_marker.using(queue_name='imports').enqueue({str(marker)!r}, 'imported')"
-    )
-    subprocess.run(
-        [sys.executable, "-m", "leadgate", "shell", "-c", enqueue],
-        env=env, cwd=ROOT, check=True, timeout=60,
-    )
+    queue_marker(env, marker, "imported", queue="imports")
     assert wait_for(marker.exists), "no worker ran the task queued on the imports queue"
     assert marker.read_text() == "imported"
 

@@ -11,8 +11,7 @@ from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Lead
 from leadgate.routing.models import Seat, SlaPolicy
 from tests.api_helpers import api_post, make_key
-from tests.browser import browser_page, screenshot  # noqa: F401
-from tests.factories import PASSWORD
+from tests.browser import browser_page, log_in, screenshot  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,11 +41,6 @@ def new_api_lead(**fields) -> Lead:
     return Lead.objects.get(pk=response.json()["lead"])
 
 
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def shots(page, name: str) -> None:

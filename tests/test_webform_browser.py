@@ -12,8 +12,7 @@ from playwright.sync_api import Page, expect
 
 from leadgate.intake.models import Inquiry, WebForm
 from leadgate.leads.models import Lead
-from tests.browser import browser_page, screenshot  # noqa: F401
-from tests.factories import PASSWORD
+from tests.browser import browser_page, log_in, screenshot  # noqa: F401
 from tests.webform_helpers import make_webform
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,11 +39,6 @@ def other_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def snippet_from_the_forms_page(page: Page, webform: WebForm, which: str) -> str:

@@ -24,7 +24,6 @@ from django_tasks_db.backend import DatabaseBackend
 
 from leadgate.leads.queue import IMPORTS_QUEUE
 
-from . import imports
 from .imports import ImportOptions, ImportSetupError, imports_dir, run_import
 from .models import ImportRun
 
@@ -37,8 +36,6 @@ UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(csv|txt|tsv|xlsx)")
 STALE_AFTER = timedelta(minutes=15)
 # The options a run keeps for its job (ImportOptions' fields of those names).
 STORED = ("target", "mapping", "source", "campaign", "encoding")
-# Rows parsed at a time, and the most per transaction (as `leadgate import`).
-CHUNK_SIZE = imports.CHUNK_SIZE
 
 
 def uploads_dir() -> Path:
@@ -58,8 +55,7 @@ def upload_path(run: ImportRun) -> Path | None:
 def options_of(run: ImportRun) -> ImportOptions:
     """The ImportOptions a run was queued with."""
     stored = {name: run.options[name] for name in STORED if name in run.options}
-    return ImportOptions(**stored, preset=run.preset, dry_run=run.dry_run, by=run.by,
-                         chunk_size=CHUNK_SIZE)
+    return ImportOptions(**stored, preset=run.preset, dry_run=run.dry_run, by=run.by)
 
 
 def queue_import(options: ImportOptions, *, upload: str, file_name: str) -> ImportRun:

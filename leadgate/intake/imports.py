@@ -252,9 +252,7 @@ class Progress:
 
     def fraction(self) -> float | None:
         """How far into the file the reader is, when it can tell (0: it cannot)."""
-        fraction = getattr(self.table, "fraction", None)
-        value = fraction() if callable(fraction) else None
-        return min(float(value), 1.0) if value else None
+        return self.table.fraction() or None
 
 
 def source_and_campaign(options: ImportOptions, create: bool
