@@ -59,10 +59,11 @@ class PacedSocket:
         return getattr(self._sock, name)
 
 
-def settings_value(name: str) -> float:
+def pacing() -> tuple[float, float]:
+    """(LEADGATE_REQUEST_BODY_TIMEOUT, LEADGATE_REQUEST_MIN_RATE)."""
     from django.conf import settings  # the worker has loaded the app by now
 
-    return float(getattr(settings, name))
+    return settings.LEADGATE_REQUEST_BODY_TIMEOUT, settings.LEADGATE_REQUEST_MIN_RATE
 
 
 class PacedThreadWorker(ThreadWorker):
@@ -72,7 +73,7 @@ class PacedThreadWorker(ThreadWorker):
         if not isinstance(conn.sock, PacedSocket):
             conn.sock = PacedSocket(conn.sock)
         # A new request on the connection (its first, or the next on keep-alive).
-        conn.sock.start(settings_value("LEADGATE_REQUEST_BODY_TIMEOUT"))
+        conn.sock.start(pacing()[0])
         return super().handle(conn)
 
 
@@ -80,5 +81,4 @@ def pre_request(worker: Any, req: Any) -> None:
     """The headers are in: the body gets its own time, moved on as it arrives."""
     sock = getattr(req.unreader, "sock", None)
     if isinstance(sock, PacedSocket):
-        sock.start(settings_value("LEADGATE_REQUEST_BODY_TIMEOUT"),
-                   settings_value("LEADGATE_REQUEST_MIN_RATE"))
+        sock.start(*pacing())

@@ -7,7 +7,7 @@ DATABASE_URL is set. See the README for every variable.
 import os
 import secrets
 import tempfile
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -17,15 +17,90 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent
 
 
+# Every setting below is read from the environment through these helpers, here
+# and only here: code reads `settings.X` and never repeats a default. The
+# README's settings table names each variable they read (a test checks it).
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def env_str(name: str, default: str = "") -> str:
+    """As set; set but empty stays empty (a secret or a team name left blank)."""
+    return os.environ.get(name, default)
+
+
+def _env_value(name: str) -> str | None:
+    """The variable's value, stripped; None when unset or empty (the default)."""
+    value = env_str(name).strip()
+    return value or None
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+    """On or off; any spelling but these refuses to start, naming the variable
+    (a typo such as "ture" must not quietly mean off)."""
+    value = _env_value(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in TRUE:
+        return True
+    if value.lower() in FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not on or off: use one of "
+        f"{', '.join(sorted(TRUE | FALSE))} (any case), or leave it empty for the default.")
+
+
+def env_int(name: str, default: int) -> int:
+    value = _env_value(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = _env_value(name)
+    if value is None:
+        return float(default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_ints(name: str, default: list[int]) -> list[int]:
+    """Comma-separated whole numbers; none (empty) is the default."""
+    items = env_list(name)
+    try:
+        return [int(item) for item in items] if items else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={env_str(name)!r} is not whole numbers "
+                                   "separated by commas.") from None
+
+
+def env_hours(name: str, default: str) -> str:
+    """Local hours as "08:00-20:00" (checked here: the queue parses them on
+    every request, and a typo would break the desk rather than the start)."""
+    value = _env_value(name) or default
+    start, _, end = value.partition("-")
+    try:
+        time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not hours like 08:00-20:00.") from None
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env_value(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
 
 
 DEBUG = env_bool("LEADGATE_DEBUG", False)
@@ -34,13 +109,13 @@ DEBUG = env_bool("LEADGATE_DEBUG", False)
 PRODUCTION = env_bool("LEADGATE_PRODUCTION", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("LEADGATE_DEBUG cannot be on when LEADGATE_PRODUCTION is on.")
-DATA_DIR = Path(os.environ.get("LEADGATE_DATA_DIR", Path.cwd() / "data")).resolve()
+DATA_DIR = Path(env_str("LEADGATE_DATA_DIR") or Path.cwd() / "data").resolve()
 
 
 def _secret_key() -> str:
     """SECRET_KEY from the environment; in development a key generated once and
     kept in the data directory, so sessions survive a restart."""
-    key = os.environ.get("SECRET_KEY")
+    key = env_str("SECRET_KEY")
     if key:
         return key
     if PRODUCTION:
@@ -123,9 +198,9 @@ TEMPLATES = [
 
 
 def _databases() -> dict:
-    url = os.environ.get("DATABASE_URL")
+    url = env_str("DATABASE_URL")
     if url:
-        max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+        max_age = env_int("DATABASE_CONN_MAX_AGE", 60)
         return {
             "default": dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
         }
@@ -133,10 +208,10 @@ def _databases() -> dict:
     return {
         "default": {
             "ENGINE": "leadgate.sqlite",
-            "NAME": os.environ.get("LEADGATE_SQLITE_PATH", str(DATA_DIR / "leadgate.sqlite3")),
+            "NAME": env_str("LEADGATE_SQLITE_PATH", str(DATA_DIR / "leadgate.sqlite3")),
             # Each thread keeps its connection: opening one (and its pragmas) per
             # request was a fifth of an API intake request's time.
-            "CONN_MAX_AGE": int(os.environ.get("DATABASE_CONN_MAX_AGE", "600")),
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 600),
             "OPTIONS": {
                 # WAL lets the desk read while the worker writes. Every transaction
                 # starts IMMEDIATE (a writer from its first statement: a read that
@@ -153,7 +228,7 @@ def _databases() -> dict:
             # one Django shares one connection between the test and the live
             # server's threads, and a page's requests and its live-queue stream
             # querying it at once deadlocked a browser test (CI waited an hour).
-            "TEST": {"NAME": os.environ.get("LEADGATE_TEST_SQLITE_PATH") or str(
+            "TEST": {"NAME": env_str("LEADGATE_TEST_SQLITE_PATH") or str(
                 Path(tempfile.gettempdir()) / f"leadgate-test-{os.getpid()}.sqlite3")},
         }
     }
@@ -170,7 +245,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("LEADGATE_TIME_ZONE", "UTC")
+TIME_ZONE = env_str("LEADGATE_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -201,9 +276,9 @@ AUTHENTICATION_BACKENDS = [
 # cannot lock a colleague out of their own desk from another address.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Failed log-ins (within the cool-off of each other) that lock the pair out.
-AXES_FAILURE_LIMIT = int(os.environ.get("LEADGATE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT = env_int("LEADGATE_LOGIN_FAILURE_LIMIT", 5)
 # Minutes a lockout lasts after its last attempt; 0: until an admin unlocks it.
-_COOLOFF_MINUTES = float(os.environ.get("LEADGATE_LOGIN_COOLOFF_MINUTES", "15"))
+_COOLOFF_MINUTES = env_float("LEADGATE_LOGIN_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_TIME = timedelta(minutes=_COOLOFF_MINUTES) if _COOLOFF_MINUTES > 0 else None
 # An attempt while locked out (even with the right password) starts the
 # cool-off again, so guessing on through a lockout never gets anywhere.
@@ -227,8 +302,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # HTTPS only, in production: browsers remember it (HSTS) for this many seconds.
-SECURE_HSTS_SECONDS = int(os.environ.get("LEADGATE_HSTS_SECONDS",
-                                         "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_SECONDS = env_int("LEADGATE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEADGATE_HSTS_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = env_bool("LEADGATE_HSTS_PRELOAD", PRODUCTION)
 SECURE_SSL_REDIRECT = env_bool("LEADGATE_SSL_REDIRECT", PRODUCTION)
@@ -256,9 +330,7 @@ CONTENT_SECURITY_POLICY = {
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "LEADGATE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"
-        ),
+        "BACKEND": env_str("LEADGATE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
         # "urgent": work with a deadline (SLA breaches, the acceptance SLA,
         # webhook and email delivery), which a dedicated worker takes first so
         # a backlog of "default" work (after-intake steps) never delays it.
@@ -271,25 +343,25 @@ TASKS = {
 # Email goes through the outbox (leadgate.mail). Without EMAIL_HOST it is
 # written as files into DATA_DIR/mail, so a laptop with no mail server runs
 # quietly; EMAIL_HOST sends it through SMTP; an explicit EMAIL_BACKEND wins.
-_EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+_EMAIL_HOST = env_str("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if _EMAIL_HOST
     else "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")
 EMAIL_HOST = _EMAIL_HOST or "localhost"
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 # Seconds per step of an SMTP conversation (Django's default waits for ever;
 # the outbox's lease on an email being sent is five minutes).
-EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "20"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 20)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "leadgate@localhost")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "leadgate@localhost")
 
 # The terminal gets one line per problem (WARNING and up; "INFO" adds a line
 # per task, request and scheduled job; "DEBUG" adds tracebacks); the log file
 # in the data directory keeps every warning and error with its traceback.
-LEADGATE_LOG_LEVEL = os.environ.get("LEADGATE_LOG_LEVEL", "WARNING").upper()
+LEADGATE_LOG_LEVEL = env_str("LEADGATE_LOG_LEVEL", "WARNING").upper()
 _CHATTY = LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
 LOG_FILE = DATA_DIR / "leadgate.log"
 LOGGING = {
@@ -330,108 +402,106 @@ LOGGING = {
 }
 # `leadgate worker`: how often a worker says it is alive; after six silent
 # intervals its running tasks are taken as lost (and their work retried).
-LEADGATE_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("LEADGATE_WORKER_HEARTBEAT_SECONDS", "5"))
+LEADGATE_WORKER_HEARTBEAT_SECONDS = env_float("LEADGATE_WORKER_HEARTBEAT_SECONDS", 5)
 # A lead whose steps after intake have not finished this long after it arrived,
 # with no copy of its task waiting or running, is queued again.
-LEADGATE_INTAKE_RETRY_AFTER_SECONDS = float(
-    os.environ.get("LEADGATE_INTAKE_RETRY_AFTER_SECONDS", "120"))
+LEADGATE_INTAKE_RETRY_AFTER_SECONDS = env_float("LEADGATE_INTAKE_RETRY_AFTER_SECONDS", 120)
 # `leadgate serve`: task worker processes besides the one kept for urgent work
 # (0: one per CPU).
-LEADGATE_WORKER_PROCESSES = int(os.environ.get("LEADGATE_WORKER_PROCESSES", "0"))
+LEADGATE_WORKER_PROCESSES = env_int("LEADGATE_WORKER_PROCESSES", 0)
 
 NINJA_PAGINATION_PER_PAGE = 50
 
 # Intake: phone numbers without a country code are read in this region; fuzzy
 # matches of people (name + company) and companies at or above these scores
 # (0-100) are proposed as duplicates / taken as the same account.
-LEADGATE_DEFAULT_PHONE_REGION = os.environ.get("LEADGATE_DEFAULT_PHONE_REGION", "US")
-LEADGATE_DUPLICATE_THRESHOLD = float(os.environ.get("LEADGATE_DUPLICATE_THRESHOLD", "88"))
-LEADGATE_ACCOUNT_MATCH_THRESHOLD = float(
-    os.environ.get("LEADGATE_ACCOUNT_MATCH_THRESHOLD", "92")
-)
+LEADGATE_DEFAULT_PHONE_REGION = env_str("LEADGATE_DEFAULT_PHONE_REGION", "US")
+LEADGATE_DUPLICATE_THRESHOLD = env_float("LEADGATE_DUPLICATE_THRESHOLD", 88)
+LEADGATE_ACCOUNT_MATCH_THRESHOLD = env_float("LEADGATE_ACCOUNT_MATCH_THRESHOLD", 92)
 # Imports (CLI and web): a file is refused, or its reading stopped with an error
 # naming the limit, beyond these. Rows and columns count data, not the sheet's
 # declared dimensions; a longer cell makes its row an error. A workbook (XLSX) is
 # refused before it is opened when its parts unpack to more than the first size,
 # or its shared strings (held in memory while it is read) to more than the second.
-LEADGATE_IMPORT_MAX_ROWS = int(os.environ.get("LEADGATE_IMPORT_MAX_ROWS", "1000000"))
-LEADGATE_IMPORT_MAX_COLUMNS = int(os.environ.get("LEADGATE_IMPORT_MAX_COLUMNS", "1000"))
-LEADGATE_IMPORT_MAX_CELL_CHARS = int(os.environ.get("LEADGATE_IMPORT_MAX_CELL_CHARS", "32767"))
-LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB = int(
-    os.environ.get("LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB", "1024"))
-LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB = int(
-    os.environ.get("LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB", "100"))
+LEADGATE_IMPORT_MAX_ROWS = env_int("LEADGATE_IMPORT_MAX_ROWS", 1000000)
+LEADGATE_IMPORT_MAX_COLUMNS = env_int("LEADGATE_IMPORT_MAX_COLUMNS", 1000)
+LEADGATE_IMPORT_MAX_CELL_CHARS = env_int("LEADGATE_IMPORT_MAX_CELL_CHARS", 32767)
+LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB = env_int("LEADGATE_IMPORT_MAX_XLSX_UNPACKED_MB", 1024)
+LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB = env_int("LEADGATE_IMPORT_MAX_XLSX_STRINGS_MB", 100)
 # Public web forms: submissions allowed per client address per minute.
-LEADGATE_FORM_RATE_LIMIT = int(os.environ.get("LEADGATE_FORM_RATE_LIMIT", "10"))
+LEADGATE_FORM_RATE_LIMIT = env_int("LEADGATE_FORM_RATE_LIMIT", 10)
 # Behind a proxy that sets X-Forwarded-For, the client's address is its last entry.
 LEADGATE_TRUST_X_FORWARDED_FOR = env_bool("LEADGATE_TRUST_X_FORWARDED_FOR", False)
 # Outbound webhooks: private/loopback targets refused unless allowed; switched off
 # after this many failed attempts in a row.
 LEADGATE_WEBHOOK_ALLOW_PRIVATE = env_bool("LEADGATE_WEBHOOK_ALLOW_PRIVATE", False)
-LEADGATE_WEBHOOK_MAX_FAILURES = int(os.environ.get("LEADGATE_WEBHOOK_MAX_FAILURES", "20"))
+LEADGATE_WEBHOOK_MAX_FAILURES = env_int("LEADGATE_WEBHOOK_MAX_FAILURES", 20)
 
 # Enrichment over HTTP (a commercial API): off unless a URL is set. The URL is a
 # template ("https://api.example.com/v1/company?domain={domain}"); the API key is
 # read from the environment variable named here and sent in the named header;
 # the field map is JSON {"company.industry": "industry", ...} (response path -> fact).
 LEADGATE_ENRICH_HTTP = {
-    "URL": os.environ.get("LEADGATE_ENRICH_HTTP_URL", ""),
+    "URL": env_str("LEADGATE_ENRICH_HTTP_URL", ""),
+    # The key's variable is named by another (so a secret store's name can be
+    # used): read directly, it is not one of this module's fixed variables.
     "API_KEY": os.environ.get(
-        os.environ.get("LEADGATE_ENRICH_HTTP_KEY_ENV", "LEADGATE_ENRICH_HTTP_KEY"), ""
+        env_str("LEADGATE_ENRICH_HTTP_KEY_ENV", "LEADGATE_ENRICH_HTTP_KEY"), ""
     ),
-    "KEY_HEADER": os.environ.get("LEADGATE_ENRICH_HTTP_KEY_HEADER", "Authorization"),
-    "TIMEOUT": float(os.environ.get("LEADGATE_ENRICH_HTTP_TIMEOUT", "5")),
-    "RATE_PER_MINUTE": int(os.environ.get("LEADGATE_ENRICH_HTTP_RATE", "60")),
-    "CACHE_SECONDS": int(os.environ.get("LEADGATE_ENRICH_HTTP_CACHE_SECONDS", str(30 * 86400))),
-    "FIELD_MAP": os.environ.get("LEADGATE_ENRICH_HTTP_FIELDS", "{}"),
+    "KEY_HEADER": env_str("LEADGATE_ENRICH_HTTP_KEY_HEADER", "Authorization"),
+    "TIMEOUT": env_float("LEADGATE_ENRICH_HTTP_TIMEOUT", 5),
+    "RATE_PER_MINUTE": env_int("LEADGATE_ENRICH_HTTP_RATE", 60),
+    "CACHE_SECONDS": env_int("LEADGATE_ENRICH_HTTP_CACHE_SECONDS", 30 * 86400),
+    "FIELD_MAP": env_str("LEADGATE_ENRICH_HTTP_FIELDS", "{}"),
 }
 
 # The predictive model that scores leads: the active version of this name,
 # trained from the database (`leadgate model train --name leads`).
-LEADGATE_LEAD_MODEL = os.environ.get("LEADGATE_LEAD_MODEL", "leads")
+LEADGATE_LEAD_MODEL = env_str("LEADGATE_LEAD_MODEL", "leads")
 # Processes for whole-database rescoring (0: one per core).
-LEADGATE_SCORING_WORKERS = int(os.environ.get("LEADGATE_SCORING_WORKERS", "0"))
+LEADGATE_SCORING_WORKERS = env_int("LEADGATE_SCORING_WORKERS", 0)
 
 # The live queue: leads are called within these local hours (outside them they
 # are held back), and opening a lead claims it for this many minutes.
-LEADGATE_CALLING_HOURS = os.environ.get("LEADGATE_CALLING_HOURS", "08:00-20:00")
-LEADGATE_CLAIM_MINUTES = int(os.environ.get("LEADGATE_CLAIM_MINUTES", "10"))
+LEADGATE_CALLING_HOURS = env_hours("LEADGATE_CALLING_HOURS", "08:00-20:00")
+LEADGATE_CLAIM_MINUTES = env_int("LEADGATE_CLAIM_MINUTES", 10)
 # The live queue's event stream (/desk/events): how long one connection lasts
 # and how often it looks for changes; a stream holds a web thread while open,
 # so a process keeps at most STREAMS_MAX (below gunicorn's threads) and a user
 # STREAMS_PER_USER; other pages poll until one is free.
-LEADGATE_QUEUE_STREAM_SECONDS = float(os.environ.get("LEADGATE_QUEUE_STREAM_SECONDS", "25"))
-LEADGATE_QUEUE_POLL_SECONDS = float(os.environ.get("LEADGATE_QUEUE_POLL_SECONDS", "0.2"))
-LEADGATE_QUEUE_STREAMS_MAX = int(os.environ.get("LEADGATE_QUEUE_STREAMS_MAX", "8"))
-LEADGATE_QUEUE_STREAMS_PER_USER = int(os.environ.get("LEADGATE_QUEUE_STREAMS_PER_USER", "2"))
+LEADGATE_QUEUE_STREAM_SECONDS = env_float("LEADGATE_QUEUE_STREAM_SECONDS", 25)
+LEADGATE_QUEUE_POLL_SECONDS = env_float("LEADGATE_QUEUE_POLL_SECONDS", 0.2)
+LEADGATE_QUEUE_STREAMS_MAX = env_int("LEADGATE_QUEUE_STREAMS_MAX", 8)
+LEADGATE_QUEUE_STREAMS_PER_USER = env_int("LEADGATE_QUEUE_STREAMS_PER_USER", 2)
 # Seconds `leadgate serve` gives a request's headers, and then its body, to
 # arrive (a slow client holds a web thread meanwhile; see leadgate/gunicorn_conf.py);
 # each LEADGATE_REQUEST_MIN_RATE bytes of body received add a second.
-LEADGATE_REQUEST_BODY_TIMEOUT = float(os.environ.get("LEADGATE_REQUEST_BODY_TIMEOUT", "10"))
-LEADGATE_REQUEST_MIN_RATE = float(os.environ.get("LEADGATE_REQUEST_MIN_RATE", "500"))
+LEADGATE_REQUEST_BODY_TIMEOUT = env_float("LEADGATE_REQUEST_BODY_TIMEOUT", 10)
+LEADGATE_REQUEST_MIN_RATE = env_float("LEADGATE_REQUEST_MIN_RATE", 500)
 
 # Teleprospecting: the attempt plan (day offsets from the first attempt, at good
-# lead-local times within the calling hours above) and the attempts needed before
-# a lead may be closed as unresponsive.
-LEADGATE_ATTEMPT_PLAN = [
-    int(day) for day in os.environ.get("LEADGATE_ATTEMPT_PLAN", "0,1,3,5,8,11,14").split(",")
-]
-LEADGATE_MIN_ATTEMPTS = int(os.environ.get("LEADGATE_MIN_ATTEMPTS", "6"))
+# lead-local times within the calling hours above) and what a lead needs before
+# it may be closed as unresponsive: attempts, over channels, spanning days.
+LEADGATE_ATTEMPT_PLAN = env_ints("LEADGATE_ATTEMPT_PLAN", [0, 1, 3, 5, 8, 11, 14])
+LEADGATE_MIN_ATTEMPTS = env_int("LEADGATE_MIN_ATTEMPTS", 6)
+LEADGATE_MIN_ATTEMPT_CHANNELS = env_int("LEADGATE_MIN_ATTEMPT_CHANNELS", 2)
+LEADGATE_MIN_ATTEMPT_DAYS = env_float("LEADGATE_MIN_ATTEMPT_DAYS", 10)
 # Routing: the team (by name) that takes leads no rule matched; empty (or no such team):
 # the team managers mark default on the routing pages (Team.is_default), else the only team.
-LEADGATE_DEFAULT_TEAM = os.environ.get("LEADGATE_DEFAULT_TEAM", "")
+LEADGATE_DEFAULT_TEAM = env_str("LEADGATE_DEFAULT_TEAM", "")
 
 # An instant acknowledgement email to people who send a form or API request
 # (off by default; it does not stop the SLA clock), signed with this name.
 LEADGATE_AUTO_ACK = env_bool("LEADGATE_AUTO_ACK", False)
-LEADGATE_COMPANY_NAME = os.environ.get("LEADGATE_COMPANY_NAME", "Leadgate")
+LEADGATE_COMPANY_NAME = env_str("LEADGATE_COMPANY_NAME", "Leadgate")
 # Handoff to sales: hours (business hours of the rep's team) sales has to accept or
 # reject a handoff; where a rejected lead goes back to ("qualifier" or "nurture").
-LEADGATE_ACCEPT_SLA_HOURS = float(os.environ.get("LEADGATE_ACCEPT_SLA_HOURS", "9"))
-LEADGATE_REJECT_RETURN = os.environ.get("LEADGATE_REJECT_RETURN", "qualifier")
+LEADGATE_ACCEPT_SLA_HOURS = env_float("LEADGATE_ACCEPT_SLA_HOURS", 9)
+LEADGATE_REJECT_RETURN = env_choice("LEADGATE_REJECT_RETURN", "qualifier",
+                                    ("qualifier", "nurture"))
 # On: a sales rep sees and decides the handoffs addressed to anyone in their
 # team (a shared team inbox); off: only their own.
 LEADGATE_HANDOFF_TEAM_INBOX = env_bool("LEADGATE_HANDOFF_TEAM_INBOX", False)
 # The CRM's inbound webhook (POST /api/v1/webhooks/crm): off unless this shared
 # secret is set; the CRM signs each body with it (HMAC-SHA256).
-LEADGATE_CRM_WEBHOOK_SECRET = os.environ.get("LEADGATE_CRM_WEBHOOK_SECRET", "")
+LEADGATE_CRM_WEBHOOK_SECRET = env_str("LEADGATE_CRM_WEBHOOK_SECRET", "")

@@ -97,7 +97,7 @@ def _when(data: dict[str, Any]) -> datetime | None:
     include_in_schema=True,
 )
 def crm_webhook(request: HttpRequest):
-    secret = getattr(settings, "LEADGATE_CRM_WEBHOOK_SECRET", "")
+    secret = settings.LEADGATE_CRM_WEBHOOK_SECRET
     if not secret:
         return error(404, "not found")
     body = request.body

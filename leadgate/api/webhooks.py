@@ -115,11 +115,11 @@ class DeliveryError(Exception):
 
 
 def allow_private() -> bool:
-    return bool(getattr(settings, "LEADGATE_WEBHOOK_ALLOW_PRIVATE", False))
+    return settings.LEADGATE_WEBHOOK_ALLOW_PRIVATE
 
 
 def max_failures() -> int:
-    return int(getattr(settings, "LEADGATE_WEBHOOK_MAX_FAILURES", 20))
+    return settings.LEADGATE_WEBHOOK_MAX_FAILURES
 
 
 def non_public(ip: str) -> str | None:

@@ -34,7 +34,6 @@ __all__ = [
 
 PENDING = Handoff.Status.PENDING
 MEETING_MINUTES = 30
-RETURN_POLICIES = ("qualifier", "nurture")
 
 
 
@@ -104,7 +103,7 @@ def acceptance_due(to_user: User, start: datetime) -> datetime:
     team's business hours (office hours without a team)."""
     from leadgate.routing.availability import team_schedule
 
-    allowed = timedelta(hours=float(getattr(settings, "LEADGATE_ACCEPT_SLA_HOURS", 9)))
+    allowed = timedelta(hours=settings.LEADGATE_ACCEPT_SLA_HOURS)
     schedule = team_schedule(to_user.team if to_user.team_id else None)
     if schedule.has_open_time:
         return add_business_time(schedule, start, allowed)
@@ -282,7 +281,7 @@ def addressed_to(user: User) -> Q:
     """The handoffs a sales rep answers: those handed to them, and with
     LEADGATE_HANDOFF_TEAM_INBOX those handed to anyone in their team."""
     mine = Q(to_user=user)
-    if getattr(settings, "LEADGATE_HANDOFF_TEAM_INBOX", False) and user.team_id:
+    if settings.LEADGATE_HANDOFF_TEAM_INBOX and user.team_id:
         mine |= Q(to_user__team_id=user.team_id)
     return mine
 
@@ -333,9 +332,7 @@ def reject(handoff: Handoff, *, by: User | None, reason: str, text: str = "") ->
         raise HandoffError("text", "say why (the reason is \"other\")")
     if len(text) > 2000:
         raise HandoffError("text", "at most 2,000 characters")
-    policy = getattr(settings, "LEADGATE_REJECT_RETURN", "qualifier")
-    if policy not in RETURN_POLICIES:
-        policy = "qualifier"
+    policy = settings.LEADGATE_REJECT_RETURN  # "qualifier" or "nurture", checked at start
     label = RejectReason(reason).label
     why = label + (f": {text}" if text else "")
     try:

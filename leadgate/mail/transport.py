@@ -33,11 +33,10 @@ def describe_transport() -> str:
     """One line for `leadgate serve` to print at start."""
     backend = settings.EMAIL_BACKEND
     if backend == SMTP:
-        security = (" over TLS" if getattr(settings, "EMAIL_USE_TLS", False)
-                    or getattr(settings, "EMAIL_USE_SSL", False) else "")
+        security = " over TLS" if settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL else ""
         return f"email goes through SMTP at {smtp_server()}{security}"
     if backend == FILES:
-        where = _shown(str(getattr(settings, "EMAIL_FILE_PATH", "") or "."))
+        where = _shown(str(settings.EMAIL_FILE_PATH or "."))
         return f"email is written to {where} (set EMAIL_HOST to send through SMTP)"
     return OTHERS.get(backend, f"email goes through {backend}")
 
@@ -47,5 +46,5 @@ def failure_place() -> str:
     if settings.EMAIL_BACKEND == SMTP:
         return f"the mail server at {smtp_server()}"
     if settings.EMAIL_BACKEND == FILES:
-        return f"the mail folder {_shown(str(getattr(settings, 'EMAIL_FILE_PATH', '') or '.'))}"
+        return f"the mail folder {_shown(str(settings.EMAIL_FILE_PATH or '.'))}"
     return f"the email backend {settings.EMAIL_BACKEND}"

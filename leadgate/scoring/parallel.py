@@ -29,7 +29,7 @@ MIN_PARALLEL = 20_000
 
 
 def workers_setting() -> int:
-    configured = getattr(settings, "LEADGATE_SCORING_WORKERS", 0)
+    configured = settings.LEADGATE_SCORING_WORKERS
     return configured if configured > 0 else (os.cpu_count() or 1)
 
 

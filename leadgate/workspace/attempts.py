@@ -2,9 +2,9 @@
 closed as unresponsive (then it goes to nurture, never to the bin).
 
 Settings: LEADGATE_ATTEMPT_PLAN (day offsets from the first attempt of the
-cycle, default [0, 1, 3, 5, 8, 11, 14]), LEADGATE_MIN_ATTEMPTS (6),
-LEADGATE_MIN_ATTEMPT_CHANNELS (2), LEADGATE_MIN_ATTEMPT_DAYS (10) and
-LEADGATE_CALLING_HOURS ("08:00-20:00", lead-local).
+cycle), LEADGATE_MIN_ATTEMPTS, LEADGATE_MIN_ATTEMPT_CHANNELS,
+LEADGATE_MIN_ATTEMPT_DAYS and LEADGATE_CALLING_HOURS (lead-local); their
+defaults are in leadgate/settings.py.
 """
 
 from __future__ import annotations
@@ -21,38 +21,27 @@ from leadgate.leads.models import Lead
 from leadgate.lib.timezones import is_time_zone
 
 from .models import Touch
+from .queue import calling_hours
 
-DEFAULT_PLAN = [0, 1, 3, 5, 8, 11, 14]
 # Good times to reach someone at work, lead-local: mid-morning and late afternoon.
 GOOD_TIMES = (time(10, 0), time(16, 0))
 WEEKEND = (5, 6)
 
 
 def plan() -> list[int]:
-    days = sorted({int(day) for day in getattr(settings, "LEADGATE_ATTEMPT_PLAN", DEFAULT_PLAN)})
-    return days or DEFAULT_PLAN
+    return sorted(set(settings.LEADGATE_ATTEMPT_PLAN))
 
 
 def min_attempts() -> int:
-    return int(getattr(settings, "LEADGATE_MIN_ATTEMPTS", 6))
+    return settings.LEADGATE_MIN_ATTEMPTS
 
 
 def min_channels() -> int:
-    return int(getattr(settings, "LEADGATE_MIN_ATTEMPT_CHANNELS", 2))
+    return settings.LEADGATE_MIN_ATTEMPT_CHANNELS
 
 
 def min_days() -> float:
-    return float(getattr(settings, "LEADGATE_MIN_ATTEMPT_DAYS", 10))
-
-
-def calling_hours() -> tuple[time, time]:
-    """(start, end) of the lead-local calling hours."""
-    text = str(getattr(settings, "LEADGATE_CALLING_HOURS", "08:00-20:00"))
-    try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-", 1))
-    except ValueError:
-        return time(8, 0), time(20, 0)
-    return start, end
+    return settings.LEADGATE_MIN_ATTEMPT_DAYS
 
 
 def lead_zone(lead: Lead) -> ZoneInfo:

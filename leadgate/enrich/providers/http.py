@@ -27,7 +27,7 @@ MAX_BYTES = 1_000_000
 
 
 def config() -> dict[str, Any]:
-    return dict(getattr(settings, "LEADGATE_ENRICH_HTTP", None) or {})
+    return dict(settings.LEADGATE_ENRICH_HTTP)
 
 
 def field_map(conf: dict[str, Any]) -> dict[str, str]:
