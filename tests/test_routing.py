@@ -5,12 +5,14 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Inquiry, Source, WebForm
 from leadgate.leads.lifecycle import IllegalMove
 from leadgate.leads.models import Lead
-from leadgate.routing.assign import next_available, reassign, route
+from leadgate.routing.assign import next_available, reassign, route, route_many
 from leadgate.routing.availability import is_available, unavailable_because
 from leadgate.routing.models import Absence, Alert, Assignment, RoutingRule, Seat
 from leadgate.scoring.models import LeadScore
@@ -338,6 +340,48 @@ def test_it_refuses_to_give_a_lead_to_someone_who_is_not_a_qualifier(alice, sam,
 def test_it_finds_the_next_available_qualifier_leaving_some_out(alice, bob):
     assert next_available(alice.team, exclude=[alice]) == bob
     assert next_available(alice.team, exclude=[alice, bob]) is None
+
+
+# --- batches -------------------------------------------------------------------
+
+def test_it_routes_a_batch_in_the_same_turns_as_one_by_one():
+    team, users = squad("Batch", 3)
+    Seat.objects.filter(user=users[0]).update(weight=2.0)
+    batch = route_many([make_lead(team=team) for _ in range(8)])
+    alone_team, alone_users = squad("Alone", 3)
+    Seat.objects.filter(user=alone_users[0]).update(weight=2.0)
+    alone = [route(make_lead(team=alone_team)) for _ in range(8)]
+    assert ([users.index(a.to_user) for a in batch]
+            == [alone_users.index(a.to_user) for a in alone])
+    assert (sorted(Seat.objects.filter(user__in=users).values_list("last_assigned", flat=True))
+            == sorted(Seat.objects.filter(user__in=alone_users)
+                      .values_list("last_assigned", flat=True)))
+
+
+def test_it_counts_a_batchs_own_leads_against_a_cap(alice, bob):
+    Seat.objects.create(user=alice, max_open=1)
+    routed = route_many([make_lead(team=alice.team) for _ in range(3)])
+    assert [a.to_user for a in routed].count(alice) == 1
+
+
+def test_it_routes_a_lead_listed_twice_in_a_batch_once(alice):
+    lead = make_lead(team=alice.team)
+    first, second = route_many([lead, lead])
+    assert (first.to_user, second) == (alice, None)
+    assert Assignment.objects.filter(lead=lead).count() == 1
+
+
+def test_it_routes_a_batch_in_a_number_of_statements_that_does_not_grow_with_it(
+        alice, bob, django_assert_max_num_queries):
+    few = [make_lead(team=alice.team) for _ in range(2)]
+    many = [make_lead(team=alice.team) for _ in range(20)]
+
+    with CaptureQueriesContext(connection) as small:
+        route_many(few)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        route_many(many)
+    first_calls = Task.objects.filter(lead__in=many, kind="first_call", assignee__isnull=False)
+    assert first_calls.count() == 20
 
 
 @pytest.mark.django_db(transaction=True)

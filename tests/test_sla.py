@@ -4,14 +4,22 @@ escalation, and workers that never act twice on one clock."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadgate.intake.models import Inquiry
 from leadgate.leads.models import Lead
 from leadgate.leads.periodic import JOBS
 from leadgate.routing import tasks
 from leadgate.routing.models import Alert, Assignment, Seat, SlaClock, SlaPolicy
-from leadgate.routing.sla import cancel_clocks, check_breaches, start_clock, stop_clock
-from leadgate.workspace.models import QueueEvent, Touch
+from leadgate.routing.sla import (
+    cancel_clocks,
+    check_breaches,
+    start_clock,
+    start_clocks,
+    stop_clock,
+)
+from leadgate.workspace.models import QueueEvent, Task, Touch
 from tests.concurrency import at_once
 from tests.factories import make_lead, make_team, make_user
 from tests.outbox import run_email_tasks
@@ -90,6 +98,34 @@ def test_it_keeps_one_clock_with_the_earliest_due_time(alice, paris):
 
 
 # --- stopping ------------------------------------------------------------------
+
+def test_it_starts_a_batchs_clocks_as_one_by_one(alice, paris, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    leads = [make_lead(owner=alice, team=paris) for _ in range(3)]
+    pairs = [(lead, Inquiry.objects.create(lead=lead, channel="form", is_hot=hot))
+             for lead, hot in zip(leads, (True, False, True), strict=True)]
+    clocks = start_clocks(pairs)
+    alone = arrive(make_lead(owner=alice, team=paris), hot=True)
+    assert [clock.due_at for clock in clocks] == [
+        alone.due_at, TUESDAY_10 + timedelta(hours=1), alone.due_at]
+    assert SlaClock.objects.filter(lead__in=leads, state="running").count() == 3
+    assert (sorted(Task.objects.filter(lead__in=leads, kind="first_call")
+                   .values_list("due_at", flat=True))
+            == sorted(clock.due_at for clock in clocks))
+
+
+def test_it_starts_a_batchs_clocks_in_statements_that_do_not_grow_with_it(
+        alice, paris, django_assert_max_num_queries):
+    def pairs(n):
+        leads = [make_lead(owner=alice, team=paris) for _ in range(n)]
+        return [(lead, Inquiry.objects.create(lead=lead, channel="form")) for lead in leads]
+
+    few, many = pairs(2), pairs(20)
+    with CaptureQueriesContext(connection) as small:
+        start_clocks(few)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert all(start_clocks(many))
+
 
 def test_it_stops_the_clock_at_the_first_human_touch(alice, paris):
     lead = make_lead(owner=alice)

@@ -11,6 +11,7 @@ of clocks per transaction, so any number of workers can run the check at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from leadgate.intake.models import Inquiry
 from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Lead, Team
 from leadgate.lib.business_hours import add_business_time
-from leadgate.workspace.live import publish
+from leadgate.workspace.live import publish, publish_many
 from leadgate.workspace.models import QueueEvent, Task, Touch
 
 from .alerts import manager_emails, raise_alert
@@ -58,53 +59,97 @@ def due_time(policy: SlaPolicy, team: Team | None, start: datetime) -> datetime:
 
 
 def start_clock(lead: Lead, inquiry: Inquiry, *, now: datetime | None = None) -> SlaClock | None:
-    """Start (or tighten) the lead's clock for this inquiry. Returns the running
-    clock, or None when the inquiry starts none (manual, CRM, no active policy,
-    the lead not on a qualifier's desk).
+    """Start (or tighten) the lead's clock for this inquiry: a batch of one
+    (see start_clocks)."""
+    return start_clocks([(lead, inquiry)], now=now)[0]
+
+
+def start_clocks(pairs: Sequence[tuple[Lead, Inquiry]], *,
+                 now: datetime | None = None) -> list[SlaClock | None]:
+    """Start (or tighten) each lead's clock for its inquiry, in one transaction.
+    Returns per pair the running clock, or None when the inquiry starts none
+    (manual, CRM, no active policy, the lead gone or not on a qualifier's desk).
 
     A second inquiry while a clock runs keeps the earliest due time: a hot
     request on a lead already waiting moves its due time closer, a cold one
-    changes nothing."""
+    changes nothing. The policies, the default team and each due time are
+    read or computed once for the batch (the worker starts 25 clocks at once)."""
     now = now or timezone.now()
-    segment = segment_of(inquiry)
-    policy = SlaPolicy.objects.filter(segment=segment, active=True).first() if segment else None
-    if policy is None:
-        return None
+    segments = {segment_of(inquiry) for _lead, inquiry in pairs} - {None}
+    policies = {policy.segment: policy for policy in
+                SlaPolicy.objects.filter(segment__in=segments, active=True)}
+    wanted = [(lead, policies.get(segment_of(inquiry) or "")) for lead, inquiry in pairs]
+    if not any(policy for _lead, policy in wanted):
+        return [None] * len(pairs)
+    started: list[SlaClock | None] = [None] * len(pairs)
     with transaction.atomic():
-        # The lead row is the lock that keeps "at most one running clock" true
-        # when two inquiries of one lead are processed at once.
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        if locked.stage not in ON_DESK:
-            return None
-        team = locked.team or default_team()
-        due = due_time(policy, team, now)
-        clock = SlaClock.objects.filter(lead=locked, state=RUNNING).first()
-        if clock is not None:
-            if due < clock.due_at:
-                clock.policy, clock.due_at = policy, due
-                clock.save(update_fields=["policy", "due_at"])
-                _first_call_due(locked, due, tighten=True)
-                publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
-            return clock
-        clock = SlaClock.objects.create(lead=locked, cycle=locked.cycle, policy=policy,
-                                        owner_id=locked.owner_id, started_at=now, due_at=due)
-        _first_call_due(locked, due, tighten=False)
-        publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
-        return clock
+        # The lead rows are the lock that keeps "at most one running clock"
+        # true when two inquiries of one lead are processed at once.
+        locked = {row.pk: row for row in Lead.objects.select_for_update(of=("self",))
+                  .select_related("team").order_by("pk")
+                  .filter(pk__in=[lead.pk for lead, policy in wanted if policy is not None])}
+        running = {clock.lead_id: clock for clock in SlaClock.objects.filter(
+            lead_id__in=locked, state=RUNNING).select_related("policy")}
+        fallback: list[Team | None] = []
+        dues: dict[tuple[int, int | None], datetime] = {}
+        new: list[SlaClock] = []
+        tightened: list[tuple[Lead, datetime]] = []
+        for number, (lead, policy) in enumerate(wanted):
+            row = locked.get(lead.pk)
+            if policy is None or row is None or row.stage not in ON_DESK:
+                continue
+            team = row.team
+            if team is None:
+                if not fallback:
+                    fallback.append(default_team())
+                team = fallback[0]
+            key = (policy.pk, team.pk if team is not None else None)
+            if key not in dues:
+                dues[key] = due_time(policy, team, now)
+            due = dues[key]
+            clock = running.get(row.pk)
+            if clock is not None:
+                if due < clock.due_at:
+                    clock.policy, clock.due_at = policy, due
+                    if clock.pk is not None:  # else started by this batch, saved below
+                        clock.save(update_fields=["policy", "due_at"])
+                        tightened.append((row, due))
+                started[number] = clock
+                continue
+            clock = SlaClock(lead=row, cycle=row.cycle, policy=policy, owner_id=row.owner_id,
+                             started_at=now, due_at=due)
+            running[row.pk] = started[number] = clock
+            new.append(clock)
+        SlaClock.objects.bulk_create(new)
+        _first_calls_due([(clock.lead, clock.due_at) for clock in new], tighten=False)
+        _first_calls_due(tightened, tighten=True)
+        publish_many((clock.owner_id, QueueEvent.Kind.SLA, clock.lead_id)
+                     for clock in [*new, *(running[row.pk] for row, _due in tightened)])
+    return started
 
 
-def _first_call_due(lead: Lead, due: datetime, *, tighten: bool) -> None:
-    """The lead's first call is due when its clock runs out: routing made it
+def _first_calls_due(leads: list[tuple[Lead, datetime]], *, tighten: bool) -> None:
+    """Each lead's first call is due when its clock runs out: routing made it
     due now when no clock ran yet (`tighten` off: set it), a hotter inquiry
     brings it closer (`tighten`: only earlier). A lead with no next step at all
-    gets its first call here, for its owner."""
-    calls = Task.objects.open().filter(lead=lead, kind=Task.Kind.FIRST_CALL)
+    gets its first call here, for its owner. A statement per distinct due time
+    (a batch started at once shares a few)."""
+    if not leads:
+        return
+    by_due: dict[datetime, list[int]] = {}
+    for lead, due in leads:
+        by_due.setdefault(due, []).append(lead.pk)
+    for due, ids in by_due.items():
+        calls = Task.objects.open().filter(lead_id__in=ids, kind=Task.Kind.FIRST_CALL)
+        calls.filter(due_at__gt=due).update(due_at=due) if tighten else calls.update(due_at=due)
     if tighten:
-        calls = calls.filter(due_at__gt=due)
-    if not calls.update(due_at=due) and not tighten and not (
-            Task.objects.open().filter(lead=lead).exists()):
-        Task.objects.create(lead=lead, assignee_id=lead.owner_id, kind=Task.Kind.FIRST_CALL,
-                            title=FIRST_CALL_TITLE, due_at=due, created_at=timezone.now())
+        return
+    busy = set(Task.objects.open().filter(lead_id__in=[lead.pk for lead, _due in leads])
+               .values_list("lead_id", flat=True))
+    Task.objects.bulk_create([
+        Task(lead=lead, assignee_id=lead.owner_id, kind=Task.Kind.FIRST_CALL,
+             title=FIRST_CALL_TITLE, due_at=due, created_at=timezone.now())
+        for lead, due in leads if lead.pk not in busy])
 
 
 def is_human_touch(touch: Touch) -> bool:
