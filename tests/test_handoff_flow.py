@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import icalendar
 import pytest
 
 from leadgate.enrich.models import Enrichment
@@ -226,6 +227,21 @@ def test_it_escapes_text_in_the_ics(ready, alice, sam):
     ics = build_ics(handoff).replace("\r\n ", "")
     assert "a\\; b\\, c\\\\d\\nnext" in ics
     assert all(len(line.encode()) <= 75 for line in build_ics(handoff).split("\r\n"))
+
+
+def test_it_writes_an_ics_that_a_calendar_reads_back(ready, alice, sam):
+    meeting = datetime(2030, 5, 6, 15, 30, tzinfo=UTC)
+    handoff = send(ready, by=alice, to_user=sam, dossier={"summary": "a; b, c\\d\nnext"},
+                   meeting_at=meeting, note='Ask for "Ada"')
+    calendar = icalendar.Calendar.from_ical(build_ics(handoff))
+    assert calendar["METHOD"] == "REQUEST"
+    [event] = calendar.walk("VEVENT")
+    assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (
+        meeting, meeting + timedelta(minutes=30))
+    assert str(event["DESCRIPTION"]).endswith('Ask for "Ada"\na; b, c\\d\nnext')
+    attendees = {str(attendee): attendee.params for attendee in event["ATTENDEE"]}
+    assert attendees["mailto:sam@example.com"]["RSVP"] == "TRUE"
+    assert f"mailto:{ready.email}" in attendees
 
 
 def test_it_sends_no_ics_without_a_meeting(ready, alice, sam, smtp):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress
 
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
 from leadgate.leads.models import Lead, User
@@ -205,73 +206,53 @@ def rep_emails(handoffs: list[Handoff]) -> None:
         setattr(handoff, "rep_email", found.get(email_key(handoff)))  # noqa: B010
 
 
-# --- the .ics invitation (RFC 5545, by hand) ----------------------------------------
+# --- the .ics invitation (RFC 5545, written by icalendar) ---------------------------
 
 
-def ics_escape(text: str) -> str:
-    """A TEXT value: backslash, semicolon, comma and newlines escaped."""
-    return (str(text).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Lines of at most 75 octets, continued with CRLF + space (never inside a character)."""
-    out: list[str] = []
-    current = b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        limit = 75 if not out else 74
-        if len(current) + len(encoded) > limit:
-            out.append(current.decode("utf-8"))
-            current = b""
-        current += encoded
-    out.append(current.decode("utf-8"))
-    return "\r\n ".join(out)
-
-
-def _ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _cal_address(user: User | None, fallback: str) -> str:
+def _cal_address(user: User | None, fallback: str) -> vCalAddress:
     email = (user.email if user is not None else "") or fallback
-    name = ics_escape(user_name(user) or email).replace('"', "'")
-    return f'CN="{name}":mailto:{email}'
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = user_name(user) or email
+    return address
 
 
 def build_ics(handoff: Handoff) -> str:
     """A METHOD:REQUEST invitation to the proposed meeting, times in UTC."""
     assert handoff.meeting_at is not None
     lead = handoff.lead
-    start = handoff.meeting_at
+    start = handoff.meeting_at.astimezone(UTC)
     host = (settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "leadgate").strip(">")
     company = lead.account.name if lead.account_id and lead.account else lead.company_name
     summary = f"Intro call: {lead}" + (f" ({company})" if company else "")
     description = (f"Handed off by {user_name(handoff.from_user) or 'Leadgate'}.\n"
                    + (f"{handoff.note}\n" if handoff.note else "")
                    + str((handoff.dossier or {}).get("summary", "")))
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Leadgate//Handoff//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:REQUEST",
-        "BEGIN:VEVENT",
-        f"UID:handoff-{handoff.pk}@{host}",
-        f"DTSTAMP:{_ics_time(timezone.now())}",
-        f"DTSTART:{_ics_time(start)}",
-        f"DTEND:{_ics_time(start + timedelta(minutes=MEETING_MINUTES))}",
-        f"SUMMARY:{ics_escape(summary)}",
-        f"DESCRIPTION:{ics_escape(description)}",
-        f"ORGANIZER;{_cal_address(handoff.from_user, settings.DEFAULT_FROM_EMAIL)}",
-        f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;"
-        f"{_cal_address(handoff.to_user, settings.DEFAULT_FROM_EMAIL)}",
-    ]
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", "-//Leadgate//Handoff//EN")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", f"handoff-{handoff.pk}@{host}")
+    event.add("dtstamp", timezone.now().astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=MEETING_MINUTES))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("organizer", _cal_address(handoff.from_user, settings.DEFAULT_FROM_EMAIL))
+    rep = _cal_address(handoff.to_user, settings.DEFAULT_FROM_EMAIL)
+    rep.params.update({"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
+    event.add("attendee", rep)
+    # The lead only with an address that cannot break out of the mailto: URI.
     if lead.email and "@" in lead.email and not any(c in lead.email for c in ':;,"\r\n'):
-        lines.append(f'ATTENDEE;ROLE=REQ-PARTICIPANT;CN="{ics_escape(lead.name or lead.email)}'
-                     f'":mailto:{lead.email}')
-    lines += ["SEQUENCE:0", "STATUS:CONFIRMED", "END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        person = vCalAddress(f"mailto:{lead.email}")
+        person.params.update({"ROLE": "REQ-PARTICIPANT", "CN": lead.name or lead.email})
+        event.add("attendee", person)
+    event.add("sequence", 0)
+    event.add("status", "CONFIRMED")
+    calendar.add_component(event)
+    # Unsorted: the properties in the order above (VERSION and METHOD first).
+    return calendar.to_ical(sorted=False).decode("utf-8")
 
 
 # --- sales' answer ---------------------------------------------------------------------
