@@ -12,12 +12,13 @@ from leadgate.leads.models import Lead
 from leadgate.leads.periodic import every
 from leadgate.leads.queue import pending_args, runs_in_batches
 from leadgate.routing.acknowledge import acknowledge
-from leadgate.routing.assign import route
-from leadgate.routing.sla import start_clock
+from leadgate.routing.assign import route_many
+from leadgate.routing.sla import start_clocks
 from leadgate.scoring.predict import score_with_model
 from leadgate.scoring.rules import score_leads
 
 from .dedup import record_candidates
+from .models import Inquiry
 
 
 # A lead still unprocessed this long after it arrived lost its task (the worker
@@ -55,6 +56,16 @@ def _after_intake_copies(copies: list[list]) -> list[int]:
     return after_intake_many([int(args[0]) for args in copies])
 
 
+def latest_inquiries(lead_ids: list[int]) -> dict[int, Inquiry]:
+    """Each lead's latest inquiry (the one its SLA clock and acknowledgement
+    answer), in one query: new leads have one or two."""
+    latest: dict[int, Inquiry] = {}
+    for inquiry in Inquiry.objects.filter(lead_id__in=lead_ids).order_by(
+            "lead_id", "-received_at", "-pk"):
+        latest.setdefault(inquiry.lead_id, inquiry)
+    return latest
+
+
 def after_intake_many(lead_ids: list[int]) -> list[int]:
     """The steps after intake, for each lead: the fuzzy duplicate search, the
     offline enrichment, rule scoring (which may make it an MQL), routing to a
@@ -72,12 +83,13 @@ def after_intake_many(lead_ids: list[int]) -> list[int]:
     # Scored after enrichment: fit rules read its facts (seniority, department);
     # routed after scoring: routing rules may read the grade.
     score_leads(present)
-    for lead in Lead.objects.filter(pk__in=present).select_related("account", "owner", "team"):
-        route(lead)
-        inquiry = lead.inquiries.order_by("-received_at", "-pk").first()
-        if inquiry is not None:
-            start_clock(lead, inquiry)
-            acknowledge(lead, inquiry)
+    routed = list(Lead.objects.filter(pk__in=present).order_by("pk"))
+    route_many(routed)
+    latest = latest_inquiries(present)
+    pairs = [(lead, latest[lead.pk]) for lead in routed if lead.pk in latest]
+    start_clocks(pairs)
+    for lead, inquiry in pairs:
+        acknowledge(lead, inquiry)
     score_with_model(present)
     if present and remote_providers():
         enrich_remotely.enqueue(present)
