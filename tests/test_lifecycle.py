@@ -46,7 +46,7 @@ def put_in_stage(lead: Lead, stage: str, sam) -> None:
 def test_it_allows_every_legal_move(db, sam, src, dst):
     lead = make_lead()
     put_in_stage(lead, src, sam)
-    change = advance(lead, dst, by=None, reason="because", to_user=sam)
+    change = advance(lead, dst, by=None, reason="because", to_user=sam).change
     lead.refresh_from_db()
     assert lead.stage == dst
     assert (change.from_stage, change.to_stage) == (src, dst)
@@ -227,3 +227,19 @@ def test_it_refuses_a_negative_amount(db, sam):
     assert refused.value.field == "amount"
     lead.refresh_from_db()
     assert lead.stage == Stage.ACCEPTED
+
+
+def test_it_returns_the_outcome_a_move_records(db, sam):
+    lead = make_lead()
+    put_in_stage(lead, Stage.ACCEPTED, sam)
+    move = advance(lead, Stage.OPPORTUNITY, by=sam, amount=Decimal("1200"))
+    assert move.outcome == Outcome.objects.get(lead=lead, kind=Stage.OPPORTUNITY)
+    assert (move.outcome.amount, move.outcome.at) == (Decimal("1200"), move.change.at)
+
+
+def test_it_returns_the_handoff_a_move_to_qualified_opens(db, sam):
+    lead = make_lead()
+    put_in_stage(lead, Stage.WORKING, sam)
+    move = advance(lead, Stage.QUALIFIED, by=None, to_user=sam, reason="handed off")
+    assert move.handoff == Handoff.objects.get(lead=lead)
+    assert move.outcome is None

@@ -92,7 +92,7 @@ def move_lead(request: HttpRequest, lead_id: int, payload: StageMoveIn):
             change = advance(
                 lead, payload.stage, by=acting_user(request), reason=payload.reason,
                 to_user=to_user, amount=payload.amount,
-            )
+            ).change
         except IllegalMove as refused:
             return 422, problem(str(refused), refused.field)
         except IntegrityError:

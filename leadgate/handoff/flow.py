@@ -149,10 +149,9 @@ def send(
     dossier = dict(dossier) if isinstance(dossier, dict) else compose_dossier(lead)
     try:
         with transaction.atomic():
-            advance(lead, Stage.QUALIFIED, by=by, to_user=to_user, dossier=dossier,
-                    reason=f"handed off to {to_user.username}")
-            handoff = Handoff.objects.select_for_update().get(
-                lead=lead, cycle=lead.cycle, status=PENDING)
+            handoff = advance(lead, Stage.QUALIFIED, by=by, to_user=to_user, dossier=dossier,
+                              reason=f"handed off to {to_user.username}").handoff
+            assert handoff is not None, "advance() opens the handoff"
             handoff.due_at = acceptance_due(to_user, now)
             handoff.meeting_at = meeting_at
             handoff.note = note
@@ -320,7 +319,8 @@ def reject(handoff: Handoff, *, by: User | None, reason: str, text: str = "") ->
         with transaction.atomic():
             locked = _claim(handoff, by)
             lead = locked.lead
-            change = advance(lead, Stage.REJECTED, by=by, reason=f"rejected by sales: {why}")
+            change = advance(lead, Stage.REJECTED, by=by,
+                             reason=f"rejected by sales: {why}").change
             Handoff.objects.filter(pk=locked.pk).update(
                 decided_by=by, reject_reason=reason, decision_reason=text)
             _return(lead, locked, policy, why, change.at)

@@ -161,15 +161,14 @@ def record_outcome(
                           reason=reason, at=at or timezone.now())
     else:
         if kind == Kind.WON and locked.stage == Stage.ACCEPTED:
-            passed = advance(locked, Stage.OPPORTUNITY, by=by, amount=amount)
-            Outcome.objects.filter(lead=locked, kind=Kind.OPPORTUNITY, at=passed.at).update(
-                currency=currency, external_id=external_id)
+            opened = advance(locked, Stage.OPPORTUNITY, by=by, amount=amount).outcome
+            assert opened is not None, "advance() records the outcome"
+            opened.currency, opened.external_id = currency, external_id
+            opened.save(update_fields=["currency", "external_id"])
         if kind == Kind.WON and amount is None:
             opportunity = _current(locked)
             amount = opportunity.amount if opportunity else None
-        change = advance(locked, kind, by=by, reason=reason, amount=amount)
-        recorded = Outcome.objects.filter(lead=locked, cycle=locked.cycle, kind=kind,
-                                          at=change.at).order_by("-pk").first()
+        recorded = advance(locked, kind, by=by, reason=reason, amount=amount).outcome
         assert recorded is not None, "advance() records the outcome"
         outcome = recorded
         if at is not None:

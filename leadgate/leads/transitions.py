@@ -5,6 +5,7 @@ move to `qualified` always opens a handoff and a move to `opportunity`, `won`
 or `lost` after sales accepted always records an outcome.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -17,6 +18,16 @@ from .models import Lead, StageChange, User
 OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
 
 
+@dataclass(frozen=True)
+class Move:
+    """What a move recorded: the stage change, and the handoff or outcome it
+    implied (so a caller finishing either need not look it up again)."""
+
+    change: StageChange
+    handoff: Handoff | None = None
+    outcome: Outcome | None = None
+
+
 @transaction.atomic
 def advance(
     lead: Lead,
@@ -27,7 +38,8 @@ def advance(
     to_user: User | None = None,
     dossier: dict | None = None,
     amount: Decimal | None = None,
-) -> StageChange:
+) -> Move:
+    handoff = outcome = None
     if target == Stage.QUALIFIED:
         if to_user is None:
             raise IllegalMove("choose the sales rep to hand the lead to", field="to_user")
@@ -36,7 +48,7 @@ def advance(
         # Check the move first; the handoff is created before the move, which
         # requires it, and the transaction rolls both back on any later failure.
         check_move(lead.stage, target, None if by is None else by.roles, reason)
-        Handoff.objects.create(
+        handoff = Handoff.objects.create(
             lead=lead, cycle=lead.cycle, from_user=by, to_user=to_user, dossier=dossier or {}
         )
     if amount is not None and amount < 0:
@@ -49,11 +61,11 @@ def advance(
 
         cancel_clocks(lead)
     if target in OUTCOME_STAGES:
-        Outcome.objects.create(
+        outcome = Outcome.objects.create(
             lead=lead, cycle=lead.cycle, kind=target, amount=amount, reason=change.reason,
             by=by, at=change.at,
         )
     from leadgate.api.webhooks import stage_moved  # lazy: api builds on leads
 
     stage_moved(lead, change, amount=amount)  # lead.mql, handoff.accepted, lead.won...
-    return change
+    return Move(change, handoff, outcome)
