@@ -40,7 +40,7 @@ import re
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +67,9 @@ from .importers.presets import (
 from .importers.preview import Preview
 from .importers.readers import BadRow, ReadError, Table, has_bad_bytes, open_table
 from .importers.rows import (
+    Parsed,
     Prepared,
+    Rejected,
     RowContext,
     bad_bytes_error,
     batches,
@@ -410,14 +412,13 @@ def import_leads(plan: Plan, options: ImportOptions, source: Source | None,
     try:
         for batch in prepared_rows(plan, context, options):
             counts.rows += len(batch)
-            pending: list[tuple[int, list[str], Item]] = []
+            pending: Pending = []
             for prepared in batch:
-                if len(prepared) == 4:
-                    number, values, field_name, reason = prepared  # type: ignore[misc]
-                    reject(number, field_name, reason, values)
+                if isinstance(prepared, Rejected):
+                    reject(prepared.number, prepared.field, prepared.reason, prepared.values)
                     continue
-                pending.append(prepared)  # type: ignore[arg-type]
-                for name in prepared[2].data.warnings:  # type: ignore[union-attr]
+                pending.append(prepared)
+                for name in prepared.item.data.warnings:
                     counts.warnings[name] += 1
             if pending:
                 taker.take(pending)
@@ -438,7 +439,7 @@ def reason_kind(field_name: str, reason: str) -> str:
     return f"{field_name or 'row'}: {general}"
 
 
-Pending = list[tuple[int, list[str], Item]]
+Pending = list[Parsed]
 
 
 @dataclass
@@ -462,13 +463,13 @@ class LeadTaker:
     def take(self, pending: Pending) -> None:
         if self.state.preview is not None:
             # Reads only, in autocommit: no transaction, no lock anyone waits for.
-            self.take_in_bulk([item for _, _, item in pending])
+            self.take_in_bulk([row.item for row in pending])
             return
         if self.options.row_by_row:
             self.take_one_by_one(pending)
             return
         for part in self.bulk.parts(pending):
-            items = [item for _, _, item in part]
+            items = [row.item for row in part]
             try:
                 with self.bulk.transaction(len(items), transaction.atomic):
                     self.take_in_bulk(items)
@@ -476,7 +477,7 @@ class LeadTaker:
                 self.state.rollback()  # accounts made in the rolled-back part are gone
                 for item in items:
                     item.outcome, item.within = "", False
-                self.take_one_by_one(part)  # type: ignore[arg-type]
+                self.take_one_by_one(part)
             else:
                 self.state.commit()
                 self.count(items)
@@ -493,13 +494,14 @@ class LeadTaker:
             setattr(counts, item.outcome, getattr(counts, item.outcome) + 1)
             counts.within += item.within
 
-    def take_one_by_one(self, pending: Pending) -> None:
+    def take_one_by_one(self, pending: Sequence[Parsed]) -> None:
         """Through receive() (also the replay of a part that failed); each row in
         a savepoint, a few of them per transaction."""
         state, counts = self.state, self.counts
         for part in self.one_by_one.parts(pending):
             with self.one_by_one.transaction(len(part), transaction.atomic):
-                for number, values, item in part:
+                for row in part:
+                    item = row.item
                     try:
                         with transaction.atomic():
                             result = receive(item.payload, channel="import", source=self.source,
@@ -508,9 +510,9 @@ class LeadTaker:
                     except AlreadyReceived:
                         counts.skipped += 1
                     except IntakeError as error:
-                        self.reject(number, error.field, error.message, values)
+                        self.reject(row.number, error.field, error.message, row.values)
                     except DatabaseError as error:
-                        self.reject(number, "", f"could not be stored: {error}", values)
+                        self.reject(row.number, "", f"could not be stored: {error}", row.values)
                     else:
                         lead = result.lead
                         if result.created:

@@ -66,8 +66,26 @@ class RowContext:
     campaign: str
 
 
-# (number, values, field, reason) for a rejected row, or (number, values, item) to take.
-Prepared = tuple[int, list[str], str, str] | tuple[int, list[str], Item]
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A row that cannot be taken: the field at fault (empty: the whole row) and why."""
+
+    number: int
+    values: list[str]
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A row parsed into an item to take."""
+
+    number: int
+    values: list[str]
+    item: Item
+
+
+Prepared = Rejected | Parsed
 
 
 def prepare_batch(context: RowContext, batch: list[tuple[int, list[str]]]) -> list[Prepared]:
@@ -76,7 +94,7 @@ def prepare_batch(context: RowContext, batch: list[tuple[int, list[str]]]) -> li
     out: list[Prepared] = []
     for number, raw in batch:
         if isinstance(raw, BadRow):
-            out.append((number, [], "", raw.reason))
+            out.append(Rejected(number, [], "", raw.reason))
             continue
         values = row_values(headers, raw)
         error = bad_bytes_error(headers, values, context.encoding)
@@ -87,12 +105,12 @@ def prepare_batch(context: RowContext, batch: list[tuple[int, list[str]]]) -> li
             except IntakeError as intake_error:
                 error = intake_error
         if error is not None:
-            out.append((number, values, error.field, error.message))
+            out.append(Rejected(number, values, error.field, error.message))
             continue
         normalized = {**data.lead_fields(), "message": clean_text(mapped.get("message"))}
         payload = {**mapped, **extra}
         fp = fingerprint(normalized, extra, context.source, context.campaign)
-        out.append((number, values, Item(payload, data, fp)))
+        out.append(Parsed(number, values, Item(payload, data, fp)))
     return out
 
 
