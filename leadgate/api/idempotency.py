@@ -5,14 +5,17 @@ instead of a second write.
 
 How it holds under retries and races:
 
-1. The key is *claimed* first: a row with status 0 ("in progress") is inserted
-   in its own short transaction. The unique (api_key, key) constraint lets one
-   request win; a loser reads the row and answers the stored answer (replayed),
-   409 while the first is still running, or 422 when its body differs.
-2. The winner runs the handler. With `atomic=True` the handler's writes and the
-   stored answer commit together, so there is never a write without its answer
-   (a crash leaves only the claim, which a retry takes over once it is stale).
-   Long handlers whose items commit one by one (bulk) pass `atomic=False`.
+1. The key is *claimed* first: a row with status 0 ("in progress") is inserted.
+   The unique (api_key, key) constraint lets one request win; a loser reads
+   the row and answers the stored answer (replayed), 409 while the first is
+   still running, or 422 when its body differs.
+2. The winner runs the handler. With `atomic=True` (the default) the claim,
+   the handler's writes and the stored answer are one transaction: there is
+   never a write without its answer, a crash or a refusal leaves nothing, and
+   a second request with the key waits for the first to commit, then replays
+   it. Long handlers whose items commit one by one (bulk) pass `atomic=False`:
+   their claim commits on its own first, and a crash leaves only the claim,
+   which a retry takes over once it is stale.
 3. Only a success (2xx) is stored. A refusal (4xx) or an exception releases the
    claim, so the client can fix the request and retry with the same key.
 
@@ -24,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -76,20 +78,41 @@ def idempotent(
     wrong = key_error(key)
     if wrong:
         return error(422, wrong, HEADER)
+    if atomic:
+        return _in_one_transaction(request, key, data, handler)
     claim, answer = _claim(key_of(request), key, request_hash(request, data))
     if answer is not None:
         return answer
     assert claim is not None
     try:
-        with transaction.atomic() if atomic else nullcontext():
-            status, body = handler()
-            if 200 <= status < 300:
-                IdempotentResponse.objects.filter(pk=claim.pk).update(status=status, body=body)
+        status, body = handler()
+        if 200 <= status < 300:
+            IdempotentResponse.objects.filter(pk=claim.pk).update(status=status, body=body)
     except BaseException:
         _release(claim)
         raise
     if not 200 <= status < 300:
         _release(claim)
+    return JsonResponse(body, status=status)
+
+
+def _in_one_transaction(request: HttpRequest, key: str, data: Any,
+                        handler: Callable[[], Answer]) -> JsonResponse:
+    """The claim, the handler's writes and the stored answer in one transaction:
+    a crash or a refusal leaves nothing behind, so nothing needs releasing, and
+    on SQLite a request queues once for the writer instead of twice. A second
+    request with the key waits for the first to commit (PostgreSQL: at the
+    claim's unique index; SQLite: for the write lock) and replays its answer."""
+    with transaction.atomic():
+        claim, answer = _claim(key_of(request), key, request_hash(request, data))
+        if answer is not None:
+            return answer
+        assert claim is not None
+        status, body = handler()
+        if 200 <= status < 300:
+            IdempotentResponse.objects.filter(pk=claim.pk).update(status=status, body=body)
+        else:
+            transaction.set_rollback(True)  # the claim goes with whatever was written
     return JsonResponse(body, status=status)
 
 
