@@ -21,6 +21,8 @@ EXACT_LIMIT = 50
 # Fuzzy search looks at leads with the same last name or of the same account
 # (both indexed), at most this many, newest first.
 BLOCK_LIMIT = 500
+SIMILARITY_FIELDS = ("first_name", "last_name", "company_name", "account_id", "email",
+                     "created_at")
 
 
 def matchable(data: LeadData) -> tuple[str, str]:
@@ -100,8 +102,10 @@ def fuzzy_candidates(lead: Lead) -> list[tuple[Lead, Similarity]]:
     block = Q(last_name=lead.last_name)
     if lead.account_id:
         block |= Q(account_id=lead.account_id)
+    # Only what similarity() reads: a block may hold hundreds of leads.
     others = (
-        Lead.objects.filter(block).exclude(pk=lead.pk).order_by("-created_at")[:BLOCK_LIMIT]
+        Lead.objects.filter(block).exclude(pk=lead.pk).order_by("-created_at")
+        .only(*SIMILARITY_FIELDS)[:BLOCK_LIMIT]
     )
     threshold = settings.LEADGATE_DUPLICATE_THRESHOLD
     found = [(other, similarity(lead, other)) for other in others]
