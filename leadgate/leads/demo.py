@@ -27,12 +27,13 @@ from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
+from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
+from leadgate.lib.vendor import vendor
 from leadgate.workspace.models import Qualification, Task, Touch
 
 from .demo_words import (
@@ -184,21 +185,10 @@ def _create_company(leads: int, password: str, rng: random.Random, now: datetime
     return company
 
 
-_DEFAULTS: dict[type, dict] = {}
-
-
-def _new(model, fields: dict):
-    """A model instance without Model.__init__, which costs more than the whole
-    insert at a million leads; every field gets its default, then `fields`.
-    Callable defaults (now, dict) are evaluated once: callers pass those fields."""
-    defaults = _DEFAULTS.get(model)
-    if defaults is None:
-        defaults = {f.attname: f.get_default() for f in model._meta.concrete_fields}
-        _DEFAULTS[model] = defaults
-    obj = model.__new__(model)
-    obj.__dict__.update(defaults, **fields)
-    obj._state = ModelState()
-    return obj
+# Instances without Model.__init__, which costs more than the whole insert at a
+# million leads. Callable defaults (now, dict) are evaluated once: callers pass
+# those fields.
+_INSTANCES = Instances()
 
 
 def _ts(seconds: float) -> datetime:
@@ -235,7 +225,7 @@ class _Batch:
     def _add(self, model, **fields):
         pk = self.ids[model]
         self.ids[model] = pk + 1
-        obj = _new(model, fields)
+        obj = _INSTANCES.new(model, **fields)
         obj.id = pk
         self.rows[model].append(obj)
         return obj
@@ -299,14 +289,14 @@ class _Batch:
         self._move(lead, INQUIRY, 0, None, "received")
         self._walk(lead)
         self._open_task(lead)
-        self.rows[Lead].append(_new(Lead, dict(
-            id=lead.id, first_name=first, last_name=last, email=email, phone=number,
+        self.rows[Lead].append(_INSTANCES.new(
+            Lead, id=lead.id, first_name=first, last_name=last, email=email, phone=number,
             title=lead.title, company_name=account.name, domain=account.domain, country=country,
             time_zone=tz,
             account_id=account.id, source_id=source_id, campaign_id=campaign_id,
             stage=lead.stage, cycle=lead.cycle, stage_changed_at=_ts(lead.t), owner_id=owner,
             team_id=team, created_at=_ts(created), processed_at=_ts(created),
-        )))
+        ))
 
     def _inquiry(self, lead: _Lead, source_id: int, campaign_id: int, kind: str) -> None:
         rng = self.rng
@@ -534,7 +524,7 @@ def generate(leads: int = 5000, seed: int = DEFAULT_SEED, *, password: str = DEF
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
         company = _create_company(leads, password, random.Random(f"{seed}:company"), now)
-    if connection.vendor == "sqlite":
+    if vendor() == "sqlite":  # PostgreSQL: its own settings
         # A bigger page cache keeps index inserts fast once tables outgrow the default 2 MB.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")

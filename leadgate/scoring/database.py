@@ -20,6 +20,7 @@ from django.db import connection
 
 from leadgate.enrich.models import Enrichment
 from leadgate.leads.models import Lead, StageChange
+from leadgate.lib.vendor import vendor
 from leadgate.scoring.model.tabular import Table
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.rules import is_dense
@@ -55,14 +56,14 @@ def _sql(where: str) -> str:
     def related(name: str) -> str:
         return table(Lead._meta.get_field(name).related_model)
 
-    if connection.vendor == "postgresql":
-        def fact(alias: str) -> str:
-            return f"{alias}.value #>> '{{}}'"
-        created = "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-    else:
+    if vendor() == "sqlite":
         def fact(alias: str) -> str:
             return f"json_extract({alias}.value, '$')"
         created = "substr(l.created_at, 1, 10)"  # stored as 'YYYY-MM-DD HH:MM:SS' UTC
+    else:  # PostgreSQL
+        def fact(alias: str) -> str:
+            return f"{alias}.value #>> '{{}}'"
+        created = "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
     enrichment = table(Enrichment)
     return (
         f"SELECT l.id, so.name, ca.name, l.country, l.title, {fact('se')}, {fact('de')}, "

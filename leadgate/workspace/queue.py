@@ -47,6 +47,7 @@ from django.utils.dateparse import parse_datetime
 from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Account, Lead, User
 from leadgate.lib.timezones import is_time_zone, zone
+from leadgate.lib.vendor import vendor
 from leadgate.routing.models import SlaClock
 from leadgate.scoring.models import LeadScore
 
@@ -237,10 +238,10 @@ def _closed_cte(closed: tuple[str, ...]) -> tuple[str, list[Any]]:
     """The closed zones, sent once as a JSON list, as a table `closed`."""
     if not closed:
         return "", []
-    if connection.vendor == "postgresql":
-        names = "SELECT jsonb_array_elements_text(%s::jsonb) AS name"
-    else:
+    if vendor() == "sqlite":
         names = "SELECT value AS name FROM json_each(%s)"
+    else:  # PostgreSQL
+        names = "SELECT jsonb_array_elements_text(%s::jsonb) AS name"
     return f"WITH closed AS ({names}) ", [_as_json(closed)]
 
 

@@ -30,33 +30,31 @@ same code and writes nothing: its writes go to the Preview, in memory.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Field, Max, Model
-from django.db.models.base import ModelState
 from django.utils import timezone
 from django_tasks import task
 
 from leadgate.intake.accounts import find_account
 from leadgate.intake.dedup import joins_by_phone, matchable
 from leadgate.intake.fields import LeadData
+from leadgate.intake.locks import lock_identities
 from leadgate.intake.models import Campaign, Inquiry, MatchedBy, Source
 from leadgate.intake.pipeline import attach, json_safe
 from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Account, Lead, StageChange, User
 from leadgate.leads.queue import enqueue_with_transaction
+from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
+from leadgate.lib.vendor import vendor
 
 from .preview import Known, Preview
-
-M = TypeVar("M", bound=Model)
 
 
 @dataclass
@@ -213,30 +211,18 @@ def after_import(lead_ids: list[int]) -> int:
                for start in range(0, len(lead_ids), BATCH))
 
 
-def new(model: type[M], **values: object) -> M:
-    """A model instance without Model.__init__ (which costs more than the insert):
-    every field's default, then `values` (by attname). Defaults are evaluated
-    once per chunk (receive_many resets them)."""
-    defaults = _defaults.get(model)
-    if defaults is None:
-        defaults = _defaults[model] = {field_.attname: field_.get_default()
-                                       for field_ in model._meta.concrete_fields}
-    obj = model.__new__(model)
-    obj.__dict__.update(defaults, **values)
-    obj._state = ModelState()
-    return obj
+# Instances without Model.__init__ (which costs more than the insert); their
+# callable defaults (a time, a dict) are evaluated once per chunk (receive_many
+# resets them).
+_instances = Instances()
 
 
-_defaults: dict[type, dict[str, object]] = {}
-
-
-def allocate_ids(model: type[Model], count: int) -> list[int] | None:
-    """`count` new primary keys for the model's table, or None on a database
-    where this is not supported (then bulk_create does the insert)."""
+def allocate_ids(model: type[Model], count: int) -> list[int]:
+    """`count` new primary keys for the model's table."""
     table, column = model._meta.db_table, model._meta.pk.column
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
+        if vendor() == "sqlite":
             # Inside a write transaction (Leadgate opens them IMMEDIATE), no one
             # else inserts; AUTOINCREMENT never reuses an id, hence sqlite_sequence.
             # Table and column names come from the model, quoted: no user input.
@@ -245,13 +231,11 @@ def allocate_ids(model: type[Model], count: int) -> list[int] | None:
             cursor.execute(f"SELECT max({quote(column)}) FROM {quote(table)}")  # noqa: S608
             first = max(row[0] if row else 0, cursor.fetchone()[0] or 0) + 1
             return list(range(first, first + count))
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, column, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-    return None
+        cursor.execute(  # PostgreSQL
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def insert(model: type[Model], objects: list) -> None:
@@ -260,9 +244,6 @@ def insert(model: type[Model], objects: list) -> None:
     if not objects:
         return
     ids = allocate_ids(model, len(objects))
-    if ids is None:
-        model._default_manager.bulk_create(objects)
-        return
     fields = list(model._meta.concrete_fields)
     now = timezone.now()
     converters: list[Callable | None] = []
@@ -318,23 +299,9 @@ def _datetime_converter() -> Callable[[datetime | None], object]:
     return convert
 
 
-def _lock_key(value: str) -> int:
-    # The same key as `intake.locks.lock_identities`.
-    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big",
-                          signed=True)
-
-
 def lock_chunk(items: list[Item]) -> None:
-    if connection.vendor != "postgresql":
-        return
-    keys = sorted({_lock_key(value) for item in items
-                   for value in (item.data.email, item.data.phone, item.data.domain) if value})
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(k)) FROM "
-                "(SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k) AS keys", [keys]
-            )
+    lock_identities(*(value for item in items
+                      for value in (item.data.email, item.data.phone, item.data.domain)))
 
 
 def newest_by(field_name: str, values: set[str]) -> dict[str, Lead | Known]:
@@ -366,7 +333,7 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
     outside any). Sets each item's outcome ("created", "merged", "skipped"),
     lead and `within`; the caller calls `state.commit()` once it committed."""
     at = at or timezone.now()
-    _defaults.clear()  # callable defaults (a time, a dict) are evaluated once per chunk
+    _instances.reset()  # callable defaults (a time, a dict) are evaluated once per chunk
     state = state or ImportState.start()
     preview, accounts = state.preview, state.accounts
     if campaign and not source:
@@ -431,7 +398,7 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
                 lead = preview.new_lead(data.email, data.phone, at)
             else:
                 owner = account.owner if account and account.owner_id else None
-                lead = new(Lead, **data.lead_fields(),
+                lead = _instances.new(Lead, **data.lead_fields(),
                            account_id=account.pk if account else None,
                            source_id=source_id, campaign_id=campaign_id,
                            owner_id=owner.pk if owner else None,
@@ -461,7 +428,7 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
                 preview.fingerprints.add(item.fingerprint)
             continue
         assert isinstance(lead, Lead)
-        inquiries.append((lead, new(
+        inquiries.append((lead, _instances.new(
             Inquiry, lead_id=lead.pk, cycle=lead.cycle, channel=channel, source_id=source_id,
             campaign_id=campaign_id, payload=json_safe(item.payload), received_at=at,
             matched_by=matched_by, fingerprint=item.fingerprint,
@@ -470,7 +437,7 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
         return items
     insert(Lead, new_leads)
     insert(StageChange, [
-        new(StageChange, lead_id=lead.pk, cycle=lead.cycle, from_stage="",
+        _instances.new(StageChange, lead_id=lead.pk, cycle=lead.cycle, from_stage="",
             to_stage=Stage.INQUIRY, at=at, by_id=by.pk if by else None, reason="received")
         for lead in new_leads
     ])
