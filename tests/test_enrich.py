@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leadgate.enrich.models import Enrichment
-from leadgate.enrich.pipeline import enrich_lead, lead_facts
+from leadgate.enrich.pipeline import enrich_lead, enrich_leads, lead_facts
 from leadgate.enrich.providers import REGISTRY, Provider
 from leadgate.enrich.providers.company import CompanyProvider
 from leadgate.enrich.providers.email import EmailProvider
@@ -249,6 +251,94 @@ def test_it_retries_a_failed_provider_in_the_sweep(broken_provider, monkeypatch)
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         assert retry_failed_providers.call() == 1
     assert set(lead_facts(lead)) == {"nothing"}
+
+
+# -- a batch of leads ----------------------------------------------------------------
+
+
+def varied_leads(tag):
+    """Leads that take each path: an account found and filled, a time zone and
+    country filled, an ambiguous zone left alone, a time zone already set."""
+    analytical_account(domain=f"analytical-{tag}.example")
+    return [
+        make_lead(email=f"ada@analytical-{tag}.example", title="VP Sales"),
+        make_lead(email="ada@mailinator.com", phone="+12125550123"),
+        make_lead(email="ada@gmail.com", phone="+79161234567"),
+        make_lead(phone="+33142685300", time_zone="Europe/London"),
+    ]
+
+
+def stored(leads):
+    """What enrichment left, without ids: each lead's filled fields and facts."""
+    rows = []
+    for lead in leads:
+        lead = Lead.objects.get(pk=lead.pk)
+        facts = {field: (fact["value"], fact["provider"], fact["at"])
+                 for field, fact in lead_facts(lead).items() if field != "account_id"}
+        rows.append((lead.account.name if lead.account else None,
+                     lead.time_zone, lead.country, facts))
+    return rows
+
+
+def test_it_enriches_a_batch_of_leads_as_it_does_one_by_one(fake_titles, broken_provider):
+    one_by_one, batch = varied_leads("one"), varied_leads("batch")
+    with time_machine.travel(T0, tick=False):
+        found_alone = [enrich_lead(lead) for lead in one_by_one]
+        found = enrich_leads(batch)
+
+    def without_account_id(facts):  # the two accounts' ids differ
+        return {field: value for field, value in facts.items() if field != "account_id"}
+
+    assert [without_account_id(found[lead.pk]) for lead in batch] == [
+        without_account_id(facts) for facts in found_alone]
+    assert stored(batch) == stored(one_by_one)
+    assert [row[:3] for row in stored(batch)] == [
+        ("Analytical Engines", "", "GB"), (None, "America/New_York", "US"),
+        (None, "", "RU"), (None, "Europe/London", "FR")]
+
+
+def test_it_enriches_a_batch_in_as_many_queries_for_ten_leads_as_for_two(fake_titles):
+    def queries(count):
+        leads = []
+        for n in range(count):
+            domain = f"firm{count}-{n}.example"
+            Account.objects.create(name=f"Firm {n}", domain=domain, country="DE")
+            leads.append(make_lead(email=f"ada@eu.{domain}", phone=f"+1212555{n:04d}",
+                                   title="VP Sales"))
+        with CaptureQueriesContext(connection) as run:
+            enrich_leads(leads, ["company", "email", "phone", "title"])
+        assert all(Lead.objects.get(pk=lead.pk).account_id for lead in leads)
+        return len(run.captured_queries)
+
+    assert queries(10) == queries(2) <= 8
+
+
+def test_it_keeps_a_field_written_since_the_lead_was_read_in_a_batch():
+    lead, other = make_lead(phone="+12125550123"), make_lead(phone="+33142685300")
+    Lead.objects.filter(pk=lead.pk).update(time_zone="America/Chicago")  # behind its back
+    enrich_leads([lead, other], ["phone"])
+    assert Lead.objects.get(pk=lead.pk).time_zone == "America/Chicago"
+    assert lead.time_zone == "America/Chicago"
+    assert (lead.country, Lead.objects.get(pk=other.pk).time_zone) == ("US", "Europe/Paris")
+
+
+def test_it_clears_the_errors_of_each_lead_whose_provider_now_succeeds(
+        broken_provider, monkeypatch):
+    leads = [make_lead(), make_lead()]
+    enrich_leads(leads, ["broken"])
+    monkeypatch.setattr(broken_provider, "enrich", lambda self, lead: {"nothing": lead.pk})
+    enrich_leads(leads, ["broken"])
+    assert [set(lead_facts(lead)) for lead in leads] == [{"nothing"}] * 2
+
+
+def test_it_keeps_the_time_of_facts_a_second_batch_finds_unchanged():
+    leads = [make_lead(email="ada@mailinator.com"), make_lead(email="bob@gmail.com")]
+    with time_machine.travel(T0, tick=False):
+        enrich_leads(leads, ["email"])
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        enrich_leads(leads, ["email"])
+    assert {fact["at"] for lead in leads for fact in lead_facts(lead).values()} == {T0}
+    assert Enrichment.objects.filter(lead__in=leads).count() == 8
 
 
 # -- after intake and the lead page -------------------------------------------------

@@ -1,7 +1,8 @@
 """The provider registry: small classes found by `kind`.
 
 A provider declares the facts it `fills` and returns them from `enrich(lead)`
-without writing anything; `enrich.pipeline.enrich_lead` records them.
+without writing anything; `enrich.pipeline.enrich_leads` records them. One
+instance serves a batch of leads: `prepare(leads)` may read for all of them first.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class Provider:
     def available(self) -> bool:
         """False when the provider is not configured (it is then skipped)."""
         return True
+
+    def prepare(self, leads: list[Lead]) -> None:
+        """Read at once what enrich() will need for each of these leads (one
+        query for a batch rather than one per lead); optional."""
 
     def enrich(self, lead: Lead) -> dict[str, Any]:
         raise NotImplementedError

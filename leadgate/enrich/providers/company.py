@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from leadgate.leads.models import Account, Lead
 
 from .base import Provider, lead_domain, register
@@ -20,17 +22,38 @@ class CompanyProvider(Provider):
     kind = "company"
     fills = ("account_id", "account", "industry", "employees", "revenue", "country", "state")
 
+    def __init__(self) -> None:
+        # What prepare() read: the accounts of the leads it was given, by id
+        # and by domain (an instance serves one batch: nothing is read twice).
+        self._prepared: set[int] = set()
+        self._by_id: dict[int, Account] = {}
+        self._by_domain: dict[str, Account] = {}
+
+    def prepare(self, leads: list[Lead]) -> None:
+        """The accounts the leads name, and those of their domains and parent
+        domains, in one query."""
+        ids = {lead.account_id for lead in leads if lead.account_id}
+        domains = {parent for lead in leads if (domain := lead_domain(lead))
+                   for parent in parent_domains(domain)}
+        if ids or domains:
+            for account in Account.objects.filter(Q(pk__in=ids) | Q(domain__in=domains)):
+                self._by_id[account.pk] = account
+                if account.domain:
+                    self._by_domain[account.domain] = account
+        self._prepared.update(lead.pk for lead in leads)
+
+    def _account(self, lead: Lead) -> Account | None:
+        """The lead's account, else the account of its domain's closest match."""
+        if lead.pk is None or lead.pk not in self._prepared:
+            self.prepare([lead])
+        if lead.account_id and lead.account_id in self._by_id:
+            return self._by_id[lead.account_id]
+        domain = lead_domain(lead)
+        candidates = parent_domains(domain) if domain else []
+        return next((self._by_domain[d] for d in candidates if d in self._by_domain), None)
+
     def enrich(self, lead: Lead) -> dict[str, Any]:
-        account = None
-        if lead.account_id:
-            account = Account.objects.filter(pk=lead.account_id).first()
-        if account is None:
-            domain = lead_domain(lead)
-            if not domain:
-                return {}
-            candidates = parent_domains(domain)
-            found = {a.domain: a for a in Account.objects.filter(domain__in=candidates)}
-            account = next((found[d] for d in candidates if d in found), None)
+        account = self._account(lead)
         if account is None:
             return {}
         facts: dict[str, Any] = {
