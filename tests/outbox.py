@@ -9,15 +9,20 @@ from aiosmtpd.controller import Controller
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from leadgate.mail.tasks import send_email
+from leadgate.mail.tasks import send_email, send_emails
 
 
 def run_email_tasks() -> list[str]:
-    """Run every queued `send_email` task once, oldest first; their results."""
-    queued = list(DBTaskResult.objects.filter(task_path=send_email.module_path,
+    """Run every queued `send_email` and `send_emails` task once, oldest
+    first; their results, an email's status each."""
+    tasks = {task.module_path: task for task in (send_email, send_emails)}
+    queued = list(DBTaskResult.objects.filter(task_path__in=tasks,
                                               status=TaskResultStatus.READY)
                   .order_by("enqueued_at", "id"))
-    results = [send_email.call(*row.args_kwargs["args"]) for row in queued]
+    results = []
+    for row in queued:
+        result = tasks[row.task_path].call(*row.args_kwargs["args"])
+        results += result if isinstance(result, list) else [result]
     DBTaskResult.objects.filter(pk__in=[row.pk for row in queued]).update(
         status=TaskResultStatus.SUCCESSFUL)
     return results

@@ -3,13 +3,17 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from leadgate.intake.models import Inquiry
 from leadgate.intake.tasks import after_intake
 from leadgate.mail.models import OutboundEmail
-from leadgate.routing.acknowledge import acknowledge
+from leadgate.routing.acknowledge import MARK, acknowledge, acknowledge_many
 from leadgate.routing.models import SlaClock
 from leadgate.workspace.models import Touch
+from tests.concurrency import at_once
 from tests.factories import make_lead
 from tests.outbox import run_email_tasks
 
@@ -103,3 +107,71 @@ def test_it_records_the_touch_and_keeps_the_email_waiting_when_the_server_is_dow
     email = OutboundEmail.objects.get(lead=lead)
     assert (email.status, email.attempts) == ("pending", 1)
     assert "could not reach the mail server" in email.last_error
+
+
+# --- a batch ------------------------------------------------------------------------
+
+
+def varied_pairs(owner, tag):
+    """A lead of each kind: acknowledged, a shared mailbox, an import, a
+    second inquiry of the first lead, one acknowledged before, and one
+    acknowledged before the outbox existed (a touch, no email row)."""
+    ada = make_lead(owner=owner, first_name="Ada", email=f"ada@{tag}.example")
+    info = make_lead(owner=owner, email=f"info@{tag}.example", email_role=True)
+    imported = make_lead(owner=owner, email=f"imp@{tag}.example")
+    before = make_lead(owner=owner, first_name="Bo", email=f"bo@{tag}.example")
+    acknowledge(before, arrive(before))
+    legacy = make_lead(owner=owner, email=f"old@{tag}.example")
+    Touch.objects.create(lead=legacy, channel="email", disposition="sent", notes=f"{MARK}: Hi")
+    return [(ada, arrive(ada)), (info, arrive(info)), (imported, arrive(imported, "import")),
+            (ada, arrive(ada, hot=False)), (before, arrive(before)), (legacy, arrive(legacy))]
+
+
+def outbox_and_touches():
+    """The emails and automatic touches, without ids, in order."""
+    emails = [(row.kind, row.to[0].split("@")[0], row.subject, row.body, row.status)
+              for row in OutboundEmail.objects.order_by("pk")]
+    touches = [(t.cycle, t.channel, t.direction, t.disposition, t.notes)
+               for t in Touch.objects.filter(actor__isnull=True).order_by("pk")]
+    return emails, touches
+
+
+def test_it_acknowledges_a_batch_as_it_does_one_by_one(ack_on, alice, bob):
+    one_by_one = [acknowledge(lead, inquiry) for lead, inquiry in varied_pairs(alice, "one")]
+    alone = outbox_and_touches()
+    OutboundEmail.objects.all().delete()
+    Touch.objects.all().delete()
+    batch = acknowledge_many(varied_pairs(bob, "batch"))
+    assert [touch is None for touch in batch] == [touch is None for touch in one_by_one] == [
+        False, True, True, True, True, True]
+    assert outbox_and_touches() == alone
+    assert len(alone[0]) == 2 and batch[0].pk is not None
+
+
+def test_it_acknowledges_a_batch_in_as_many_queries_for_ten_leads_as_for_two(ack_on, alice):
+    def queries(count):
+        pairs = [(lead, arrive(lead)) for lead in (make_lead(owner=alice) for _ in range(count))]
+        with CaptureQueriesContext(connection) as run:
+            touches = acknowledge_many(pairs)
+        assert all(touches)
+        return len(run.captured_queries)
+
+    assert queries(10) == queries(2) <= 10  # savepoints included
+
+
+def test_it_queues_nothing_twice_when_a_batch_runs_twice(ack_on, alice):
+    pairs = [(lead, arrive(lead)) for lead in (make_lead(owner=alice) for _ in range(3))]
+    assert all(acknowledge_many(pairs))
+    assert acknowledge_many(pairs) == [None] * 3
+    assert run_email_tasks() == ["sent"] * 3
+    assert (OutboundEmail.objects.count(), Touch.objects.filter(actor__isnull=True).count(),
+            DBTaskResult.objects.count(), len(ack_on.messages)) == (3, 3, 1, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_queues_each_lead_once_when_two_workers_acknowledge_a_batch_at_once(ack_on, alice):
+    pairs = [(lead, arrive(lead)) for lead in (make_lead(owner=alice) for _ in range(5))]
+    results = at_once(lambda: acknowledge_many(pairs), threads=2)
+    assert sorted(sum(touch is not None for touch in touches) for touches in results) == [0, 5]
+    assert (OutboundEmail.objects.count(), Touch.objects.filter(actor__isnull=True).count(),
+            DBTaskResult.objects.count()) == (5, 5, 1)

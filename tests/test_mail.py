@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from leadgate.handoff.flow import send
@@ -21,7 +22,7 @@ from leadgate.leads.periodic import JOBS
 from leadgate.leads.queue import URGENT_PRIORITY, URGENT_QUEUE
 from leadgate.mail import sender, tasks
 from leadgate.mail.models import OutboundEmail
-from leadgate.mail.outbox import queue_email
+from leadgate.mail.outbox import Email, queue_email, queue_emails
 from leadgate.workspace.models import Touch
 from leadgate.workspace.touches import log_touch
 from tests.concurrency import at_once
@@ -124,6 +125,71 @@ def test_it_attaches_a_calendar_invitation_with_its_method(smtp):
     [invite] = [p for p in email.message_from_string(raw).walk()
                 if p.get_content_type() == "text/calendar"]
     assert (invite.get_param("method"), invite.get_filename()) == ("REQUEST", "meeting.ics")
+
+
+# --- a batch ----------------------------------------------------------------------------
+
+
+def alert(n, **fields):
+    fields = {"key": f"alert:{n}", "kind": OutboundEmail.Kind.ALERT,
+              "to": (f"ana{n}@example.com",), "subject": f"Lead {n} had no owner",
+              "body": f"Please give lead {n} an owner.", **fields}
+    return Email(**fields)
+
+
+def test_it_queues_a_batch_of_emails_with_one_send_task_on_the_urgent_queue():
+    queued = queue_emails([alert(1), alert(2), alert(3)])
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == (
+        tasks.send_emails.module_path, [sorted(row.pk for row, _ in queued)])
+    assert (task.queue_name, task.priority) == (URGENT_QUEUE, URGENT_PRIORITY)
+
+
+def test_it_sends_each_email_of_a_batch_once(smtp):
+    queue_emails([alert(1), alert(2), alert(3)])
+    assert run_email_tasks() == ["sent"] * 3
+    assert sender.send_due() == 0
+    assert sorted(recipients for recipients, _ in smtp.messages) == [
+        ["ana1@example.com"], ["ana2@example.com"], ["ana3@example.com"]]
+
+
+def test_it_queues_a_key_once_within_a_batch_and_across_batches():
+    first = queue_emails([alert(1), alert(2), alert(1, body="again")])
+    again = queue_emails([alert(2), alert(4)])
+    assert [created for _, created in first + again] == [True, True, False, False, True]
+    assert first[2][0].pk == first[0][0].pk and first[2][0].body == "Please give lead 1 an owner."
+    assert OutboundEmail.objects.count() == 3
+    assert DBTaskResult.objects.count() == 2  # a task per batch that queued something
+
+
+def test_it_queues_a_batch_in_as_many_queries_for_ten_emails_as_for_two():
+    def queries(keys):
+        with CaptureQueriesContext(connection) as run:
+            queue_emails([alert(n) for n in keys])
+        return len(run.captured_queries)
+
+    assert queries(range(10, 20)) == queries(range(2)) <= 6
+
+
+def test_it_writes_no_email_of_a_batch_when_one_is_refused():
+    with pytest.raises(ValueError, match="^to:"):
+        queue_emails([alert(1), alert(2, to=(" ",))])
+    assert not OutboundEmail.objects.exists() and not DBTaskResult.objects.exists()
+
+
+def test_it_leaves_the_rest_of_a_batch_to_the_sweep_when_the_server_cannot_be_reached(
+        server, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    queue_emails([alert(1), alert(2), alert(3)])
+    server.down()
+    assert run_email_tasks() == ["pending"] * 3
+    assert list(OutboundEmail.objects.order_by("pk").values_list("attempts", flat=True)) == [
+        1, 0, 0]  # one timeout, not three
+    server.up()
+    assert sender.send_due() == 2
+    time_machine.move_to(TUESDAY_10 + timedelta(minutes=1), tick=False)
+    assert sender.send_due() == 1
+    assert len(server.inbox.messages) == 3
 
 
 # --- the mail server down ---------------------------------------------------------------

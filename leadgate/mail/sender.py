@@ -219,11 +219,26 @@ def _record(email: OutboundEmail, failure: Failure | None) -> None:
 def send_one(pk: int) -> str | None:
     """Send row `pk` if it is due (the task queued with it); its new status,
     or None when it was not due (sent already, or another sender has it)."""
-    email = _claim(timezone.now(), pk=pk)
-    if email is None:
-        return None
-    deliver(email)
-    return OutboundEmail.objects.values_list("status", flat=True).get(pk=pk)
+    return send_many([pk])[0]
+
+
+def send_many(pks: list[int]) -> list[str | None]:
+    """Send rows `pks` that are due, in order (the task queued with them); the
+    status of each, None for one that was not due. After a failure to reach
+    the mail server the others are left due (their status "pending") rather
+    than each waiting for the same timeout: the sweep tries again."""
+    tried: list[int] = []
+    for index, pk in enumerate(pks):
+        email = _claim(timezone.now(), pk=pk)
+        if email is None:
+            continue
+        tried.append(pk)
+        failure = deliver(email)
+        if failure is not None and failure.unreachable:
+            tried += pks[index + 1:]
+            break
+    statuses = dict(OutboundEmail.objects.filter(pk__in=tried).values_list("pk", "status"))
+    return [statuses.get(pk) for pk in pks]
 
 
 def send_due(limit: int = BATCH) -> int:
