@@ -10,7 +10,6 @@ leads have no outcome yet: left out of training, scored by the active model.
 One query per batch of leads, whatever its size.
 """
 
-# ruff: noqa: S608 - table and column names come from the models, values are parameters
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -65,8 +64,11 @@ def _sql(where: str) -> str:
             return f"{alias}.value #>> '{{}}'"
         created = "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
     enrichment = table(Enrichment)
+    # S608: the names come from the models, quoted, the dialect's pieces from
+    # above, and `where` from this module (its values are parameters).
     return (
-        f"SELECT l.id, so.name, ca.name, l.country, l.title, {fact('se')}, {fact('de')}, "
+        f"SELECT l.id, so.name, ca.name, l.country, l.title, "  # noqa: S608
+        f"{fact('se')}, {fact('de')}, "
         f"l.email_free, l.email_role, ac.industry, ac.employees, {created}, l.stage, "
         f"l.score_rank, sc.grade FROM {table(Lead)} l "
         f"LEFT JOIN {related('source')} so ON so.id = l.source_id "

@@ -5,7 +5,6 @@ whoever changes a grade or a probability writes the new rank here, for the
 leads whose rank changed only: most rescoring leaves ranks as they were.
 """
 
-# ruff: noqa: S608 - table and column names come from the models, values are parameters
 from __future__ import annotations
 
 from django.db import connection
@@ -21,9 +20,12 @@ def apply_ranks(changed: list[tuple[int, int]]) -> None:
         return
     quote = connection.ops.quote_name
     params = [(rank, lead_id) for lead_id, rank in changed]
+    # S608: the table and column names come from the models, quoted; the
+    # ranks and ids are parameters.
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {quote(Lead._meta.db_table)} SET score_rank = %s WHERE id = %s", params)
+            f"UPDATE {quote(Lead._meta.db_table)} "  # noqa: S608
+            "SET score_rank = %s WHERE id = %s", params)
         cursor.executemany(
-            f"UPDATE {quote(Task._meta.db_table)} SET {quote('rank')} = %s "
+            f"UPDATE {quote(Task._meta.db_table)} SET {quote('rank')} = %s "  # noqa: S608
             "WHERE lead_id = %s AND done_at IS NULL", params)
