@@ -6,12 +6,12 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from leadgate.enrich.pipeline import enrich_lead
+from leadgate.enrich.pipeline import enrich_leads
 from leadgate.enrich.providers import ORDER, REGISTRY
 from leadgate.leads.models import Lead
 from leadgate.leads.periodic import every
 from leadgate.leads.queue import pending_args, runs_in_batches
-from leadgate.routing.acknowledge import acknowledge
+from leadgate.routing.acknowledge import acknowledge_many
 from leadgate.routing.assign import route_many
 from leadgate.routing.sla import start_clocks
 from leadgate.scoring.predict import score_with_model
@@ -77,8 +77,7 @@ def after_intake_many(lead_ids: list[int]) -> list[int]:
     found per lead, in order. Safe to run twice; a lead merged away is skipped."""
     leads = {lead.pk: lead for lead in Lead.objects.filter(pk__in=lead_ids)}
     found = {lead_id: len(record_candidates(lead)) for lead_id, lead in leads.items()}
-    for lead in leads.values():
-        enrich_lead(lead, OFFLINE_PROVIDERS)
+    enrich_leads(list(leads.values()), OFFLINE_PROVIDERS)
     present = sorted(leads)
     # Scored after enrichment: fit rules read its facts (seniority, department);
     # routed after scoring: routing rules may read the grade.
@@ -88,8 +87,7 @@ def after_intake_many(lead_ids: list[int]) -> list[int]:
     latest = latest_inquiries(present)
     pairs = [(lead, latest[lead.pk]) for lead in routed if lead.pk in latest]
     start_clocks(pairs)
-    for lead, inquiry in pairs:
-        acknowledge(lead, inquiry)
+    acknowledge_many(pairs)
     score_with_model(present)
     if present and remote_providers():
         enrich_remotely.enqueue(present)
@@ -102,8 +100,8 @@ def enrich_remotely(lead_ids: list[int]) -> int:
     """The providers that call out (a commercial API), then a rescore with what
     they found; returns how many leads gained facts."""
     remote = remote_providers()
-    enriched = [lead.pk for lead in Lead.objects.filter(pk__in=lead_ids)
-                if remote and enrich_lead(lead, remote)]
+    found = enrich_leads(list(Lead.objects.filter(pk__in=lead_ids)), remote) if remote else {}
+    enriched = sorted(pk for pk, facts in found.items() if facts)
     score_leads(enriched)
     return len(enriched)
 

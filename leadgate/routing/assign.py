@@ -59,7 +59,7 @@ def default_team() -> Team | None:
     by settings.LEADGATE_DEFAULT_TEAM, else the team managers marked default
     (Team.is_default), else the only team there is. A setting naming no team
     falls through to the others rather than sending every lead nowhere."""
-    name = getattr(settings, "LEADGATE_DEFAULT_TEAM", "")
+    name = settings.LEADGATE_DEFAULT_TEAM
     if name:
         named = Team.objects.filter(name=name).first()
         if named is not None:
