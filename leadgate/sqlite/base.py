@@ -35,6 +35,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import OperationalError
@@ -44,7 +45,8 @@ logger = logging.getLogger("leadgate.db")
 
 LONG_HOLD = 5.0  # seconds
 GIVE_WAY_AT_MOST = 2.0  # seconds
-# Set by `leadgate worker --background`: this process's writes give way (give_way).
+# Set by `leadgate worker --background` and by as_background(): this process's
+# writes give way (give_way).
 background = False
 
 _WRITES_IN_WITH = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -72,6 +74,18 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@contextlib.contextmanager
+def as_background() -> Iterator[None]:
+    """This process's writes give way (see give_way) for the block: a command
+    that writes for long (an import, the demo seeder) beside the service."""
+    global background
+    before, background = background, True
+    try:
+        yield
+    finally:
+        background = before
 
 
 def is_write(sql: str) -> bool:

@@ -14,6 +14,7 @@ from leadgate.intake.imports import (
     run_import,
 )
 from leadgate.leads.models import User
+from leadgate.sqlite.base import as_background
 
 
 class Command(BaseCommand):
@@ -79,7 +80,10 @@ class Command(BaseCommand):
             row_by_row=row_by_row, workers=workers,
         )
         try:
-            run = run_import(file, settings)
+            # A long writer beside the service: on SQLite its batches let waiting
+            # writes go first (an API request waited behind batch after batch).
+            with as_background():
+                run = run_import(file, settings)
         except ImportFailed as error:
             # Part-way: what was taken before stays taken (a second import skips it).
             self.report(error.run, target)

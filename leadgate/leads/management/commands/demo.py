@@ -13,6 +13,7 @@ from leadgate.leads.demo_words import USERS
 from leadgate.leads.models import Lead, User
 from leadgate.scoring.predict import score_with_model
 from leadgate.scoring.rules import score_leads
+from leadgate.sqlite.base import as_background
 
 
 class Command(BaseCommand):
@@ -45,8 +46,10 @@ class Command(BaseCommand):
         # The bar goes to stderr, and only to a terminal: logs stay clean.
         progress = not quiet and options.get("verbosity", 1) > 0 and sys.stderr.isatty()
         try:
-            summary = generate(leads, seed, password=password, batch_size=batch_size,
-                               progress=progress)
+            # Beside a running service, its waiting writes go first (on SQLite).
+            with as_background():
+                summary = generate(leads, seed, password=password, batch_size=batch_size,
+                                   progress=progress)
         except DemoError as error:
             raise CommandError(str(error)) from error
         rows = ", ".join(f"{count:,} {name}" for name, count in summary["rows"].items())
