@@ -11,6 +11,7 @@ of clocks per transaction, so any number of workers can run the check at once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from leadgate.intake.models import Inquiry
 from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Lead, Team
 from leadgate.lib.business_hours import add_business_time
+from leadgate.lib.write_budget import WriteBudget
 from leadgate.workspace.live import publish, publish_many
 from leadgate.workspace.models import QueueEvent, Task, Touch
 
@@ -198,10 +200,14 @@ def cancel_clocks(lead: Lead, *, now: datetime | None = None) -> int:
     return cancelled
 
 
-# Clocks claimed and handled in one transaction: on SQLite each transaction
-# waits its turn for the one writer (behind an import's chunks, say), so a
-# transaction per clock made a thousand breaches a minute late.
+# Clocks claimed and handled in one transaction, at most: on SQLite each
+# transaction waits its turn for the one writer (behind an import's chunks,
+# say), so a transaction per clock made a thousand breaches a minute late; and
+# every other writer waits for this one, so fifty escalations in one (about a
+# second) made an API request beside them wait as long. The batch is sized to
+# hold the lock about BREACH_SECONDS (lib.write_budget).
 BREACH_BATCH = 50
+BREACH_SECONDS = 0.1
 
 
 def check_breaches(now: datetime | None = None, *, limit: int = 1000) -> int:
@@ -215,11 +221,13 @@ def check_breaches(now: datetime | None = None, *, limit: int = 1000) -> int:
     now = now or timezone.now()
     breached = handled = 0
     failed: list[int] = []
+    budget = WriteBudget(BREACH_SECONDS, first=10, most=BREACH_BATCH)
     while handled < limit:
         with transaction.atomic():
+            began = time.perf_counter()
             clocks = list(SlaClock.objects.select_for_update(skip_locked=True)
                           .filter(state=RUNNING, due_at__lte=now).exclude(pk__in=failed)
-                          .order_by("due_at", "pk")[:min(BREACH_BATCH, limit - handled)])
+                          .order_by("due_at", "pk")[:min(budget.size, limit - handled)])
             if not clocks:
                 break
             for clock in clocks:
@@ -231,6 +239,7 @@ def check_breaches(now: datetime | None = None, *, limit: int = 1000) -> int:
                                      "recorded", clock.pk, clock.lead_id)
                     failed.append(clock.pk)
             handled += len(clocks)
+        budget.took(len(clocks), time.perf_counter() - began)
     return breached
 
 
