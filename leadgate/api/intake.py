@@ -9,6 +9,7 @@ fields are not errors: they stay in the inquiry's payload as sent.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,12 +17,21 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from pydantic import ValidationError
 
+from leadgate.intake.arrivals import accept
 from leadgate.intake.fields import IntakeError, parse, resolve_names
 from leadgate.intake.models import Campaign, Inquiry, Source
 from leadgate.intake.pipeline import receive
 from leadgate.lib import jsonbody
 
-from .auth import acting_user, intake
+from .arrivals import (
+    PREFER_PARAMETER,
+    RESPOND_ASYNC,
+    ArrivalOut,
+    arrival_answer,
+    arrival_url,
+    prefers_async,
+)
+from .auth import acting_user, intake, key_of
 from .idempotency import HEADER, idempotent
 from .problems import error, problem
 from .schemas import BulkLeadsIn, BulkOut, ErrorOut, IntakeOut, LeadIn, ValidationErrorOut
@@ -219,10 +229,10 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
-def _openapi(schema: dict) -> dict:
+def _openapi(schema: dict, *parameters: dict) -> dict:
     return {
         "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
-        "parameters": [IDEMPOTENCY_PARAMETER],
+        "parameters": [IDEMPOTENCY_PARAMETER, *parameters],
     }
 
 
@@ -230,15 +240,17 @@ def _openapi(schema: dict) -> dict:
     "/leads",
     auth=intake,
     tags=["intake"],
-    response={200: IntakeOut, 201: IntakeOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut,
-              422: ValidationErrorOut, 503: ErrorOut},
+    response={200: IntakeOut, 201: IntakeOut, 202: ArrivalOut, 409: ErrorOut, 413: ErrorOut,
+              415: ErrorOut, 422: ValidationErrorOut, 503: ErrorOut},
     summary="Send one lead in",
     description=(
         "Creates a lead (201) or attaches the inquiry to the person it matches by "
         "email or phone (200 with that lead's id). Unknown keys are kept in the "
-        "inquiry's payload. Body: JSON, at most 64 KB."
+        "inquiry's payload. Body: JSON, at most 64 KB. With `Prefer: respond-async` "
+        "the lead is checked and kept, and answered 202 with an arrival at once; "
+        "GET its `url` (also in `Location`) to learn the lead it became."
     ),
-    openapi_extra=_openapi(LEAD_IN_SCHEMA),
+    openapi_extra=_openapi(LEAD_IN_SCHEMA, PREFER_PARAMETER),
 )
 def create_lead(request: HttpRequest) -> JsonResponse:
     try:
@@ -265,7 +277,21 @@ def create_lead(request: HttpRequest) -> JsonResponse:
             return 503, {"detail": "the lead could not be stored; retry", "field": None}
         return (201 if body["created"] else 200), body
 
-    return idempotent(request, data, handle)
+    if not prefers_async(request):
+        return idempotent(request, data, handle)
+
+    def handle_later() -> tuple[int, dict]:
+        arrival = accept(arguments["payload"], channel=Inquiry.Channel.API,
+                         source=arguments["source"], campaign=arguments["campaign"],
+                         is_hot=arguments["is_hot"], by=arguments["by"],
+                         sender=key_of(request).prefix)
+        return 202, arrival_answer(arrival)
+
+    response = idempotent(request, data, handle_later)
+    if response.status_code == 202:  # also when replayed
+        response["Preference-Applied"] = RESPOND_ASYNC
+        response["Location"] = arrival_url(json.loads(response.content)["arrival"])
+    return response
 
 
 @router.post(

@@ -65,6 +65,7 @@ api.add_router("/", leads_router)
 api.add_router("/", activities_router)
 api.add_router("/", "leadgate.api.queue.router")
 api.add_router("/", "leadgate.api.handoffs.router")
+api.add_router("/", "leadgate.api.arrivals.router")
 
 
 def _field_of(loc: list | tuple) -> str | None:

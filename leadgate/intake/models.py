@@ -124,6 +124,53 @@ class Inquiry(models.Model):
         return f"{self.get_channel_display()} inquiry {self.pk}"
 
 
+class Arrival(models.Model):
+    """A submission accepted for intake later: the API's `Prefer: respond-async`
+    stores what arrived in one insert and answers 202 at once (a sender
+    posting thousands of leads need not wait for matching, the account and
+    the lead's first rows); a worker then takes it through receive() like any
+    other inquiry (intake.arrivals) and records here what it became. Nothing is
+    dropped: until taken it waits here, and the sweep queues it again if its
+    task is lost; a submission intake refuses keeps the reason."""
+
+    channel = models.CharField(max_length=10, choices=Inquiry.Channel.choices)
+    # As receive() takes it: intake fields under their own names, the rest as sent.
+    payload = models.JSONField()
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    is_hot = models.BooleanField(default=False)
+    # Whom the sender acts for (receive()'s `by`), and who may read the
+    # arrival back: the sending API key's prefix (the api app owns the keys).
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    sender = models.CharField(max_length=32, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    inquiry = models.OneToOneField(Inquiry, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # The lead as the sender may see it (null: a lead of someone else's it joined).
+    lead_id_shown = models.BigIntegerField(null=True, blank=True)
+    created = models.BooleanField(null=True, blank=True)
+    warnings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    error_field = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], condition=models.Q(taken_at__isnull=True),
+                                name="arrival_waiting")]
+
+    def __str__(self) -> str:
+        return f"arrival {self.pk}"
+
+    @property
+    def status(self) -> str:
+        if self.taken_at is None:
+            return "queued"
+        return "refused" if self.error else "taken"
+
+
 class Activity(models.Model):
     """Something the lead did that signals interest, reported by marketing tools:
     a page visit, an email opened, clicked or replied to, an event attended.

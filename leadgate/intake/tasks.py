@@ -143,6 +143,16 @@ def _waiting_leads() -> set[int]:
 
 @every(60)
 @task()
+def retry_arrivals() -> int:
+    """Queue the take again for API arrivals whose task was lost (see
+    intake.arrivals); returns how many."""
+    from .arrivals import requeue_waiting  # arrivals take through the pipeline, which imports us
+
+    return requeue_waiting()
+
+
+@every(60)
+@task()
 def fail_lost_imports() -> int:
     """Mark failed the web imports whose job was lost (its worker killed
     mid-import: the reaper failed its task), so none shows "running" for
