@@ -12,8 +12,10 @@ hot-inbound SLA policy is set to 1 minute around the clock so that breaches
 fall inside the run and their lateness can be measured.
 
 Phases, each against the running service:
- 1. bare: 20 clients on the bare endpoint, then the same on `POST /api/v1/leads`
-    (throughput ratio against bare, with the workers busy processing);
+ 1. bare: 20 clients on the bare endpoint, then the same on `POST /api/v1/leads`,
+    answered when the lead is stored (201), then with `Prefer: respond-async`,
+    answered when it is kept as an arrival (202) (throughput ratios against bare,
+    with the workers busy processing);
  2. one client, sequentially, the mix (API posts with idempotency keys, some
     retried; bulk posts; web-form posts; touches by a logged-in qualifier);
  3. 20 clients, the same mix (the burst), then the backlog's drain time;
@@ -231,14 +233,22 @@ def main() -> None:
         floor = bare(service.port, args.clients, args.seconds)
         api = run_clients(maker("a"), args.clients, seconds=args.seconds, mix={"api": 1})
         everything.merge(api)
+        later = run_clients(maker("l"), args.clients, seconds=args.seconds,
+                            mix={"api_async": 1})
+        everything.merge(later)
         floor_rate = floor.requests / (floor.finished - floor.started)
         api_rate = api.requests / (api.finished - api.started)
+        later_rate = later.requests / (later.finished - later.started)
         rows.append(latency_row(f"bare insert, {args.clients} clients", floor,
                                 floor.finished - floor.started, floor.requests))
         rows.append(latency_row(f"API intake only, {args.clients} clients", api,
                                 api.finished - api.started, len(api.acknowledged)))
+        rows.append(latency_row(f"API intake, respond-async, {args.clients} clients", later,
+                                later.finished - later.started, len(later.acknowledged)))
         notes.append(f"API intake throughput {api_rate:.0f} req/s = "
-                     f"{100 * api_rate / floor_rate:.0f}% of bare ({floor_rate:.0f} req/s)")
+                     f"{100 * api_rate / floor_rate:.0f}% of bare ({floor_rate:.0f} req/s); "
+                     f"with respond-async {later_rate:.0f} req/s = "
+                     f"{100 * later_rate / floor_rate:.0f}% of bare")
 
         # 2. One client, the mix.
         one = run_clients(maker("s"), 1, seconds=args.seconds, mix=MIX)
@@ -252,7 +262,8 @@ def main() -> None:
         burst_seconds = burst.finished - burst.started
         rows.append(latency_row(f"mix, {args.clients} clients (burst)", burst, burst_seconds,
                                 len(burst.acknowledged)))
-        pending = list(api.acknowledged) + list(one.acknowledged) + list(burst.acknowledged)
+        pending = [*api.acknowledged, *later.acknowledged, *one.acknowledged,
+                   *burst.acknowledged]
         drained = wait_processed(pending, args.drain_timeout)
         notes.append(f"burst intake {len(burst.acknowledged) / burst_seconds:.1f} leads/s; "
                      f"backlog of all earlier phases drained "

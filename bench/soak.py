@@ -146,6 +146,21 @@ class Client:
                 self.stats.replays["same" if same else "different"] += 1
         return 1
 
+    def api_async(self) -> int:
+        """POST /leads with Prefer: respond-async: a 202 and an arrival to read
+        back; the lead itself is made by a worker (checked by email at the end)."""
+        lead = self.person()
+        headers = self.api_headers(**{"Idempotency-Key": uuid.uuid4().hex,
+                                      "Prefer": "respond-async"})
+        self.stats.sent_at[lead["email"]] = time.time()
+        status, _answer, _data = self.send("api async", "POST", "/api/v1/leads",
+                                           json.dumps(lead).encode(), headers)
+        if status == 202:
+            self.stats.acknowledged[lead["email"]] = None  # no lead id yet
+        elif 200 <= status < 300:
+            self.stats.statuses[("api async not 202", status)] += 1
+        return 1
+
     def bulk(self) -> int:
         leads = [self.person() for _ in range(BULK_SIZE)]
         now = time.time()
@@ -322,11 +337,16 @@ def check_stored(stats: Stats) -> dict[str, object]:
 
 
 def unprocessed(emails: list[str]) -> int:
+    """Of these people, how many are not yet a processed lead (a lead sent with
+    respond-async is not a lead at all until a worker takes it)."""
     from leadgate.leads.models import Lead
 
-    return sum(Lead.objects.filter(email__in=emails[start:start + 500],
-                                   processed_at__isnull=True).count()
-               for start in range(0, len(emails), 500))
+    wanted = sorted(set(emails))
+    done = sum(Lead.objects.filter(email__in=wanted[start:start + 500],
+                                   processed_at__isnull=False)
+               .values("email").distinct().count()
+               for start in range(0, len(wanted), 500))
+    return len(wanted) - done
 
 
 def wait_processed(emails: list[str], timeout: float) -> float | None:

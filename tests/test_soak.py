@@ -31,7 +31,7 @@ from soak import Client, Stats, run_clients  # noqa: E402 - bench/ is put on the
 from tests.test_serve import free_port, healthz_ok, wait_for  # noqa: E402
 
 # What the clients send: no touches (no desk session here).
-MIX = {"api": 80, "bulk": 5, "form": 15}
+MIX = {"api": 70, "api_async": 10, "bulk": 5, "form": 15}
 ROUTED = ("rule", "account_owner", "rotation", "pool")  # Assignment.Why of intake routing
 
 SETUP = """
