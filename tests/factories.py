@@ -6,8 +6,11 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from leadgate.handoff.flow import send
+from leadgate.handoff.models import Handoff
 from leadgate.intake.models import Campaign, Inquiry, Source
 from leadgate.leads.models import Account, Lead, StageChange, Team, User, create_lead
+from leadgate.workspace.touches import log_touch
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only
 _counter = itertools.count(1)
@@ -56,6 +59,30 @@ def make_lead(owner: User | None = None, **fields) -> Lead:
     lead = create_lead(owner=owner, **fields)
     Inquiry.objects.create(lead=lead, channel="form", payload={"email": lead.email})
     return lead
+
+
+MET_BANT = {
+    "need": {"value": "month-end close takes a week", "met": True},
+    "authority": {"value": "decision maker", "met": True},
+    "timeframe": {"value": "this quarter", "met": True},
+    "budget": {"value": "50k approved", "met": True},
+}
+
+
+def qualify_sales_ready(lead: Lead, by: User) -> None:
+    """A connected call with the sales-ready verdict and every BANT answer met
+    (a lead at inquiry or mql becomes working with it)."""
+    log_touch(lead, by, channel="call", disposition="connected", verdict="sales_ready",
+              answers=MET_BANT)
+    lead.refresh_from_db()
+
+
+def hand_off(lead: Lead, by: User, to_user: User) -> Handoff:
+    """The only way to `qualified`: a sales-ready verdict, then the handoff."""
+    qualify_sales_ready(lead, by)
+    handoff = send(lead, by=by, to_user=to_user, dossier=None)
+    lead.refresh_from_db()
+    return handoff
 
 
 def make_outcome_history(open_stage: str = "working") -> list[Lead]:

@@ -11,7 +11,7 @@ from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Inquiry
 from leadgate.leads.models import StageChange
 from tests.api_helpers import api_get, api_post, bearer, make_key
-from tests.factories import make_account, make_campaign, make_lead
+from tests.factories import hand_off, make_account, make_campaign, make_lead, qualify_sales_ready
 
 
 def ids(response) -> set[int]:
@@ -147,30 +147,35 @@ def test_it_refuses_an_illegal_move_with_the_reason(alice):
 
 def test_it_refuses_a_move_the_users_role_does_not_allow(alice, sam):
     lead = make_lead(alice)
-    lead.move_to("working", by=alice)
-    Handoff.objects.create(lead=lead, from_user=alice, to_user=sam)
-    lead.move_to("qualified", by=alice)
+    hand_off(lead, alice, sam)
     response = api_post(make_key(alice), f"/leads/{lead.pk}/stage", {"stage": "accepted"})
     assert response.status_code == 422
     assert response.json()["field"] == "role"
 
 
-def test_it_requires_to_user_to_qualify_a_lead(alice):
-    lead = make_lead(alice)
-    lead.move_to("working", by=alice)
-    response = api_post(make_key(alice), f"/leads/{lead.pk}/stage", {"stage": "qualified"})
-    assert response.status_code == 422
-    assert response.json()["field"] == "to_user"
-    assert not Handoff.objects.exists()
-
-
-def test_it_qualifies_a_lead_handing_it_to_a_sales_rep(alice, sam):
+def test_it_refuses_the_qualified_move_naming_verdict(alice, sam):
+    # A working lead with no answers: the stage move would hand sales an empty dossier.
     lead = make_lead(alice)
     lead.move_to("working", by=alice)
     response = api_post(make_key(alice), f"/leads/{lead.pk}/stage",
                         {"stage": "qualified", "to_user": "sam"})
-    assert response.status_code == 200, response.content
-    assert Handoff.objects.get(lead=lead).to_user == sam
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "verdict"
+    assert "handoff" in body["detail"]
+    lead.refresh_from_db()
+    assert lead.stage == "working"
+    assert not Handoff.objects.exists()
+
+
+def test_it_refuses_the_qualified_move_of_a_sales_ready_lead_outside_the_handoff(alice, sam):
+    lead = make_lead(alice)
+    qualify_sales_ready(lead, alice)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/stage",
+                        {"stage": "qualified", "to_user": "sam"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "verdict"
+    assert not Handoff.objects.exists()
 
 
 def test_it_names_to_user_when_the_user_does_not_exist(alice):
@@ -184,8 +189,7 @@ def test_it_names_to_user_when_the_user_does_not_exist(alice):
 
 def test_it_records_the_amount_of_an_opportunity(alice, sam):
     lead = make_lead(alice)
-    lead.move_to("working", by=alice)
-    api_post(make_key(alice), f"/leads/{lead.pk}/stage", {"stage": "qualified", "to_user": "sam"})
+    hand_off(lead, alice, sam)
     api_post(make_key(sam), f"/leads/{lead.pk}/stage", {"stage": "accepted"})
     response = api_post(make_key(sam), f"/leads/{lead.pk}/stage",
                         {"stage": "opportunity", "amount": "12500.50"})
@@ -203,10 +207,9 @@ def test_it_answers_404_to_an_outsider_moving_a_lead(alice, charlie):
 
 def test_it_refuses_to_qualify_a_lead_twice(alice, sam):
     lead = make_lead(alice)
-    lead.move_to("working", by=alice)
-    key = make_key(alice)
-    api_post(key, f"/leads/{lead.pk}/stage", {"stage": "qualified", "to_user": "sam"})
-    response = api_post(key, f"/leads/{lead.pk}/stage", {"stage": "qualified", "to_user": "sam"})
+    hand_off(lead, alice, sam)
+    response = api_post(make_key(alice), f"/leads/{lead.pk}/stage",
+                        {"stage": "qualified", "to_user": "sam"})
     # 422 from the lifecycle, or 409 if the database's one-pending-handoff rule trips first.
     assert response.status_code in (409, 422)
     assert response.json()["detail"]

@@ -65,6 +65,17 @@ def test_it_refuses_a_handoff_of_a_lead_not_qualified_as_sales_ready(alice, sam)
     assert (response.status_code, response.json()["field"]) == (422, "verdict")
 
 
+def test_it_refuses_a_second_handoff_after_a_reject_until_a_new_verdict(handoff, alice, sam):
+    flow.reject(handoff, by=sam, reason="bad_timing")
+    lead = handoff.lead
+    again = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})
+    assert (again.status_code, again.json()["field"]) == (422, "verdict")
+    lead.refresh_from_db()
+    Qualification.objects.create(lead=lead, cycle=lead.cycle, verdict="sales_ready", by=alice)
+    answered = api_post(make_key(alice), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})
+    assert answered.status_code == 201, answered.json()
+
+
 def test_it_hides_a_lead_the_key_may_not_see(alice, charlie, sam):
     lead = sales_ready(alice)
     response = api_post(make_key(charlie), f"/leads/{lead.pk}/handoff", {"to_user": "sam"})

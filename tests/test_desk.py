@@ -8,12 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from leadgate.handoff.flow import send
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.leads.lifecycle import FUNNEL, Stage
 from leadgate.leads.models import Lead, StageChange
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Task
-from tests.factories import PASSWORD, make_lead
+from tests.factories import PASSWORD, hand_off, make_lead, qualify_sales_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +88,7 @@ def test_it_offers_only_the_moves_legal_for_the_user(client, alice):
 
 def test_it_hands_off_to_sam_who_sees_it_in_his_inbox(client, alice, sam):
     lead = make_lead(owner=alice, company_name="Initech")
-    advance(lead, "working", by=alice)
-    client.force_login(alice)
-    response = client.post(
-        stage_url(lead), {"target": "qualified", "reason": "BANT ok", "to_user": sam.pk}
-    )
-    assert response.status_code == 302
+    hand_off(lead, alice, sam)
     handoff = Handoff.objects.get(lead=lead)
     assert (handoff.to_user, handoff.from_user, handoff.status) == (sam, alice, "pending")
     client.force_login(sam)
@@ -104,21 +100,32 @@ def test_it_hands_off_to_sam_who_sees_it_in_his_inbox(client, alice, sam):
     assert "Initech" in page
 
 
-def test_it_requires_a_sales_rep_for_a_handoff(client, alice):
+def test_it_offers_no_qualified_button_on_the_lead_page(client, alice):
     lead = make_lead(owner=alice)
     advance(lead, "working", by=alice)
     client.force_login(alice)
-    response = client.post(stage_url(lead), {"target": "qualified"})
+    response = client.get(reverse("lead", args=[lead.pk]))
+    assert "qualified" not in [move["target"] for move in response.context["moves"]]
+    assert 'data-move="qualified"' not in response.content.decode()
+
+
+def test_it_refuses_a_forged_qualified_post_with_the_message(client, alice, sam):
+    # No answers on the lead: a plain move would hand sales an empty dossier.
+    lead = make_lead(owner=alice)
+    advance(lead, "working", by=alice)
+    client.force_login(alice)
+    response = client.post(stage_url(lead), {"target": "qualified", "to_user": sam.pk})
     assert response.status_code == 400
-    move = next(m for m in response.context["moves"] if m["target"] == "qualified")
-    assert "to_user" in move["errors"]
-    assert not Handoff.objects.filter(lead=lead).exists()
+    [message] = response.context["panel_errors"]
+    assert "sales-ready verdict" in message and "Hand off" in message
+    assert message in response.content.decode()
+    lead.refresh_from_db()
+    assert (lead.stage, Handoff.objects.filter(lead=lead).exists()) == ("working", False)
 
 
 def test_it_lets_sam_accept_and_record_an_opportunity_with_its_amount(client, alice, sam):
     lead = make_lead(owner=alice)
-    advance(lead, "working", by=alice)
-    advance(lead, "qualified", by=alice, to_user=sam)
+    hand_off(lead, alice, sam)
     client.force_login(sam)
     assert client.post(stage_url(lead), {"target": "accepted"}).status_code == 302
     response = client.post(stage_url(lead), {"target": "opportunity", "amount": "12500.50"})
@@ -201,8 +208,7 @@ def test_it_counts_the_funnel_from_the_database(client, alice, sam, mia):
     working = make_lead(owner=alice)
     advance(working, "working", by=alice)
     rejected = make_lead(owner=alice)
-    advance(rejected, "working", by=alice)
-    advance(rejected, "qualified", by=alice, to_user=sam)
+    hand_off(rejected, alice, sam)
     advance(rejected, "rejected", by=sam, reason="no budget")
     make_lead(owner=alice, at=now - timedelta(days=800))  # outside the 12 months
     client.force_login(mia)
@@ -237,11 +243,9 @@ def test_it_finds_the_vendored_static_files(path):
 
 def test_it_summarises_the_dossier_in_the_inbox(client, alice, sam):
     lead = make_lead(owner=alice)
-    advance(lead, "working", by=alice)
-    advance(
-        lead, "qualified", by=alice, to_user=sam,
-        dossier={"need": "<i>CRM</i> replacement", "budget": "50k", "items": ["a", "b"]},
-    )
+    qualify_sales_ready(lead, alice)
+    send(lead, by=alice, to_user=sam,
+         dossier={"need": "<i>CRM</i> replacement", "budget": "50k", "items": ["a", "b"]})
     client.force_login(sam)
     body = client.get(reverse("inbox")).content.decode()
     assert "&lt;i&gt;CRM&lt;/i&gt; replacement" in body

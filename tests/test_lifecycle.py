@@ -12,6 +12,7 @@ from leadgate.handoff.models import Handoff, Outcome
 from leadgate.leads.lifecycle import CLOSED, TRANSITIONS, IllegalMove, Stage, check_move
 from leadgate.leads.models import Lead, StageChange
 from leadgate.leads.transitions import advance
+from leadgate.workspace.models import Qualification
 from tests.factories import make_lead
 
 LEGAL = [(src, dst) for src, moves in TRANSITIONS.items() for dst in moves]
@@ -21,6 +22,20 @@ ILLEGAL = [
     for dst in Stage
     if dst not in TRANSITIONS[src] and src not in CLOSED
 ]
+
+
+def sales_ready(lead: Lead) -> Qualification:
+    """A sales-ready verdict of the lead's current cycle (the touch form's row)."""
+    lead.refresh_from_db()
+    return Qualification.objects.create(lead=lead, cycle=lead.cycle,
+                                        verdict=Qualification.Verdict.SALES_READY)
+
+
+def gate(lead: Lead, target: str) -> dict:
+    """What the handoff passes to a move to `qualified`: a verdict and a dossier."""
+    if target != Stage.QUALIFIED:
+        return {}
+    return {"verdict": sales_ready(lead), "dossier": {"need": "CRM"}}
 
 
 def put_in_stage(lead: Lead, stage: str, sam) -> None:
@@ -39,14 +54,14 @@ def put_in_stage(lead: Lead, stage: str, sam) -> None:
         Stage.REJECTED: [Stage.WORKING, Stage.QUALIFIED, Stage.REJECTED],
     }
     for step in paths[Stage(stage)]:
-        advance(lead, step, by=None, reason="test path", to_user=sam)
+        advance(lead, step, by=None, reason="test path", to_user=sam, **gate(lead, step))
 
 
 @pytest.mark.parametrize(("src", "dst"), LEGAL, ids=[f"{s}->{d}" for s, d in LEGAL])
 def test_it_allows_every_legal_move(db, sam, src, dst):
     lead = make_lead()
     put_in_stage(lead, src, sam)
-    change = advance(lead, dst, by=None, reason="because", to_user=sam).change
+    change = advance(lead, dst, by=None, reason="because", to_user=sam, **gate(lead, dst)).change
     lead.refresh_from_db()
     assert lead.stage == dst
     assert (change.from_stage, change.to_stage) == (src, dst)
@@ -111,7 +126,7 @@ def test_it_refuses_to_qualify_without_a_sales_rep(db, alice):
     lead = make_lead(owner=alice)
     advance(lead, Stage.WORKING, by=alice)
     with pytest.raises(IllegalMove, match="sales rep") as refused:
-        advance(lead, Stage.QUALIFIED, by=alice)
+        advance(lead, Stage.QUALIFIED, by=alice, **gate(lead, Stage.QUALIFIED))
     assert refused.value.field == "to_user"
 
 
@@ -119,8 +134,37 @@ def test_it_refuses_to_hand_off_to_someone_who_is_not_in_sales(db, alice, bob):
     lead = make_lead(owner=alice)
     advance(lead, Stage.WORKING, by=alice)
     with pytest.raises(IllegalMove, match="bob is not an active sales rep"):
-        advance(lead, Stage.QUALIFIED, by=alice, to_user=bob)
+        advance(lead, Stage.QUALIFIED, by=alice, to_user=bob, **gate(lead, Stage.QUALIFIED))
     assert not Handoff.objects.exists()
+
+
+def test_it_refuses_qualified_without_a_verdict_naming_verdict(db, sam):
+    lead = make_lead()
+    put_in_stage(lead, Stage.WORKING, sam)
+    with pytest.raises(IllegalMove, match="sales-ready verdict") as refused:
+        advance(lead, Stage.QUALIFIED, by=None, to_user=sam, dossier={"need": "CRM"})
+    assert refused.value.field == "verdict"
+    assert not Handoff.objects.exists()
+
+
+def test_it_refuses_qualified_on_a_verdict_of_an_earlier_cycle(db, sam):
+    lead = make_lead()
+    old = sales_ready(lead)
+    advance(lead, Stage.DISQUALIFIED, by=None, reason="student")
+    lead.start_new_cycle()
+    put_in_stage(lead, Stage.WORKING, sam)
+    with pytest.raises(IllegalMove) as refused:
+        advance(lead, Stage.QUALIFIED, by=None, to_user=sam, dossier={"need": "CRM"},
+                verdict=old)
+    assert refused.value.field == "verdict"
+
+
+def test_it_refuses_qualified_without_a_dossier(db, sam):
+    lead = make_lead()
+    put_in_stage(lead, Stage.WORKING, sam)
+    with pytest.raises(IllegalMove) as refused:
+        advance(lead, Stage.QUALIFIED, by=None, to_user=sam, verdict=sales_ready(lead))
+    assert refused.value.field == "dossier"
 
 
 def test_it_refuses_a_bare_move_to_qualified_without_a_handoff(db, alice):
@@ -137,7 +181,8 @@ def test_it_records_the_full_history_of_a_won_lead(db, alice, sam):
         steps = [
             (Stage.MQL, alice, {}),
             (Stage.WORKING, alice, {}),
-            (Stage.QUALIFIED, alice, {"to_user": sam, "dossier": {"need": "CRM"}}),
+            (Stage.QUALIFIED, alice, {"to_user": sam, "dossier": {"need": "CRM"},
+                                      "verdict": sales_ready(lead)}),
             (Stage.ACCEPTED, sam, {}),
             (Stage.OPPORTUNITY, sam, {"amount": Decimal("12000")}),
             (Stage.WON, sam, {"amount": Decimal("11500")}),
@@ -163,7 +208,7 @@ def test_it_records_the_full_history_of_a_won_lead(db, alice, sam):
 def test_it_records_a_reject_and_the_recycling(db, alice, sam):
     lead = make_lead(owner=alice)
     advance(lead, Stage.WORKING, by=alice)
-    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam, **gate(lead, Stage.QUALIFIED))
     advance(lead, Stage.REJECTED, by=sam, reason="no budget this year")
     advance(lead, Stage.WORKING, by=alice)
     advance(lead, Stage.NURTURE, by=alice, reason="budget in Q3")
@@ -178,13 +223,25 @@ def test_it_records_a_reject_and_the_recycling(db, alice, sam):
     assert handoff.decided_at is not None
 
 
-def test_it_allows_a_second_handoff_after_a_reject(db, alice, sam):
+def test_it_refuses_a_second_handoff_on_the_verdict_sales_rejected(db, alice, sam):
     lead = make_lead(owner=alice)
     advance(lead, Stage.WORKING, by=alice)
-    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam)
+    verdict = sales_ready(lead)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam, verdict=verdict, dossier={"n": 1})
     advance(lead, Stage.REJECTED, by=sam, reason="wrong territory")
     advance(lead, Stage.WORKING, by=alice)
-    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam)
+    with pytest.raises(IllegalMove, match="sales rejected") as refused:
+        advance(lead, Stage.QUALIFIED, by=alice, to_user=sam, verdict=verdict, dossier={"n": 1})
+    assert refused.value.field == "verdict"
+
+
+def test_it_allows_a_second_handoff_after_a_reject_with_a_new_verdict(db, alice, sam):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.WORKING, by=alice)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam, **gate(lead, Stage.QUALIFIED))
+    advance(lead, Stage.REJECTED, by=sam, reason="wrong territory")
+    advance(lead, Stage.WORKING, by=alice)
+    advance(lead, Stage.QUALIFIED, by=alice, to_user=sam, **gate(lead, Stage.QUALIFIED))
     assert list(lead.handoffs.order_by("pk").values_list("status", flat=True)) == [
         "rejected", "pending",
     ]
@@ -240,6 +297,7 @@ def test_it_returns_the_outcome_a_move_records(db, sam):
 def test_it_returns_the_handoff_a_move_to_qualified_opens(db, sam):
     lead = make_lead()
     put_in_stage(lead, Stage.WORKING, sam)
-    move = advance(lead, Stage.QUALIFIED, by=None, to_user=sam, reason="handed off")
+    move = advance(lead, Stage.QUALIFIED, by=None, to_user=sam, reason="handed off",
+                   **gate(lead, Stage.QUALIFIED))
     assert move.handoff == Handoff.objects.get(lead=lead)
     assert move.outcome is None

@@ -15,6 +15,7 @@ from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Lead, StageChange
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification, Task, Touch
+from tests.factories import hand_off as send_to_sales
 from tests.factories import make_account, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -33,9 +34,7 @@ def add_rows(lead, actor=None):
 
 
 def hand_off(lead, qualifier, rep):
-    advance(lead, "working", by=qualifier)
-    advance(lead, "qualified", by=qualifier, to_user=rep)
-    lead.refresh_from_db()
+    send_to_sales(lead, qualifier, rep)
     return lead
 
 

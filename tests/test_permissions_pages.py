@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import StageChange
-from leadgate.leads.transitions import advance
-from tests.factories import make_lead
+from tests.factories import hand_off, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +42,7 @@ def test_it_refuses_a_stage_move_by_an_outsider_with_404(client, alice, charlie)
 
 def test_it_shows_a_sales_rep_only_leads_handed_to_them(client, alice, sam):
     handed = make_lead(owner=alice)
-    advance(handed, "working", by=alice)
-    advance(handed, "qualified", by=alice, to_user=sam)
+    hand_off(handed, alice, sam)
     other = make_lead(owner=alice)
     client.force_login(sam)
     assert client.get(reverse("lead", args=[handed.pk])).status_code == 200

@@ -9,7 +9,7 @@ from leadgate.intake.merge import merge
 from leadgate.intake.models import DuplicateCandidate, Merge
 from leadgate.leads.models import Lead
 from leadgate.leads.transitions import advance
-from tests.factories import make_lead
+from tests.factories import hand_off, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -145,8 +145,7 @@ def test_it_refuses_a_survivor_outside_the_pair_with_400(client, alice):
 def test_it_shows_a_merge_error_as_400_not_500(client, alice, sam):
     pair = make_pair(alice)
     for lead in (pair.lead, pair.candidate):
-        advance(lead, "working", by=alice)
-        advance(lead, "qualified", by=alice, to_user=sam)
+        hand_off(lead, alice, sam)
     client.force_login(alice)
     response = client.post(merge_url(pair))
     assert response.status_code == 400

@@ -26,7 +26,7 @@ from leadgate.routing.sla import check_breaches, start_clock
 from leadgate.scoring.models import Rule, RuleSet
 from leadgate.scoring.rules import score_lead
 from tests.api_helpers import api_get, make_key
-from tests.factories import make_lead, make_user
+from tests.factories import hand_off, make_lead, make_user
 from tests.outbox import run_email_tasks
 
 pytestmark = pytest.mark.django_db
@@ -155,8 +155,7 @@ def test_it_emits_lead_mql_when_scoring_moves_a_lead(now):
 def test_it_emits_the_handoff_and_closing_events_of_stage_moves(now, alice, sam, mia):
     subscription = subscribe()
     lead = make_lead(owner=alice)
-    advance(lead, "working", by=alice)
-    advance(lead, "qualified", by=alice, to_user=sam)
+    hand_off(lead, alice, sam)
     advance(lead, "accepted", by=sam)
     advance(lead, "opportunity", by=sam)
     advance(lead, "won", by=sam, amount=Decimal("12500.00"))
@@ -172,12 +171,10 @@ def test_it_emits_the_handoff_and_closing_events_of_stage_moves(now, alice, sam,
 def test_it_emits_handoff_rejected_with_the_reason_and_lead_lost(now, alice, sam):
     subscription = subscribe(events=["handoff.rejected", "lead.lost"])
     rejected = make_lead(owner=alice)
-    advance(rejected, "working", by=alice)
-    advance(rejected, "qualified", by=alice, to_user=sam)
+    hand_off(rejected, alice, sam)
     advance(rejected, "rejected", by=sam, reason="bad timing")
     lost = make_lead(owner=alice)
-    advance(lost, "working", by=alice)
-    advance(lost, "qualified", by=alice, to_user=sam)
+    hand_off(lost, alice, sam)
     advance(lost, "accepted", by=sam)
     advance(lost, "lost", by=sam, reason="no budget")
     first, second = subscription.deliveries.order_by("pk")

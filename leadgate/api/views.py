@@ -76,7 +76,9 @@ def get_lead(request: HttpRequest, lead_id: int):
     description=(
         "Moves through the lifecycle as the key's user (a service key moves as "
         "the system). A move the lifecycle or the user's role does not allow is "
-        "a 422 naming the field at fault."
+        "a 422 naming the field at fault. `qualified` is refused here (a 422 "
+        "naming `verdict`): a lead is qualified only by its handoff, "
+        "`POST /api/v1/leads/{lead_id}/handoff`, after a sales-ready verdict."
     ),
 )
 def move_lead(request: HttpRequest, lead_id: int, payload: StageMoveIn):

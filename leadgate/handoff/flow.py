@@ -11,6 +11,7 @@ Views, the API and tasks all call these.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +28,9 @@ from leadgate.mail.outbox import Attachment, emails_by_key, queue_email
 
 from .dossier import compose_dossier, dossier_text, shape_problem, user_name
 from .models import Handoff, RejectReason
+
+if TYPE_CHECKING:
+    from leadgate.workspace.models import Qualification
 
 __all__ = [
     "HandoffError", "RejectReason", "compose_dossier", "suggest_rep", "send", "accept",
@@ -85,10 +89,11 @@ def last_rejected_at(lead: Lead) -> datetime | None:
             .aggregate(at=Max("decided_at"))["at"])
 
 
-def has_sales_ready(lead: Lead) -> bool:
-    """Whether the lead was qualified as sales-ready in its current cycle, and
-    again since sales last rejected it: the qualifier must answer the reject
-    (a new sales-ready verdict) before handing the lead off a second time."""
+def sales_ready_verdict(lead: Lead) -> Qualification | None:
+    """The lead's latest sales-ready verdict of its current cycle given since
+    sales last rejected it (None: none): the qualifier must answer a reject
+    with a new sales-ready verdict before handing the lead off a second time.
+    `advance()` checks the verdict again on the locked lead."""
     from leadgate.workspace.models import Qualification
 
     verdicts = Qualification.objects.filter(
@@ -96,7 +101,12 @@ def has_sales_ready(lead: Lead) -> bool:
     rejected_at = last_rejected_at(lead)
     if rejected_at is not None:
         verdicts = verdicts.filter(at__gt=rejected_at)
-    return verdicts.exists()
+    return verdicts.order_by("-at", "-pk").first()
+
+
+def has_sales_ready(lead: Lead) -> bool:
+    """Whether the lead may be handed off now (see sales_ready_verdict)."""
+    return sales_ready_verdict(lead) is not None
 
 
 def acceptance_due(to_user: User, start: datetime) -> datetime:
@@ -126,7 +136,8 @@ def send(
 
     now = timezone.now()
     lead = Lead.objects.get(pk=lead.pk)
-    if not has_sales_ready(lead):
+    verdict = sales_ready_verdict(lead)
+    if verdict is None:
         if last_rejected_at(lead) is not None:
             raise HandoffError("verdict", "sales rejected this lead since it was qualified: "
                                "log a touch with the sales-ready verdict again first")
@@ -150,7 +161,7 @@ def send(
     try:
         with transaction.atomic():
             handoff = advance(lead, Stage.QUALIFIED, by=by, to_user=to_user, dossier=dossier,
-                              reason=f"handed off to {to_user.username}").handoff
+                              verdict=verdict, reason=f"handed off to {to_user.username}").handoff
             assert handoff is not None, "advance() opens the handoff"
             handoff.due_at = acceptance_due(to_user, now)
             handoff.meeting_at = meeting_at

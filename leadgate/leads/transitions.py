@@ -3,12 +3,20 @@
 Views, the API and commands call this rather than `Lead.move_to()` so that a
 move to `qualified` always opens a handoff and a move to `opportunity`, `won`
 or `lost` after sales accepted always records an outcome.
+
+The gate to sales: `qualified` is reached only by the handoff
+(`handoff.flow.send()`), which passes the sales-ready verdict it rests on and
+the dossier; the plain stage buttons, the API's stage move and the admin pass
+no verdict and are refused, naming `verdict`.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.db import transaction
+from django.db.models import Max
 
 from leadgate.handoff.models import Handoff, Outcome
 
@@ -28,6 +36,51 @@ class Move:
     outcome: Outcome | None = None
 
 
+class Verdict(Protocol):
+    """The sales-ready verdict a handoff rests on (a workspace Qualification;
+    described here because leads sits below workspace)."""
+
+    @property
+    def lead_id(self) -> int: ...
+    @property
+    def cycle(self) -> int: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+SALES_READY = "sales_ready"  # workspace.models.Qualification.Verdict.SALES_READY
+HANDOFF_ONLY = (
+    "a lead becomes qualified only by its handoff to sales: log a touch with the "
+    "sales-ready verdict in this cycle, then use Hand off to sales on the lead page "
+    "(POST /api/v1/leads/{id}/handoff)"
+)
+
+
+def check_gate(lead: Lead, verdict: Verdict | None, dossier: dict | None) -> None:
+    """Raise IllegalMove (field `verdict`, or `dossier`) unless `verdict` is a
+    sales-ready verdict of the lead's current cycle given since sales last
+    rejected it, and the dossier is not empty. `lead` is the locked row."""
+    if verdict is None:
+        raise IllegalMove(f"no sales-ready verdict: {HANDOFF_ONLY}", field="verdict")
+    if (verdict.lead_id != lead.pk or verdict.cycle != lead.cycle
+            or verdict.verdict != SALES_READY):
+        raise IllegalMove("the verdict is not a sales-ready verdict of this lead's current "
+                          f"cycle: {HANDOFF_ONLY}", field="verdict")
+    rejected_at = (Handoff.objects.filter(lead=lead, cycle=lead.cycle,
+                                          status=Handoff.Status.REJECTED)
+                   .aggregate(at=Max("decided_at"))["at"])
+    if rejected_at is not None and verdict.at <= rejected_at:
+        raise IllegalMove("sales rejected this lead after its sales-ready verdict: log a "
+                          "touch with the sales-ready verdict again before a new handoff",
+                          field="verdict")
+    # Given, not necessarily full: the handoff composes it, or the qualifier
+    # edited it (an API caller may send an empty one on purpose).
+    if not isinstance(dossier, dict):
+        raise IllegalMove("a handoff needs a dossier for the rep", field="dossier")
+
+
 @transaction.atomic
 def advance(
     lead: Lead,
@@ -38,18 +91,25 @@ def advance(
     to_user: User | None = None,
     dossier: dict | None = None,
     amount: Decimal | None = None,
+    verdict: Verdict | None = None,
 ) -> Move:
+    """Move `lead` to `target` as `by` (None: the system). A move to
+    `qualified` needs `verdict`, `dossier` and `to_user` (see check_gate)."""
     handoff = outcome = None
     if target == Stage.QUALIFIED:
+        # Checked on the locked row: the stage first, then the gate to sales
+        # (for the system too: without a verdict nothing becomes qualified).
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        check_move(locked.stage, target, None if by is None else by.roles, reason)
+        check_gate(locked, verdict, dossier)
         if to_user is None:
             raise IllegalMove("choose the sales rep to hand the lead to", field="to_user")
         if not to_user.is_active or not to_user.has_role(Role.SALES):
             raise IllegalMove(f"{to_user.username} is not an active sales rep", field="to_user")
-        # Check the move first; the handoff is created before the move, which
-        # requires it, and the transaction rolls both back on any later failure.
-        check_move(lead.stage, target, None if by is None else by.roles, reason)
+        # The handoff is created before the move, which requires it; the
+        # transaction rolls both back on any later failure.
         handoff = Handoff.objects.create(
-            lead=lead, cycle=lead.cycle, from_user=by, to_user=to_user, dossier=dossier or {}
+            lead=lead, cycle=locked.cycle, from_user=by, to_user=to_user, dossier=dossier
         )
     if amount is not None and amount < 0:
         raise IllegalMove("amount cannot be negative", field="amount")

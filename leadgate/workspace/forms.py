@@ -14,17 +14,9 @@ def sales_reps():
 
 
 class StageForm(forms.Form):
-    """A move of a lead to the next stage. The lifecycle checks the rest."""
+    """A move of a lead to the next stage (not `qualified`: that is the
+    handoff's). The lifecycle checks the rest."""
 
     target = forms.ChoiceField(choices=Stage.choices)
     reason = forms.CharField(required=False, max_length=2000)
-    to_user = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        error_messages={"invalid_choice": "choose an active sales rep from the list"},
-    )
     amount = forms.DecimalField(required=False, max_digits=14, decimal_places=2)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to_user"].queryset = sales_reps()

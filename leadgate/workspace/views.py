@@ -35,7 +35,7 @@ from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
 from leadgate.workspace.models import Task, Touch
 
-from .forms import StageForm, sales_reps
+from .forms import StageForm
 from .queue import claim
 
 DESK_PAGE_SIZE = 50
@@ -177,17 +177,20 @@ def timeline(lead: Lead) -> list[Event]:
 
 
 def stage_moves(lead: Lead, user, errors: dict, submitted: dict) -> list[dict]:
-    """One small form per stage this user may move the lead to now."""
+    """One small form per stage this user may move the lead to now. Not
+    `qualified`: that move is the handoff (its own page, offered once the lead
+    has a sales-ready verdict), never a plain button."""
     moves = []
     allowed = TRANSITIONS[Stage(lead.stage)]
     for target in lead.next_stages(user):
+        if target == Stage.QUALIFIED:
+            continue
         mine = submitted.get("target") == target.value
         moves.append(
             {
                 "target": target.value,
                 "label": target.label,
                 "reason_required": allowed[target].reason_required,
-                "needs_rep": target == Stage.QUALIFIED,
                 "needs_amount": target in AMOUNT_STAGES,
                 "errors": errors if mine else {},
                 "values": submitted if mine else {},
@@ -215,7 +218,6 @@ def lead_context(
         "lead": lead,
         "moves": moves,
         "panel_errors": panel_errors,
-        "sales_reps": list(sales_reps()) if any(m["needs_rep"] for m in moves) else [],
         "tasks": lead.tasks.open().select_related("assignee").order_by("due_at")[:20],
         "events": timeline(lead),
         "notice": notice,
@@ -258,7 +260,7 @@ def lead_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = visible_lead(request, pk)
     form = StageForm(request.POST)
     submitted = {
-        key: request.POST.get(key, "") for key in ("target", "reason", "to_user", "amount")
+        key: request.POST.get(key, "") for key in ("target", "reason", "amount")
     }
     errors: dict[str, str] = {}
     if form.is_valid():
@@ -266,10 +268,9 @@ def lead_stage(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             # Checked here too, so a refused move never touches the database.
             check_move(lead.stage, data["target"], request.user.roles, data["reason"])
-            advance(
-                lead, data["target"], by=request.user, reason=data["reason"],
-                to_user=data["to_user"], amount=data["amount"],
-            )
+            # No verdict: `qualified` is refused here, pointing at the handoff.
+            advance(lead, data["target"], by=request.user, reason=data["reason"],
+                    amount=data["amount"])
         except IllegalMove as error:
             errors[error.field] = str(error)
         except IntegrityError:
