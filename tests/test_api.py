@@ -10,6 +10,7 @@ from django.test import Client
 from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Inquiry
 from leadgate.leads.models import StageChange
+from leadgate.leads.transitions import advance
 from tests.api_helpers import api_get, api_post, bearer, make_key
 from tests.factories import hand_off, make_account, make_campaign, make_lead, qualify_sales_ready
 
@@ -54,7 +55,7 @@ def test_it_shows_every_lead_to_a_service_key(alice, charlie):
 
 def test_it_filters_the_list_by_stage(alice):
     working = make_lead(alice)
-    working.move_to("working", by=alice)
+    advance(working, "working", by=alice)
     make_lead(alice)
     assert ids(api_get(make_key(alice), "/leads", stage="working")) == {working.pk}
 
@@ -94,7 +95,7 @@ def test_it_returns_a_lead_with_its_history_and_inquiries(alice):
     lead = make_lead(
         alice, account=make_account("Initech"), source=campaign.source, campaign=campaign
     )
-    lead.move_to("working", by=alice, reason="called back")
+    advance(lead, "working", by=alice, reason="called back")
     body = api_get(make_key(alice), f"/leads/{lead.pk}").json()
     assert (body["stage"], body["cycle"], body["owner"]) == ("working", 1, "alice")
     assert body["team"] == "Qualifiers EMEA" and body["account"] == "Initech"
@@ -156,7 +157,7 @@ def test_it_refuses_a_move_the_users_role_does_not_allow(alice, sam):
 def test_it_refuses_the_qualified_move_naming_verdict(alice, sam):
     # A working lead with no answers: the stage move would hand sales an empty dossier.
     lead = make_lead(alice)
-    lead.move_to("working", by=alice)
+    advance(lead, "working", by=alice)
     response = api_post(make_key(alice), f"/leads/{lead.pk}/stage",
                         {"stage": "qualified", "to_user": "sam"})
     assert response.status_code == 422
@@ -180,7 +181,7 @@ def test_it_refuses_the_qualified_move_of_a_sales_ready_lead_outside_the_handoff
 
 def test_it_names_to_user_when_the_user_does_not_exist(alice):
     lead = make_lead(alice)
-    lead.move_to("working", by=alice)
+    advance(lead, "working", by=alice)
     response = api_post(make_key(alice), f"/leads/{lead.pk}/stage",
                         {"stage": "qualified", "to_user": "ghost"})
     assert response.status_code == 422

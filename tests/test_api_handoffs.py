@@ -4,6 +4,7 @@ import pytest
 
 from leadgate.handoff import flow
 from leadgate.handoff.models import Handoff
+from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_get, api_post, bearer, make_key
 from tests.factories import join_team, make_lead, make_user
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def sales_ready(owner):
     lead = make_lead(owner=owner, company_name="Analytical Engines")
-    lead.move_to("working", by=owner)
+    advance(lead, "working", by=owner)
     Qualification.objects.create(lead=lead, cycle=lead.cycle, verdict="sales_ready", by=owner)
     return lead
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadgate.intake.models import Inquiry
+from leadgate.leads.transitions import advance
 from leadgate.routing.sla import check_breaches, start_clock
 from leadgate.workspace.touches import log_touch
 from tests.api_helpers import api_get, make_key
@@ -73,8 +74,8 @@ def test_it_shows_no_clock_for_a_lead_that_started_none(now, alice):
 
 
 def test_it_shows_no_clock_of_an_earlier_cycle(hot, alice):
-    hot.move_to("working", by=alice)
-    hot.move_to("disqualified", by=alice, reason="no budget")
+    advance(hot, "working", by=alice)
+    advance(hot, "disqualified", by=alice, reason="no budget")
     hot.start_new_cycle(by=alice)
     assert sla_of(hot, alice) is None
 

@@ -8,6 +8,7 @@ from django.test import Client
 from leadgate.api.crm_webhook import SIGNATURE_HEADER, sign
 from leadgate.handoff import flow
 from leadgate.handoff.models import Outcome
+from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.factories import make_lead
 
@@ -23,7 +24,7 @@ def secret(settings):
 @pytest.fixture
 def lead(alice, sam):
     lead = make_lead(owner=alice)
-    lead.move_to("working", by=alice)
+    advance(lead, "working", by=alice)
     Qualification.objects.create(lead=lead, cycle=lead.cycle, verdict="sales_ready", by=alice)
     flow.accept(flow.send(lead, by=alice, to_user=sam, dossier={}), by=sam)
     lead.refresh_from_db()

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from leadgate.handoff import flow
 from leadgate.handoff.exports import cell
+from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.factories import PASSWORD, make_lead, make_user
 
@@ -21,7 +22,7 @@ FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 def handed_off(owner, rep, **fields):
     lead = make_lead(owner=owner, **fields)
-    lead.move_to("working", by=owner)
+    advance(lead, "working", by=owner)
     Qualification.objects.create(lead=lead, cycle=lead.cycle, verdict="sales_ready", by=owner)
     flow.send(lead, by=owner, to_user=rep, dossier={"summary": "Needs 40 seats"})
     return lead

@@ -21,6 +21,7 @@ from leadgate.handoff.outcomes import (
     record_outcome,
 )
 from leadgate.leads.lifecycle import IllegalMove
+from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_post, make_key
 from tests.factories import PASSWORD, make_lead
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 def accepted_lead(owner, rep, **fields):
     lead = make_lead(owner=owner, **fields)
-    lead.move_to("working", by=owner)
+    advance(lead, "working", by=owner)
     Qualification.objects.create(lead=lead, cycle=lead.cycle, verdict="sales_ready", by=owner)
     flow.accept(flow.send(lead, by=owner, to_user=rep, dossier={}), by=rep)
     lead.refresh_from_db()

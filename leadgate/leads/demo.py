@@ -75,6 +75,7 @@ from .demo_words import (
     USERS,
     UTM,
 )
+from .history import lead_with_past, past_move
 from .lifecycle import ON_DESK, Role, Stage
 from .models import Account, Lead, StageChange, Team, User
 
@@ -223,9 +224,12 @@ class _Batch:
         self.rows: dict[type, list] = {model: [] for model in MODELS}
 
     def _add(self, model, **fields):
+        return self._keep(model, _INSTANCES.new(model, **fields))
+
+    def _keep(self, model, obj):
+        """Give `obj` the next id of its model and keep it for the batch's insert."""
         pk = self.ids[model]
         self.ids[model] = pk + 1
-        obj = _INSTANCES.new(model, **fields)
         obj.id = pk
         self.rows[model].append(obj)
         return obj
@@ -289,8 +293,9 @@ class _Batch:
         self._move(lead, INQUIRY, 0, None, "received")
         self._walk(lead)
         self._open_task(lead)
-        self.rows[Lead].append(_INSTANCES.new(
-            Lead, id=lead.id, first_name=first, last_name=last, email=email, phone=number,
+        # The lead at the stage its walk reached (leads.history: the bulk path).
+        self.rows[Lead].append(lead_with_past(
+            _INSTANCES, id=lead.id, first_name=first, last_name=last, email=email, phone=number,
             title=lead.title, company_name=account.name, domain=account.domain, country=country,
             time_zone=tz,
             account_id=account.id, source_id=source_id, campaign_id=campaign_id,
@@ -327,8 +332,9 @@ class _Batch:
             self._touches(lead, at, target, reason)
         if target == INQUIRY and lead.stage:  # a returning person opens a new cycle
             lead.cycle += 1
-        self._add(StageChange, lead_id=lead.id, cycle=lead.cycle, from_stage=lead.stage,
-                  to_stage=target, at=_ts(at), by_id=by, reason=reason)
+        self._keep(StageChange, past_move(
+            _INSTANCES, lead_id=lead.id, cycle=lead.cycle, from_stage=lead.stage,
+            to_stage=target, at=_ts(at), by_id=by, reason=reason))
         lead.stage, lead.t = target, at
         if target == WORKING:
             lead.work_start = at

@@ -1,7 +1,7 @@
 """The lead lifecycle: stages, the moves between them, and who may make each.
 
 Follows the B2B demand waterfall (inquiry, MQL, teleprospecting, SAL, SQL, won)
-named for the people who use it. Every move goes through `Lead.move_to()`,
+named for the people who use it. Every move goes through `transitions.advance()`,
 which checks this table, records a StageChange and refuses anything else.
 """
 

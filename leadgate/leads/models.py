@@ -241,51 +241,11 @@ class Lead(models.Model):
         return legal
 
     @transaction.atomic
-    def move_to(
-        self,
-        target: str,
-        *,
-        by: User | None = None,
-        reason: str = "",
-        at: datetime | None = None,
-    ) -> StageChange:
-        """Move the lead to `target`, recording who, when and why.
-
-        The row is locked first so two people moving the same lead at once
-        cannot both succeed from the same stage. `by=None` is the system.
-        """
-        locked = Lead.objects.select_for_update().get(pk=self.pk)
-        roles = None if by is None else by.roles
-        check_move(locked.stage, target, roles, reason)
-        if target == Stage.QUALIFIED and not locked.handoffs.filter(
-            cycle=locked.cycle, status="pending"
-        ).exists():
-            raise IllegalMove("a qualified lead needs a handoff to a sales rep", field="to_user")
-        at = at or timezone.now()
-        change = StageChange.objects.create(
-            lead=locked,
-            cycle=locked.cycle,
-            from_stage=locked.stage,
-            to_stage=target,
-            at=at,
-            by=by,
-            reason=reason.strip(),
-        )
-        Lead.objects.filter(pk=self.pk).update(stage=target, stage_changed_at=at)
-        if target in (Stage.ACCEPTED, Stage.REJECTED):
-            # Sales' decision closes the pending handoff in the same transaction.
-            locked.handoffs.filter(status="pending").update(
-                status=target, decided_at=at, decision_reason=reason.strip()
-            )
-        self.stage, self.stage_changed_at = target, at
-        return change
-
-    @transaction.atomic
     def start_new_cycle(
         self, *, by: User | None = None, reason: str = "", at: datetime | None = None
     ) -> StageChange:
         """A closed lead came back: open a new cycle at `inquiry`; the old one
-        stays in the history."""
+        stays in the history. (A move within a cycle is transitions.advance().)"""
         locked = Lead.objects.select_for_update().get(pk=self.pk)
         if locked.stage not in CLOSED:
             raise IllegalMove(
@@ -293,20 +253,9 @@ class Lead(models.Model):
                 "(won, lost, disqualified) can be followed by a new one"
             )
         at = at or timezone.now()
-        cycle = locked.cycle + 1
-        change = StageChange.objects.create(
-            lead=locked,
-            cycle=cycle,
-            from_stage=locked.stage,
-            to_stage=Stage.INQUIRY,
-            at=at,
-            by=by,
-            reason=reason.strip() or "returned: new cycle",
-        )
-        Lead.objects.filter(pk=self.pk).update(
-            stage=Stage.INQUIRY, cycle=cycle, stage_changed_at=at
-        )
-        self.stage, self.cycle, self.stage_changed_at = Stage.INQUIRY, cycle, at
+        change = write_stage(locked, Stage.INQUIRY, cycle=locked.cycle + 1, by=by,
+                             reason=reason.strip() or "returned: new cycle", at=at)
+        self.stage, self.cycle, self.stage_changed_at = Stage.INQUIRY, change.cycle, at
         return change
 
     def history(self) -> QuerySet[StageChange]:
@@ -350,6 +299,22 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage or '∅'} → {self.to_stage}"
+
+
+def write_stage(
+    locked: Lead, target: str, *, cycle: int, by: User | None, reason: str, at: datetime
+) -> StageChange:
+    """Record a checked move of `locked` (the row locked by the caller) and set
+    its stage: the one write of Lead.stage, for transitions.advance() and
+    Lead.start_new_cycle(), which check the move first. Leads inserted with
+    their past in bulk go through leads.history instead."""
+    change = StageChange.objects.create(
+        lead=locked, cycle=cycle, from_stage=locked.stage, to_stage=target, at=at, by=by,
+        reason=reason.strip(),
+    )
+    Lead.objects.filter(pk=locked.pk).update(stage=target, cycle=cycle, stage_changed_at=at)
+    locked.stage, locked.cycle, locked.stage_changed_at = target, cycle, at
+    return change
 
 
 def create_lead(*, by: User | None = None, at: datetime | None = None, **fields) -> Lead:

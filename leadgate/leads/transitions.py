@@ -1,8 +1,11 @@
-"""`advance()`: a stage move together with the records it implies.
+"""`advance()`: the one way a lead moves within its cycle, with the records
+the move implies.
 
-Views, the API and commands call this rather than `Lead.move_to()` so that a
-move to `qualified` always opens a handoff and a move to `opportunity`, `won`
-or `lost` after sales accepted always records an outcome.
+Views, the API, the admin, tasks and commands all call it, so that every move
+is checked against the lifecycle, recorded (who, when, why), a move to
+`qualified` always opens a handoff, sales' answer closes it, and a move to
+`opportunity`, `won` or `lost` always records an outcome. A returning person's
+new cycle is `Lead.start_new_cycle()`; both write through `models.write_stage()`.
 
 The gate to sales: `qualified` is reached only by the handoff
 (`handoff.flow.send()`), which passes the sales-ready verdict it rests on and
@@ -17,11 +20,12 @@ from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from leadgate.handoff.models import Handoff, Outcome
 
 from .lifecycle import ON_DESK, IllegalMove, Role, Stage, check_move
-from .models import Lead, StageChange, User
+from .models import Lead, StageChange, User, write_stage
 
 OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
 
@@ -93,27 +97,36 @@ def advance(
     amount: Decimal | None = None,
     verdict: Verdict | None = None,
 ) -> Move:
-    """Move `lead` to `target` as `by` (None: the system). A move to
-    `qualified` needs `verdict`, `dossier` and `to_user` (see check_gate)."""
+    """Move `lead` to `target` as `by` (None: the system), recording who, when
+    and why, and what the move implies: the handoff, sales' decision on it,
+    the outcome, the end of the response clock, the webhook. A move to
+    `qualified` needs `verdict`, `dossier` and `to_user` (see check_gate).
+
+    The row is locked first so two people moving the same lead at once cannot
+    both succeed from the same stage; `lead` is updated in place."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    check_move(locked.stage, target, None if by is None else by.roles, reason)
+    if amount is not None and amount < 0:
+        raise IllegalMove("amount cannot be negative", field="amount")
     handoff = outcome = None
     if target == Stage.QUALIFIED:
-        # Checked on the locked row: the stage first, then the gate to sales
-        # (for the system too: without a verdict nothing becomes qualified).
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        check_move(locked.stage, target, None if by is None else by.roles, reason)
+        # The gate holds for the system too: without a verdict nothing is qualified.
         check_gate(locked, verdict, dossier)
         if to_user is None:
             raise IllegalMove("choose the sales rep to hand the lead to", field="to_user")
         if not to_user.is_active or not to_user.has_role(Role.SALES):
             raise IllegalMove(f"{to_user.username} is not an active sales rep", field="to_user")
-        # The handoff is created before the move, which requires it; the
-        # transaction rolls both back on any later failure.
         handoff = Handoff.objects.create(
-            lead=lead, cycle=locked.cycle, from_user=by, to_user=to_user, dossier=dossier
+            lead=locked, cycle=locked.cycle, from_user=by, to_user=to_user, dossier=dossier
         )
-    if amount is not None and amount < 0:
-        raise IllegalMove("amount cannot be negative", field="amount")
-    change = lead.move_to(target, by=by, reason=reason)
+    at = timezone.now()
+    change = write_stage(locked, target, cycle=locked.cycle, by=by, reason=reason, at=at)
+    lead.stage, lead.cycle, lead.stage_changed_at = target, locked.cycle, at
+    if target in (Stage.ACCEPTED, Stage.REJECTED):
+        # Sales' decision closes the pending handoff in the same transaction.
+        locked.handoffs.filter(status=Handoff.Status.PENDING).update(
+            status=target, decided_at=at, decision_reason=change.reason
+        )
     if target not in ON_DESK:
         # Off the qualifiers' desk (handed off, nurtured, closed): no response
         # is due any more. Imported here: routing builds on this module.

@@ -33,6 +33,7 @@ from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.lifecycle import IllegalMove, Stage
 from leadgate.leads.models import Account, Lead
+from leadgate.leads.transitions import advance
 from leadgate.lib.score_rank import score_rank
 from leadgate.workspace.models import Touch
 
@@ -455,11 +456,10 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
     for data, reason in moves:
         lead = (objects or {}).get(data.id) or Lead(pk=data.id, stage=data.stage,
                                                     cycle=data.cycle)
-        # IllegalMove: someone moved it meanwhile; only an inquiry becomes an MQL here.
-        with contextlib.suppress(IllegalMove), transaction.atomic():
-            from leadgate.api.webhooks import stage_moved  # lazy: api builds on leads
-
-            stage_moved(lead, lead.move_to(Stage.MQL, by=None, reason=reason))  # lead.mql
+        # IllegalMove: someone moved it meanwhile; only an inquiry becomes an MQL
+        # here. advance() records the move and emits lead.mql.
+        with contextlib.suppress(IllegalMove):
+            advance(lead, Stage.MQL, by=None, reason=reason)
     return len(rows)
 
 
