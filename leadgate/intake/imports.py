@@ -445,8 +445,9 @@ Pending = list[Parsed]
 @dataclass
 class LeadTaker:
     """Takes parsed rows: through the bulk path, in transactions sized to
-    about a quarter of a second each; or row by row through receive() (asked
-    for, or the replay of a bulk transaction that failed), likewise."""
+    about a tenth of a second each (lib.write_budget); or row by row through
+    receive() (asked for, or the replay of a bulk transaction that failed),
+    likewise."""
 
     options: ImportOptions
     source: Source | None
