@@ -34,13 +34,14 @@ BATCH = 50
 def accept(payload: dict[str, Any], *, channel: str, source: Source | None = None,
            campaign: Campaign | None = None, is_hot: bool = False, by: User | None = None,
            sender: str = "") -> Arrival:
-    """Store a checked submission for intake and queue its take, in the
-    caller's transaction (they commit together or not at all)."""
-    arrival = Arrival.objects.create(channel=channel, payload=payload, source=source,
-                                     campaign=campaign, is_hot=is_hot, by=by, sender=sender)
-    # A hot request jumps the backlog, as in receive(): its SLA clock is minutes.
-    take = take_arrival.using(priority=HOT_PRIORITY) if is_hot else take_arrival
-    enqueue_with_transaction(take, arrival.pk)
+    """Store a checked submission for intake and queue its take: they commit
+    together or not at all (in the caller's transaction, if any)."""
+    with transaction.atomic():
+        arrival = Arrival.objects.create(channel=channel, payload=payload, source=source,
+                                         campaign=campaign, is_hot=is_hot, by=by, sender=sender)
+        # A hot request jumps the backlog, as in receive(): its SLA clock is minutes.
+        take = take_arrival.using(priority=HOT_PRIORITY) if is_hot else take_arrival
+        enqueue_with_transaction(take, arrival.pk)
     return arrival
 
 

@@ -39,6 +39,7 @@ from leadgate.workspace.live import publish_many
 from leadgate.workspace.models import QueueEvent, Task, Touch
 
 from .availability import (
+    CAPPED,
     ensure_seats,
     open_count,
     qualifiers,
@@ -51,7 +52,6 @@ from .models import Alert, Assignment, RoutingRule, Seat, SlaClock
 
 Why = Assignment.Why
 FIRST_CALL_TITLE = "First call"
-CAPPED = "at the cap of open leads"
 
 
 def default_team() -> Team | None:

@@ -24,6 +24,8 @@ from leadgate.lib.business_hours import OFFICE_HOURS, Schedule, is_open
 
 from .models import Absence, Seat
 
+CAPPED = "at the cap of open leads"
+
 
 def team_schedule(team: Team | None) -> Schedule:
     """The team's business hours and holidays (office hours when unset). Without
@@ -92,7 +94,7 @@ def unavailable_because(
     reason = _reason(user, seat, at, away, working_schedule(user, seat))
     if reason is None and check_cap and seat.max_open is not None and (
             open_count(user) >= seat.max_open):
-        return "at the cap of open leads"
+        return CAPPED
     return reason
 
 
