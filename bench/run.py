@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("bench_rescore.py", ["--leads", "100000"]),
     ("bench_queue.py", ["--leads", "200000", "--posts", "200"]),
     ("bench_routing.py", ["--leads", "3000"]),
+    ("bench_after_intake.py", ["--leads", "500"]),
     # The real service (serve, workers, scheduler) under load, on both databases.
     ("bench_serve.py", ["--seconds", "20", "--import-rows", "50000"]),
     ("bench_serve.py", ["--seconds", "20", "--import-rows", "50000", "--postgres"]),

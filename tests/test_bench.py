@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("bench_import.py", ["--rows", "500"], "leadgate import again (all skip)"),
         ("bench_xlsx.py", ["--rows", "500", "--timeout", "3"], "time guarded/openpyxl"),
         ("bench_api_intake.py", ["--requests", "40", "--clients", "1,4"], "POST /api/v1/leads"),
+        ("bench_after_intake.py", ["--leads", "30", "--batch", "10"], "a lead at a time"),
     ],
 )
 def test_it_runs_each_benchmark_at_a_small_size(script, args, expected):
