@@ -5,7 +5,6 @@ intake exactly once; GET /arrivals/{id} tells the sender what it became."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from leadgate.intake.arrivals import requeue_waiting, take_arrival, take_arrival
 from leadgate.intake.models import Arrival, Inquiry
 from leadgate.leads.models import Lead
 from tests.api_helpers import make_key
+from tests.concurrency import at_once
 from tests.factories import make_source
 
 ADA = {"email": "ada@analytical.example", "first_name": "Ada", "last_name": "Lovelace",
@@ -142,22 +142,5 @@ def test_it_takes_an_arrival_once_when_two_workers_reach_it_at_once():
     key = make_key(None, scopes=("intake",))
     arrivals = [later(key, {**ADA, "email": f"ada{n}@analytical.example"}).json()["arrival"]
                 for n in range(10)]
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            start.wait()
-            take_arrivals(arrivals)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    at_once(lambda: take_arrivals(arrivals), threads=2)
     assert Inquiry.objects.count() == 10 and Lead.objects.count() == 10
