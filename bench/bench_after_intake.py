@@ -32,10 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common import finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
-
-LAST = ("Lovelace Hopper Turing Torvalds Hamilton Liskov Dijkstra Knuth Allen Thompson "
-        "Ritchie Perlman Wilson Lamarr Johnson Cerf Stroustrup Rossum Borg Bartik").split()
-FIRST = "Ada Grace Alan Linus Margaret Barbara Edsger Donald Frances Ken Dennis Radia".split()
+from soak import FIRST, LAST  # noqa: E402 - the soak's names: blocks shared as in life
 
 
 def receive_leads(tag: str, count: int) -> list[int]:

@@ -27,7 +27,7 @@ from leadgate.workspace.live import publish, publish_many
 from leadgate.workspace.models import QueueEvent, Task, Touch
 
 from .alerts import manager_emails, raise_alert
-from .assign import FIRST_CALL_TITLE, default_team, next_available, reassign
+from .assign import FIRST_CALL_TITLE, Plan, next_available, reassign
 from .availability import team_schedule
 from .models import Alert, Assignment, SlaClock, SlaPolicy
 
@@ -92,7 +92,7 @@ def start_clocks(pairs: Sequence[tuple[Lead, Inquiry]], *,
                   .filter(pk__in=[lead.pk for lead, policy in wanted if policy is not None])}
         running = {clock.lead_id: clock for clock in SlaClock.objects.filter(
             lead_id__in=locked, state=RUNNING).select_related("policy")}
-        fallback: list[Team | None] = []
+        plan = Plan(now)  # the default team, read once for the batch
         dues: dict[tuple[int, int | None], datetime] = {}
         new: list[SlaClock] = []
         tightened: list[tuple[Lead, datetime]] = []
@@ -100,11 +100,7 @@ def start_clocks(pairs: Sequence[tuple[Lead, Inquiry]], *,
             row = locked.get(lead.pk)
             if policy is None or row is None or row.stage not in ON_DESK:
                 continue
-            team = row.team
-            if team is None:
-                if not fallback:
-                    fallback.append(default_team())
-                team = fallback[0]
+            team = row.team or plan.default_team()
             key = (policy.pk, team.pk if team is not None else None)
             if key not in dues:
                 dues[key] = due_time(policy, team, now)
