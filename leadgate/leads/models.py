@@ -357,3 +357,73 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} on {self.host} (pid {self.pid})"
+
+
+class TransactionId(models.Func):
+    """The id of the transaction writing the row, as a column default: on
+    PostgreSQL its xid8 (64 bits, never wraps), which tells a consumer of the
+    event stream which rows may still be joined by a transaction that has not
+    committed yet (leads.events); on SQLite 0, whose single writer commits rows
+    in id order."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+        if connection.vendor == "postgresql":
+            return "(pg_current_xact_id()::text::bigint)", []
+        if connection.vendor == "sqlite":
+            return "0", []
+        raise NotImplementedError(f"no transaction id for {connection.vendor}")
+
+
+class Event(models.Model):
+    """Something that happened to a lead (leads.events.KINDS), appended in the
+    transaction that made it happen: it exists exactly when the change does.
+    Webhooks, the live desks and later stages read the stream after commit, by
+    position (leads.events). Never updated, never deleted.
+
+    Plain ids, no foreign keys: a row is written for nearly every change, and
+    it outlives what it names (a merged lead, a deleted user)."""
+
+    kind = models.CharField(max_length=40)
+    lead_id = models.BigIntegerField(null=True, blank=True)
+    cycle = models.PositiveIntegerField(null=True, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)  # None: the system
+    # Whose desk the event changes: the lead's owner after it, and before it
+    # when it moved the lead away from someone.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    previous_owner_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    txid = models.BigIntegerField(db_default=TransactionId(), editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["txid", "id"], name="event_position"),
+            models.Index(fields=["owner_id", "txid", "id"], name="event_owner_position"),
+            models.Index(fields=["previous_owner_id", "txid", "id"],
+                         name="event_previous_owner_position",
+                         condition=Q(previous_owner_id__isnull=False)),
+            models.Index(fields=["lead_id", "id"], name="event_lead"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lead {self.lead_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.txid, self.pk)
+
+
+class EventCursor(models.Model):
+    """How far a consumer of the event stream has read (leads.events.consume):
+    the position of the last event it handled, advanced in the transaction of
+    its handling."""
+
+    name = models.CharField(max_length=100, unique=True)
+    txid = models.BigIntegerField(default=0)
+    event_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.txid}/{self.event_id}"
