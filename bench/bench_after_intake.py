@@ -86,10 +86,10 @@ def in_batches(lead_ids: list[int], size: int) -> None:
 
 def rows_written(lead_ids: list[int]) -> dict[str, int]:
     from leadgate.enrich.models import Enrichment
+    from leadgate.leads.models import Task
     from leadgate.mail.models import OutboundEmail
     from leadgate.routing.models import Assignment, SlaClock
     from leadgate.scoring.models import LeadScore
-    from leadgate.workspace.models import Task
 
     return {name: model.objects.filter(lead_id__in=lead_ids).count() for name, model in (
         ("assignments", Assignment), ("clocks", SlaClock), ("tasks", Task),

@@ -95,11 +95,10 @@ def fill(leads: int, qualifiers: int, now: datetime) -> list:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
-    from leadgate.leads.models import Lead, Team, User
+    from leadgate.leads.models import Lead, Task, Team, User
     from leadgate.lib.score_rank import score_rank
     from leadgate.routing.models import SlaClock, SlaPolicy
     from leadgate.scoring.models import LeadScore
-    from leadgate.workspace.models import Task
 
     rng = random.Random(7)
     team = Team.objects.create(name="Bench")

@@ -134,10 +134,9 @@ def fill(leads: int, seed: int, now: datetime) -> dict[str, int]:
 
     from leadgate.enrich.models import Enrichment
     from leadgate.intake.models import Inquiry
-    from leadgate.leads.models import Account, Lead
+    from leadgate.leads.models import Account, Lead, Touch
     from leadgate.lib.normalize import company_key
     from leadgate.lib.titles import parse_title
-    from leadgate.workspace.models import Touch
 
     rng = random.Random(seed)
     sqlite = connection.vendor == "sqlite"
@@ -306,9 +305,8 @@ def baseline(version: int, now: datetime) -> tuple[float, float, int]:
 
     from leadgate.enrich.models import Enrichment
     from leadgate.intake.models import Inquiry
-    from leadgate.leads.models import Account, Lead
+    from leadgate.leads.models import Account, Lead, Touch
     from leadgate.scoring.models import LeadScore
-    from leadgate.workspace.models import Touch
 
     def col(model: Any, name: str) -> str:
         return connection.ops.quote_name(model._meta.get_field(name).column)

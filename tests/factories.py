@@ -7,9 +7,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from leadgate.handoff.flow import send
-from leadgate.handoff.models import Handoff
 from leadgate.intake.models import Campaign, Inquiry, Source
-from leadgate.leads.models import Account, Lead, StageChange, Team, User, create_lead
+from leadgate.leads.models import Account, Handoff, Lead, StageChange, Team, User, create_lead
 from leadgate.workspace.touches import log_touch
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only

@@ -9,10 +9,10 @@ from django_tasks_db.models import DBTaskResult
 
 from leadgate.intake.models import Inquiry
 from leadgate.intake.tasks import after_intake
+from leadgate.leads.models import Touch
 from leadgate.mail.models import OutboundEmail
 from leadgate.routing.acknowledge import MARK, acknowledge, acknowledge_many
 from leadgate.routing.models import SlaClock
-from leadgate.workspace.models import Touch
 from tests.concurrency import at_once
 from tests.factories import make_lead
 from tests.outbox import run_email_tasks

@@ -7,9 +7,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import StageChange
+from leadgate.leads.models import Handoff, Outcome, StageChange
 from leadgate.leads.transitions import advance
 from tests.api_helpers import api_get, api_post, bearer, make_key
 from tests.factories import hand_off, make_account, make_campaign, make_lead, qualify_sales_ready

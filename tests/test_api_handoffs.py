@@ -3,7 +3,7 @@
 import pytest
 
 from leadgate.handoff import flow
-from leadgate.handoff.models import Handoff
+from leadgate.leads.models import Handoff
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_get, api_post, bearer, make_key

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leadgate.leads.models import Touch
 from leadgate.workspace.attempts import attempts, can_close_unresponsive, suggest_next_attempt
-from leadgate.workspace.models import Touch
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db

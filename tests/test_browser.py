@@ -5,8 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from leadgate.leads.models import StageChange
-from leadgate.workspace.models import Task
+from leadgate.leads.models import StageChange, Task
 from tests.browser import browser_page, screenshot  # noqa: F401
 from tests.factories import PASSWORD, make_account, make_lead
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from leadgate.api.crm_webhook import SIGNATURE_HEADER, sign
 from leadgate.handoff import flow
-from leadgate.handoff.models import Outcome
+from leadgate.leads.models import Outcome
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.factories import make_lead

@@ -11,12 +11,22 @@ from django.core.management.base import CommandError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
 from leadgate.leads.demo import generate
 from leadgate.leads.lifecycle import FUNNEL, ON_DESK, TRANSITIONS, Stage
-from leadgate.leads.models import Account, Lead, StageChange, Team, User, create_lead
-from leadgate.workspace.models import Qualification, Task, Touch
+from leadgate.leads.models import (
+    Account,
+    Handoff,
+    Lead,
+    Outcome,
+    StageChange,
+    Task,
+    Team,
+    Touch,
+    User,
+    create_lead,
+)
+from leadgate.workspace.models import Qualification
 
 pytestmark = pytest.mark.django_db
 

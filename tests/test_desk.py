@@ -9,11 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leadgate.handoff.flow import send
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.leads.lifecycle import FUNNEL, Stage
-from leadgate.leads.models import Lead, StageChange
+from leadgate.leads.models import Handoff, Lead, Outcome, StageChange, Task
 from leadgate.leads.transitions import advance
-from leadgate.workspace.models import Task
 from tests.factories import PASSWORD, hand_off, make_lead, qualify_sales_ready
 
 pytestmark = pytest.mark.django_db

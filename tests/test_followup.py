@@ -8,11 +8,11 @@ from django.db import connection
 from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 
+from leadgate.leads.models import Task, Touch
 from leadgate.leads.periodic import JOBS
 from leadgate.routing.models import Alert
 from leadgate.workspace import followup
 from leadgate.workspace.followup import ensure_next_steps
-from leadgate.workspace.models import Task, Touch
 from tests.factories import PASSWORD, make_lead
 
 pytestmark = [pytest.mark.django_db]

@@ -11,8 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from leadgate.handoff.models import Handoff
-from leadgate.leads.models import User
+from leadgate.leads.models import Handoff, User
 from leadgate.mail.tasks import send_due_emails
 from leadgate.workspace.touches import log_touch
 from tests.browser import browser_page, log_in, screenshot  # noqa: F401

@@ -21,12 +21,11 @@ from leadgate.handoff.flow import (
     send,
     suggest_rep,
 )
-from leadgate.handoff.models import Handoff
 from leadgate.intake.models import Inquiry
 from leadgate.leads.lifecycle import Stage
+from leadgate.leads.models import Handoff, Task
 from leadgate.routing.models import Alert
 from leadgate.scoring.models import LeadScore
-from leadgate.workspace.models import Task
 from leadgate.workspace.touches import log_touch
 from tests.factories import join_team, make_account, make_campaign, make_lead, make_team, make_user
 from tests.outbox import run_email_tasks

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadgate.handoff.flow import send
-from leadgate.handoff.models import Handoff
+from leadgate.leads.models import Handoff
 from leadgate.workspace.touches import log_touch
 from tests.factories import join_team, make_lead, make_user
 

@@ -4,8 +4,7 @@
 import pytest
 from django.urls import reverse
 
-from leadgate.handoff.models import Handoff
-from leadgate.leads.models import StageChange
+from leadgate.leads.models import Handoff, StageChange
 from leadgate.leads.transitions import advance
 from tests.factories import make_lead
 

@@ -8,9 +8,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.leads.lifecycle import CLOSED, TRANSITIONS, IllegalMove, Stage, check_move
-from leadgate.leads.models import Lead, StageChange
+from leadgate.leads.models import Handoff, Lead, Outcome, StageChange
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.factories import make_lead

@@ -8,13 +8,12 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from leadgate.handoff.models import Handoff
 from leadgate.intake.merge import MergeError, merge, pick_survivor, undo
 from leadgate.intake.models import DuplicateCandidate, Inquiry, Merge
 from leadgate.leads.lifecycle import Stage
-from leadgate.leads.models import Lead, StageChange
+from leadgate.leads.models import Handoff, Lead, StageChange, Task, Touch
 from leadgate.leads.transitions import advance
-from leadgate.workspace.models import Qualification, Task, Touch
+from leadgate.workspace.models import Qualification
 from tests.factories import hand_off as send_to_sales
 from tests.factories import make_account, make_lead
 

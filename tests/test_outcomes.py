@@ -13,7 +13,6 @@ from django.test import Client
 from openpyxl import Workbook
 
 from leadgate.handoff import flow
-from leadgate.handoff.models import Outcome
 from leadgate.handoff.outcomes import (
     AlreadyRecorded,
     OutcomeError,
@@ -21,6 +20,7 @@ from leadgate.handoff.outcomes import (
     record_outcome,
 )
 from leadgate.leads.lifecycle import IllegalMove
+from leadgate.leads.models import Outcome
 from leadgate.leads.transitions import advance
 from leadgate.workspace.models import Qualification
 from tests.api_helpers import api_post, make_key

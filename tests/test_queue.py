@@ -6,13 +6,14 @@ import pytest
 from django.urls import include, path, reverse
 
 import leadgate.urls
+from leadgate.leads.models import Task
 from leadgate.lib.score_rank import score_rank
 from leadgate.routing.assign import route
 from leadgate.routing.models import SlaClock, SlaPolicy
 from leadgate.routing.sla import start_clock
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.ranks import apply_ranks
-from leadgate.workspace.models import Claim, QueueEvent, Task
+from leadgate.workspace.models import Claim, QueueEvent
 from leadgate.workspace.queue import claim, claimed_by_other, queue_for, release
 from leadgate.workspace.tasks import prune_queue
 from tests.api_helpers import api_get, make_key

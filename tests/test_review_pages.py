@@ -4,10 +4,9 @@ plain POST (and htmx), undo, errors as 400 pages, and escaping."""
 import pytest
 from django.urls import reverse
 
-from leadgate.handoff.models import Handoff
 from leadgate.intake.merge import merge
 from leadgate.intake.models import DuplicateCandidate, Merge
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Handoff, Lead
 from leadgate.leads.transitions import advance
 from tests.factories import hand_off, make_lead
 

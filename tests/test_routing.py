@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Inquiry, Source, WebForm
 from leadgate.leads.lifecycle import IllegalMove
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Task
 from leadgate.routing.assign import next_available, reassign, route, route_many
 from leadgate.routing.availability import is_available, unavailable_because
 from leadgate.routing.models import Absence, Alert, Assignment, RoutingRule, Seat
 from leadgate.scoring.models import LeadScore
-from leadgate.workspace.models import QueueEvent, Task
+from leadgate.workspace.models import QueueEvent
 from tests.factories import make_account, make_lead, make_team, make_user
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,12 @@ from django.db.models import Max
 
 from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Touch
 from leadgate.leads.periodic import JOBS
 from leadgate.leads.transitions import advance
 from leadgate.scoring.models import LeadScore, Rule, RuleSet
 from leadgate.scoring.rules import preview, score_lead, score_leads
 from leadgate.scoring.tasks import rescore_decay, score_lead_task
-from leadgate.workspace.models import Touch
 from tests.factories import make_account, make_lead
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Task, Touch
 from leadgate.leads.periodic import JOBS
 from leadgate.routing import tasks
 from leadgate.routing.models import Alert, Assignment, Seat, SlaClock, SlaPolicy
@@ -19,7 +19,7 @@ from leadgate.routing.sla import (
     start_clocks,
     stop_clock,
 )
-from leadgate.workspace.models import QueueEvent, Task, Touch
+from leadgate.workspace.models import QueueEvent
 from tests.concurrency import at_once
 from tests.factories import make_lead, make_team, make_user
 from tests.outbox import run_email_tasks

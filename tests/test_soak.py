@@ -52,7 +52,7 @@ from leadgate.api.models import WebhookDelivery
 from leadgate.leads.models import Lead
 from leadgate.mail.models import OutboundEmail
 from leadgate.routing.models import Assignment, SlaClock
-from leadgate.workspace.models import Touch
+from leadgate.leads.models import Touch
 from leadgate.routing.acknowledge import MARK
 
 stats = Stats()

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from leadgate.workspace.models import Qualification, Task, Touch
+from leadgate.leads.models import Task, Touch
+from leadgate.workspace.models import Qualification
 from tests.browser import browser_page, screenshot  # noqa: F401
 from tests.factories import PASSWORD, make_account, make_lead
 

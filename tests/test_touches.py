@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.http import HttpRequest
 
-from leadgate.leads.models import StageChange
+from leadgate.leads.models import StageChange, Task, Touch
 from leadgate.routing.models import Alert  # noqa: F401 - the routing app is installed
 from leadgate.scoring.models import LeadScore
-from leadgate.workspace.models import Qualification, QueueEvent, Task, Touch
+from leadgate.workspace.models import Qualification, QueueEvent
 from leadgate.workspace.touches import DISQUALIFY_REASONS, NextStep, TouchError, log_touch
 from tests.factories import PASSWORD, make_lead
 from tests.test_rules import engagement, make_rules

@@ -13,11 +13,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from leadgate.intake.tasks import after_intake
-from leadgate.leads.models import Lead, Team
+from leadgate.leads.models import Lead, Task, Team
 from leadgate.routing.assign import default_team, route
 from leadgate.routing.models import Alert, Assignment, Seat, SlaClock
 from leadgate.workspace.followup import ensure_next_steps
-from leadgate.workspace.models import Task
 from tests.api_helpers import api_post, make_key
 from tests.factories import make_lead
 

@@ -30,10 +30,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ninja import Router
 
 from leadgate.handoff import outcomes
-from leadgate.handoff.models import Outcome
 from leadgate.intake.fields import IntakeError
 from leadgate.leads.lifecycle import IllegalMove
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Outcome
 from leadgate.lib import jsonbody
 
 from .problems import error

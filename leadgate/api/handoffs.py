@@ -23,9 +23,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leadgate.handoff import flow, outcomes
-from leadgate.handoff.models import Handoff, RejectReason
 from leadgate.leads.lifecycle import IllegalMove, Role
-from leadgate.leads.models import User
+from leadgate.leads.models import Handoff, RejectReason, User
 
 from .auth import acting_user, read, visible_leads, write
 from .crm_webhook import router as crm_webhook_router

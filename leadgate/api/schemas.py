@@ -9,9 +9,9 @@ from django.db.models import TextChoices
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Activity
 from leadgate.leads.lifecycle import Stage
+from leadgate.leads.models import Handoff, Outcome
 from leadgate.routing.sla import clock_summary, current_clock
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain

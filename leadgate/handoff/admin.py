@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Handoff, Outcome
+from leadgate.leads.models import Handoff, Outcome
 
 
 @admin.register(Handoff)

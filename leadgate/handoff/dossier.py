@@ -96,8 +96,9 @@ def user_name(user: User | None) -> str:
 def compose_dossier(lead: Lead) -> dict[str, Any]:
     """Everything a rep needs before the first conversation, as plain JSON."""
     from leadgate.enrich.pipeline import lead_facts
+    from leadgate.leads.models import Touch
     from leadgate.workspace.frameworks import as_answer, framework_by_kind, framework_for, questions
-    from leadgate.workspace.models import Qualification, Touch
+    from leadgate.workspace.models import Qualification
 
     lead = Lead.objects.select_related("account", "account__owner", "source", "campaign",
                                        "owner").get(pk=lead.pk)

@@ -19,9 +19,7 @@ from django.db.models import Prefetch, QuerySet
 
 from leadgate.intake.imports import spreadsheet_safe
 from leadgate.leads.lifecycle import Stage
-from leadgate.leads.models import Lead, User
-
-from .models import Handoff
+from leadgate.leads.models import Handoff, Lead, User
 
 DEFAULT_STAGES = (Stage.QUALIFIED.value, Stage.ACCEPTED.value)
 OUTPUTS = ("csv", "xlsx")

@@ -20,14 +20,13 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Handoff, Lead, RejectReason, User
 from leadgate.leads.transitions import advance
 from leadgate.lib.business_hours import add_business_time
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Attachment, emails_by_key, queue_email
 
 from .dossier import compose_dossier, dossier_text, shape_problem, user_name
-from .models import Handoff, RejectReason
 
 if TYPE_CHECKING:
     from leadgate.workspace.models import Qualification
@@ -131,7 +130,7 @@ def send(
     note: str = "",
 ) -> Handoff:
     """Hand a sales-ready lead to a sales rep; raises HandoffError (nothing saved)."""
-    from leadgate.workspace.models import Task
+    from leadgate.leads.models import Task
     from leadgate.workspace.touches import HANDOFF_TITLE
 
     now = timezone.now()
@@ -341,7 +340,7 @@ def reject(handoff: Handoff, *, by: User | None, reason: str, text: str = "") ->
 
 
 def _return(lead: Lead, handoff: Handoff, policy: str, why: str, now: datetime) -> None:
-    from leadgate.workspace.models import Task
+    from leadgate.leads.models import Task
 
     if policy == "nurture":
         advance(lead, Stage.NURTURE, by=None, reason=f"sales rejected: {why}")

@@ -18,10 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import ON_DESK, Role
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Handoff, Lead, RejectReason, User
 
 from . import flow
-from .models import Handoff, RejectReason
 
 HANDOFF_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
 

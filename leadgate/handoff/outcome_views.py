@@ -19,9 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import IllegalMove, Role
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Outcome
 
-from .models import Outcome
 from .outcomes import AlreadyRecorded, record_outcome
 
 OUTCOME_ROLES = (Role.SALES, Role.MANAGER, Role.ADMIN)

@@ -29,11 +29,9 @@ from leadgate.intake.importers.accounts import parse_amount
 from leadgate.intake.importers.readers import BadRow, ReadError, open_table
 from leadgate.intake.imports import ErrorFile, imports_dir, row_values, safe_stem
 from leadgate.leads.lifecycle import IllegalMove, Stage
-from leadgate.leads.models import Lead, StageChange, User
+from leadgate.leads.models import Lead, Outcome, StageChange, User
 from leadgate.leads.transitions import advance
 from leadgate.lib.normalize import clean_text, normalize_email
-
-from .models import Outcome
 
 __all__ = [
     "AlreadyRecorded", "OutcomeError", "OutcomeImport", "find_lead", "import_outcomes",

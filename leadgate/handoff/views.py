@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET
 
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
+from leadgate.leads.models import Handoff, RejectReason
 
 from . import flow
-from .models import Handoff, RejectReason
 
 INBOX_LIMIT = 100
 DOSSIER_ITEMS = 4

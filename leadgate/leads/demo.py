@@ -29,12 +29,12 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
+from leadgate.leads.models import Handoff, Outcome, Task, Touch
 from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
 from leadgate.lib.vendor import vendor
-from leadgate.workspace.models import Qualification, Task, Touch
+from leadgate.workspace.models import Qualification
 
 from .demo_words import (
     ANSWERS,

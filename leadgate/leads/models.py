@@ -18,6 +18,14 @@ from leadgate.lib.timezones import is_time_zone
 
 from .lifecycle import CLOSED, ON_DESK, IllegalMove, Role, Stage, allowed_targets, check_move
 
+# The records of what happens to a lead, which every stage reads (leads.records).
+from .records import Handoff as Handoff
+from .records import Outcome as Outcome
+from .records import RejectReason as RejectReason
+from .records import Task as Task
+from .records import TaskQuerySet as TaskQuerySet
+from .records import Touch as Touch
+
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
@@ -131,8 +139,6 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         if user.has_role(Role.QUALIFIER) and user.team_id:
             scope |= Q(team_id=user.team_id)
         if user.has_role(Role.SALES):
-            from leadgate.handoff.models import Handoff
-
             scope |= Q(pk__in=Handoff.objects.filter(to_user=user).values("lead_id"))
         return self.filter(scope)
 

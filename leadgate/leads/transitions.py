@@ -22,10 +22,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from leadgate.handoff.models import Handoff, Outcome
-
 from .lifecycle import ON_DESK, IllegalMove, Role, Stage, check_move
-from .models import Lead, StageChange, User, write_stage
+from .models import Handoff, Lead, Outcome, StageChange, User, write_stage
 
 OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
 

@@ -13,10 +13,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Touch
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Email, queue_emails
-from leadgate.workspace.models import Touch
 
 MARK = "Automatic acknowledgement"
 INBOUND = (Inquiry.Channel.FORM, Inquiry.Channel.API)

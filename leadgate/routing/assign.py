@@ -33,10 +33,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import ON_DESK, IllegalMove, Role
-from leadgate.leads.models import Lead, Team, User
+from leadgate.leads.models import Lead, Task, Team, Touch, User
 from leadgate.lib import fair_share
 from leadgate.workspace.live import publish_many
-from leadgate.workspace.models import QueueEvent, Task, Touch
+from leadgate.workspace.models import QueueEvent
 
 from .availability import (
     CAPPED,

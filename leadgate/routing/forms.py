@@ -14,8 +14,8 @@ from typing import Any
 
 from django import forms
 
-from leadgate.leads.lifecycle import Role
-from leadgate.leads.models import Team, User
+from leadgate.leads.lifecycle import ON_DESK, Role
+from leadgate.leads.models import Lead, Team, User
 from leadgate.lib.business_hours import OFFICE_HOURS, Schedule
 from leadgate.lib.timezones import is_time_zone
 from leadgate.scoring.forms import JSONValueField
@@ -272,6 +272,21 @@ class ReassignForm(forms.Form):
         "invalid": "choose the qualifier to give the lead to"})
     note = forms.CharField(required=False, max_length=1000,
                            widget=forms.TextInput(attrs={"size": 24}))
+
+
+def reassign_refusal(by: User, lead: Lead, to_user: User | None) -> str | None:
+    """Why `by` may not give the lead to `to_user`, or None. Managers and admins
+    give to any qualifier; qualifiers only to someone of their own team.
+    (Being an active qualifier is checked by `assign.reassign`.)"""
+    if to_user is None:
+        return "no such user"
+    if lead.stage not in ON_DESK:
+        return f"the lead is not on a qualifier's desk (it is {lead.get_stage_display()})"
+    if by.has_role(Role.MANAGER, Role.ADMIN):
+        return None
+    if by.team_id is None or to_user.team_id != by.team_id:
+        return f"{to_user.username} is not on your team"
+    return None
 
 
 def as_json_text(value: Any) -> str:

@@ -166,7 +166,7 @@ class SlaClock(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
-    touch = models.ForeignKey("workspace.Touch", null=True, blank=True,
+    touch = models.ForeignKey("leads.Touch", null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+",
                               help_text="the first human touch that stopped it")
     response_seconds = models.PositiveIntegerField(
@@ -212,7 +212,7 @@ class Alert(models.Model):
                                     on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        # Open alerts, newest first (partial: see workspace.Task's indexes).
+        # Open alerts, newest first (partial: see leads.Task's indexes).
         indexes = [models.Index(fields=["created_at"], condition=models.Q(resolved_at__isnull=True),
                                 name="alert_open")]
 

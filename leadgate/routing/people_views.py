@@ -1,5 +1,7 @@
 """Routing pages about people: qualifiers' seats and absences, teams' business
-hours, a qualifier's own pause toggle, and reassigning a lead by hand.
+hours and a qualifier's own pause toggle. (Reassigning a lead by hand is a
+form of the lead page and the desk: workspace.views.lead_reassign, with
+routing's rules, forms.reassign_refusal and assign.reassign.)
 """
 
 from __future__ import annotations
@@ -22,21 +24,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.leads.http import AuthedRequest, is_htmx
-from leadgate.leads.lifecycle import ON_DESK, IllegalMove, Role
+from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import Lead, Team, User
-from leadgate.workspace.views import lead_context, visible_lead
 
-from .assign import default_team, reassign
+from .assign import default_team
 from .availability import ensure_seats, seat_of, unavailable_because
 from .forms import (
     AbsenceForm,
-    ReassignForm,
     SeatForm,
     TeamHoursForm,
     active_qualifiers,
     instance_rows,
 )
-from .models import Absence, Assignment, Seat
+from .models import Absence, Seat
 from .views import require_manager, routing_page
 
 # Absences that ended this long ago drop off the seats page (they stay in the admin).
@@ -221,62 +221,3 @@ def my_pause(request: AuthedRequest) -> HttpResponse:
                                            require_https=request.is_secure()):
         target = reverse("desk")
     return redirect(target)
-
-
-# Reassignment by hand ---------------------------------------------------------------
-
-
-def reassign_refusal(by: User, lead: Lead, to_user: User | None) -> str | None:
-    """Why `by` may not give the lead to `to_user`, or None. Managers and admins
-    give to any qualifier; qualifiers only to someone of their own team.
-    (Being an active qualifier is checked by `assign.reassign`.)"""
-    if to_user is None:
-        return "no such user"
-    if lead.stage not in ON_DESK:
-        return f"the lead is not on a qualifier's desk (it is {lead.get_stage_display()})"
-    if by.has_role(Role.MANAGER, Role.ADMIN):
-        return None
-    if by.team_id is None or to_user.team_id != by.team_id:
-        return f"{to_user.username} is not on your team"
-    return None
-
-
-@login_required
-@require_POST
-def lead_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
-    by = request.user
-    if not by.has_role(Role.QUALIFIER, Role.MANAGER, Role.ADMIN):
-        raise PermissionDenied
-    lead = visible_lead(request, pk)
-    form = ReassignForm(request.POST)
-    errors: dict[str, str] = {}
-    to_user: User | None = None
-    if form.is_valid():
-        to_user = User.objects.filter(pk=form.cleaned_data["to_user"]).first()
-        refusal = reassign_refusal(by, lead, to_user)
-        if refusal is not None or to_user is None:
-            errors["to_user"] = refusal or "no such user"
-        else:
-            try:
-                reassign(lead, to_user, by=by, why=Assignment.Why.MANUAL,
-                         note=form.cleaned_data["note"])
-            except IllegalMove as error:
-                errors[error.field] = str(error)
-    else:
-        errors = {name: " ".join(map(str, errs)) for name, errs in form.errors.items()}
-    if errors:
-        lead = visible_lead(request, pk)
-        context = lead_context(request, lead)
-        context.update(reassign_errors=errors, reassign_values={
-            "to_user": request.POST.get("to_user", ""), "note": request.POST.get("note", "")})
-        return render(request, "workspace/lead.html", context, status=400)
-    assert to_user is not None
-    name = lead.name or lead.email or f"lead {lead.pk}"
-    messages.success(request, f"Gave {name} to {to_user.get_full_name() or to_user.username}.")
-    # From a pool on the desk: back to it (a local address only).
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  require_https=request.is_secure()):
-        return redirect(target)
-    still_visible = Lead.objects.visible_to(by).filter(pk=pk).exists()
-    return redirect("lead", pk=pk) if still_visible else redirect("desk")

@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from leadgate.intake.models import Inquiry
 from leadgate.leads.lifecycle import ON_DESK
-from leadgate.leads.models import Lead, Team
+from leadgate.leads.models import Lead, Task, Team, Touch
 from leadgate.lib.business_hours import add_business_time
 from leadgate.lib.write_budget import WriteBudget
 from leadgate.workspace.live import publish, publish_many
-from leadgate.workspace.models import QueueEvent, Task, Touch
+from leadgate.workspace.models import QueueEvent
 
 from .alerts import manager_emails, raise_alert
 from .assign import FIRST_CALL_TITLE, Plan, next_available, reassign

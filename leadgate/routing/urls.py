@@ -1,5 +1,6 @@
-"""Managers' routing pages, a qualifier's pause toggle and reassignment by
-hand, under /routing/."""
+"""Managers' routing pages and a qualifier's pause toggle, under /routing/.
+(Reassignment by hand, /routing/leads/<id>/reassign, is the desk's:
+workspace.urls.)"""
 
 from django.urls import path
 
@@ -24,5 +25,4 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="routing-alerts"),
     path("alerts/<int:pk>/resolve", views.alert_resolve, name="routing-alert-resolve"),
     path("me/pause", people_views.my_pause, name="routing-pause"),
-    path("leads/<int:pk>/reassign", people_views.lead_reassign, name="lead-reassign"),
 ]

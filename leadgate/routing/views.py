@@ -1,9 +1,10 @@
 """Managers' routing pages, under /routing/: routing rules (in order, with their
-conditions), SLA policies and open alerts. Seats, absences, team hours, the
-pause toggle and reassignment by hand are in `people_views`.
+conditions), SLA policies and open alerts. Seats, absences, team hours and the
+pause toggle are in `people_views`; reassignment by hand, a form of the lead
+page, in `workspace.views`.
 
 Managers and admins edit; everyone else gets 403 (qualifiers have their own
-pause toggle and reassignment within their team, in `people_views`).
+pause toggle, in `people_views`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from leadgate.leads.models import Lead
-from leadgate.workspace.models import Task
+from leadgate.leads.models import Lead, Task
 
 
 def apply_ranks(changed: list[tuple[int, int]]) -> None:

@@ -32,10 +32,9 @@ from django.utils import timezone
 from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.lifecycle import IllegalMove, Stage
-from leadgate.leads.models import Account, Lead
+from leadgate.leads.models import Account, Lead, Touch
 from leadgate.leads.transitions import advance
 from leadgate.lib.score_rank import score_rank
-from leadgate.workspace.models import Touch
 
 from .models import FIT_GRADES, LeadScore, Rule, RuleSet
 from .ranks import apply_ranks

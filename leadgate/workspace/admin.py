@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Qualification, Task, Touch
+from leadgate.leads.models import Task, Touch
+
+from .models import Qualification
 
 
 @admin.register(Touch)

@@ -17,10 +17,9 @@ from django.conf import settings
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, Touch
 from leadgate.lib.timezones import is_time_zone
 
-from .models import Touch
 from .queue import calling_hours
 
 # Good times to reach someone at work, lead-local: mid-morning and late afternoon.

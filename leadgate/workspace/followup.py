@@ -30,11 +30,9 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import ON_DESK
-from leadgate.leads.models import Lead, LeadQuerySet
+from leadgate.leads.models import Lead, LeadQuerySet, Task, Touch
 from leadgate.routing.assign import route
 from leadgate.routing.models import Alert
-
-from .models import Task, Touch
 
 BATCH = 500
 DESK_STAGES = sorted(ON_DESK)

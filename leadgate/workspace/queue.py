@@ -44,14 +44,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from leadgate.leads.lifecycle import ON_DESK
-from leadgate.leads.models import Account, Lead, User
+from leadgate.leads.models import Account, Lead, Task, User
 from leadgate.lib.timezones import is_time_zone, zone
 from leadgate.lib.vendor import vendor
 from leadgate.routing.models import SlaClock
 from leadgate.scoring.models import LeadScore
 
 from .live import publish
-from .models import Claim, QueueEvent, Task
+from .models import Claim, QueueEvent
 
 HELD_BACK_LIMIT = 20
 # Up to this many due follow-ups are read at once and sorted in Python; more

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.leads.http import AuthedRequest, is_htmx
 from leadgate.leads.lifecycle import Role
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Lead, Task, Touch, User
 from leadgate.routing.conditions import Facts
 
 from . import attempts as attempt_policy
@@ -37,7 +37,7 @@ from .frameworks import (
     questions,
     script_for,
 )
-from .models import Framework, Qualification, Task, Touch
+from .models import Framework, Qualification
 from .touches import DISQUALIFY_REASONS, VERDICTS, TouchError, default_next_step, log_touch
 from .views import DESK_ROLES, lead_context, visible_lead
 

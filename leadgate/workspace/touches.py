@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import CLOSED, IllegalMove, Stage
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Lead, Task, Touch, User
 from leadgate.leads.transitions import advance
 from leadgate.routing.sla import stop_clock
 from leadgate.scoring.rules import rescore_on_commit
@@ -24,7 +24,7 @@ from leadgate.scoring.rules import rescore_on_commit
 from . import attempts as attempt_policy
 from .frameworks import AnswerError, clean_answers, current_answers, framework_for, sales_ready
 from .live import publish
-from .models import Framework, Qualification, QueueEvent, Task, Touch
+from .models import Framework, Qualification, QueueEvent
 
 Verdict = Qualification.Verdict
 

@@ -10,4 +10,6 @@ urlpatterns = [
         views.split_inquiry_view,
         name="inquiry-split",
     ),
+    # A form of the lead page and the desk's pools, at its address of old.
+    path("routing/leads/<int:pk>/reassign", views.lead_reassign, name="lead-reassign"),
 ]

@@ -20,20 +20,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from leadgate.handoff.models import Handoff, Outcome
 from leadgate.intake.merge import MergeError, split_inquiry
 from leadgate.intake.models import Activity, Inquiry
 from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
-from leadgate.leads.models import Lead, Team, User
+from leadgate.leads.models import Handoff, Lead, Outcome, Task, Team, Touch, User
 from leadgate.leads.transitions import advance
 from leadgate.routing import pools
-from leadgate.routing.forms import active_qualifiers
+from leadgate.routing.assign import reassign
+from leadgate.routing.forms import ReassignForm, active_qualifiers, reassign_refusal
+from leadgate.routing.models import Assignment
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
-from leadgate.workspace.models import Task, Touch
 
 from .forms import StageForm
 from .queue import claim
@@ -321,3 +322,48 @@ def split_inquiry_view(request: AuthedRequest, pk: int, inquiry_pk: int) -> Http
         return redirect("lead", pk=lead.pk)
     messages.success(request, f"The inquiry is now a lead of its own (split off lead {lead.pk}).")
     return redirect("lead", pk=new.pk)
+
+
+@login_required
+@require_POST
+def lead_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Give the lead to another qualifier by hand (routing's rules: who may
+    give to whom, forms.reassign_refusal; the move, assign.reassign). From a
+    pool on the desk, back to it; a refusal: the lead page with the error at
+    the form, status 400."""
+    by = request.user
+    if not by.has_role(Role.QUALIFIER, Role.MANAGER, Role.ADMIN):
+        raise PermissionDenied
+    lead = visible_lead(request, pk)
+    form = ReassignForm(request.POST)
+    errors: dict[str, str] = {}
+    to_user: User | None = None
+    if form.is_valid():
+        to_user = User.objects.filter(pk=form.cleaned_data["to_user"]).first()
+        refusal = reassign_refusal(by, lead, to_user)
+        if refusal is not None or to_user is None:
+            errors["to_user"] = refusal or "no such user"
+        else:
+            try:
+                reassign(lead, to_user, by=by, why=Assignment.Why.MANUAL,
+                         note=form.cleaned_data["note"])
+            except IllegalMove as error:
+                errors[error.field] = str(error)
+    else:
+        errors = {name: " ".join(map(str, errs)) for name, errs in form.errors.items()}
+    if errors:
+        lead = visible_lead(request, pk)
+        context = lead_context(request, lead)
+        context.update(reassign_errors=errors, reassign_values={
+            "to_user": request.POST.get("to_user", ""), "note": request.POST.get("note", "")})
+        return render(request, "workspace/lead.html", context, status=400)
+    assert to_user is not None
+    name = lead.name or lead.email or f"lead {lead.pk}"
+    messages.success(request, f"Gave {name} to {to_user.get_full_name() or to_user.username}.")
+    # From a pool on the desk: back to it (a local address only).
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    still_visible = Lead.objects.visible_to(by).filter(pk=pk).exists()
+    return redirect("lead", pk=pk) if still_visible else redirect("desk")

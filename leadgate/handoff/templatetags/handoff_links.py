@@ -23,7 +23,7 @@ def pending_handoff(lead):
     """`{% pending_handoff lead as current %}`: the lead's handoff waiting for
     sales, with whether the rep was emailed (`rep_email`), or None."""
     from leadgate.handoff.flow import rep_emails
-    from leadgate.handoff.models import Handoff
+    from leadgate.leads.models import Handoff
 
     if lead is None or lead.pk is None:
         return None
