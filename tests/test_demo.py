@@ -11,9 +11,11 @@ from django.core.management.base import CommandError
 from django.http import HttpRequest
 from django.utils import timezone
 
+from leadgate.demo import seed
+from leadgate.demo.paths import START, WAYS, shortest_way, ways
+from leadgate.demo.seed import DemoError, generate
 from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
-from leadgate.leads.demo import generate
-from leadgate.leads.lifecycle import FUNNEL, ON_DESK, TRANSITIONS, Stage
+from leadgate.leads.lifecycle import CLOSED, FUNNEL, ON_DESK, TRANSITIONS, Stage
 from leadgate.leads.models import (
     Account,
     Handoff,
@@ -91,6 +93,61 @@ def test_it_only_makes_legal_moves(demo):
             move = TRANSITIONS[Stage(change.from_stage)][Stage(change.to_stage)]
             if move.reason_required:
                 assert change.reason.strip()
+
+
+def assert_walked_by(transitions):
+    """Each demo lead's history is a chain of moves of `transitions`, a new
+    cycle (after a closed one) starting again at the funnel's first stage."""
+    for changes in histories().values():
+        assert (changes[0].from_stage, changes[0].to_stage) == ("", START)
+        for before, after in zip(changes, changes[1:], strict=False):
+            assert after.from_stage == before.to_stage
+            if after.cycle == before.cycle + 1:
+                assert before.to_stage in CLOSED
+                assert after.to_stage == START
+            else:
+                assert after.cycle == before.cycle
+                assert after.to_stage in transitions[Stage(before.to_stage)]
+
+
+def test_it_walks_each_demo_lead_along_the_lifecycles_transitions(demo):
+    assert_walked_by(TRANSITIONS)
+
+
+def test_it_finds_the_shortest_way_through_the_lifecycle():
+    assert [move.target for move in WAYS[Stage.INQUIRY, Stage.WORKING]] == [Stage.WORKING]
+    assert [move.target for move in WAYS[Stage.INQUIRY, Stage.WON]] == [
+        Stage.WORKING, Stage.QUALIFIED, Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON]
+    assert [move.target for move in WAYS["", START]] == [START]
+    assert (Stage.WON, Stage.MQL) not in WAYS  # a closed cycle only starts a new one
+    assert shortest_way(TRANSITIONS, Stage.LOST, Stage.WON) == ()
+    for (start, _target), moves in WAYS.items():
+        stage = Stage(start) if start else None
+        for move in moves:
+            if stage is not None and stage not in CLOSED:
+                assert TRANSITIONS[stage][move.target] is move
+            stage = move.target
+
+
+def test_it_follows_the_lifecycle_when_it_changes(db, monkeypatch):
+    # Without the shortcut hot leads take (inquiry -> working) they pass through MQL.
+    table = {stage: dict(moves) for stage, moves in TRANSITIONS.items()}
+    del table[Stage.INQUIRY][Stage.WORKING]
+    monkeypatch.setattr(seed, "WAYS", ways(table))
+    generate(300)
+    assert not StageChange.objects.filter(from_stage=Stage.INQUIRY,
+                                          to_stage=Stage.WORKING).exists()
+    assert StageChange.objects.filter(from_stage=Stage.MQL, to_stage=Stage.WORKING,
+                                      lead__inquiries__is_hot=True).exists()
+    assert_walked_by(table)
+
+
+def test_it_refuses_a_lifecycle_that_no_longer_reaches_a_stage_it_heads_for(db, monkeypatch):
+    table = {stage: dict(moves) for stage, moves in TRANSITIONS.items()}
+    del table[Stage.WORKING][Stage.QUALIFIED]
+    monkeypatch.setattr(seed, "WAYS", ways(table))
+    with pytest.raises(DemoError, match="no way from 'working' to 'qualified'"):
+        generate(300)
 
 
 def test_it_keeps_the_lead_in_its_last_stage(demo):

@@ -1,9 +1,11 @@
 """Demo data: a realistic, reproducible company with a year of leads.
 
 `generate()` fills an empty database with users, teams, sources, campaigns with
-monthly costs, accounts and leads whose histories follow the lifecycle table
-(`lifecycle.TRANSITIONS`) move by move, with the records each move implies
-(touches, qualifications, handoffs, outcomes, open tasks).
+monthly costs, accounts and leads with the records their histories imply
+(touches, qualifications, handoffs, outcomes, open tasks). Each lead is walked:
+the demo's odds pick where it heads next and when, and the lifecycle's table
+(`lifecycle.TRANSITIONS`, through `demo.paths`) gives the moves that take it
+there, one StageChange each.
 
 It must scale to a million leads, so leads are generated in batches: each batch
 has its own RNG derived from the seed (the data never depends on what the
@@ -30,13 +32,26 @@ from django.db.models import Max
 from django.utils import timezone
 
 from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
-from leadgate.leads.models import Handoff, Outcome, Task, Touch
+from leadgate.leads.history import lead_with_past, past_move
+from leadgate.leads.lifecycle import CLOSED, ON_DESK, Role, Stage
+from leadgate.leads.models import (
+    Account,
+    Handoff,
+    Lead,
+    Outcome,
+    StageChange,
+    Task,
+    Team,
+    Touch,
+    User,
+)
 from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
 from leadgate.lib.vendor import vendor
 from leadgate.workspace.models import Qualification
 
-from .demo_words import (
+from .paths import START, WAYS
+from .words import (
     ANSWERS,
     BUYING_PLANS,
     CHANNELS,
@@ -75,9 +90,6 @@ from .demo_words import (
     USERS,
     UTM,
 )
-from .history import lead_with_past, past_move
-from .lifecycle import ON_DESK, Role, Stage
-from .models import Account, Lead, StageChange, Team, User
 
 DEFAULT_SEED = 20240501
 DEFAULT_PASSWORD = "leadgate-demo"  # noqa: S105 - the documented demo login
@@ -290,7 +302,7 @@ class _Batch:
         lead.person = {"first_name": first, "last_name": last, "email": email, "phone": number,
                        "company": account.name, "title": lead.title, "country": country}
         self._inquiry(lead, source_id, campaign_id, kind)
-        self._move(lead, INQUIRY, 0, None, "received")
+        self._go(lead, START, 0, None, "received")
         self._walk(lead)
         self._open_task(lead)
         # The lead at the stage its walk reached (leads.history: the bulk path).
@@ -322,15 +334,29 @@ class _Batch:
                   source_id=source_id, campaign_id=campaign_id, is_hot=lead.hot,
                   payload=payload, received_at=_ts(lead.t))
 
+    def _go(self, lead: _Lead, target: str, delay: float, by, reason: str = "") -> bool:
+        """Take the lead to `target` by the lifecycle's moves (`paths.WAYS`), the
+        `delay` shared among them; False if it stopped short, a move being due
+        in the future. `reason` goes with the last move and any that needs one."""
+        moves = WAYS.get((lead.stage, target))
+        if moves is None:
+            raise DemoError(f"the lifecycle has no way from '{lead.stage}' to '{target}'")
+        step = delay / len(moves)
+        for move in moves:
+            if not self._move(lead, move.target, step, by,
+                              reason if move.target == target or move.reason_required else ""):
+                return False
+        return True
+
     def _move(self, lead: _Lead, target: str, delay: float, by, reason: str = "") -> bool:
-        """Record the move `delay` seconds after the previous one; if that moment
+        """Record one move `delay` seconds after the previous one; if that moment
         is still in the future, record nothing: the lead waits where it is."""
         at = lead.t + max(delay, MINUTE if lead.stage else 0)
         if at > self.now:
             return False
         if lead.stage == WORKING:
             self._touches(lead, at, target, reason)
-        if target == INQUIRY and lead.stage:  # a returning person opens a new cycle
+        if target == START and lead.stage:  # a returning person opens a new cycle
             lead.cycle += 1
         self._keep(StageChange, past_move(
             _INSTANCES, lead_id=lead.id, cycle=lead.cycle, from_stage=lead.stage,
@@ -342,7 +368,9 @@ class _Batch:
 
     def _walk(self, lead: _Lead) -> None:
         """Move the lead along the funnel until its cycle ends, it stalls, or its
-        next move would lie in the future. The odds give B2B conversion rates."""
+        next move would lie in the future. The odds (where it heads from each
+        stage) give B2B conversion rates; the moves that take it there are the
+        lifecycle's (`_go`)."""
         rng, r = self.rng, self.rng.random
         (p_mql, p_qualify), owner, rep = lead.quality, lead.owner, lead.rep
         recycled = renurtured = False
@@ -350,25 +378,25 @@ class _Batch:
             stage, x = lead.stage, r()
             if stage == INQUIRY:
                 if x < p_mql:  # hot requests skip the MQL queue and get called at once
-                    ok = (self._move(lead, WORKING, rng.uniform(1, 10) * MINUTE, owner)
-                          if lead.hot else self._move(lead, MQL, rng.uniform(2, 60) * MINUTE,
-                                                      None))
+                    ok = (self._go(lead, WORKING, rng.uniform(1, 10) * MINUTE, owner)
+                          if lead.hot else self._go(lead, MQL, rng.uniform(2, 60) * MINUTE,
+                                                    None))
                 elif x < p_mql + (1 - p_mql) * 0.5:
-                    ok = self._move(lead, NURTURE, rng.uniform(0.2, 48) * HOUR, owner,
-                                    rng.choice(NURTURE_EARLY))
+                    ok = self._go(lead, NURTURE, rng.uniform(0.2, 48) * HOUR, owner,
+                                  rng.choice(NURTURE_EARLY))
                 elif x < p_mql + (1 - p_mql) * 0.94:
-                    ok = self._move(lead, DISQUALIFIED, rng.uniform(0.2, 48) * HOUR, owner,
-                                    rng.choice(DISQUALIFY_EARLY))
+                    ok = self._go(lead, DISQUALIFIED, rng.uniform(0.2, 48) * HOUR, owner,
+                                  rng.choice(DISQUALIFY_EARLY))
                 else:
                     return  # nobody worked it: the revenue gap the reports show
             elif stage == MQL:
                 if x < 0.86:
-                    ok = self._move(lead, WORKING, rng.expovariate(1 / (6 * HOUR)), owner)
+                    ok = self._go(lead, WORKING, rng.expovariate(1 / (6 * HOUR)), owner)
                 elif x < 0.98:
                     target, reasons = ((NURTURE, NURTURE_EARLY) if x < 0.95
                                        else (DISQUALIFIED, DISQUALIFY_EARLY))
-                    ok = self._move(lead, target, rng.uniform(1, 72) * HOUR, owner,
-                                    rng.choice(reasons))
+                    ok = self._go(lead, target, rng.uniform(1, 72) * HOUR, owner,
+                                  rng.choice(reasons))
                 else:
                     return
             elif stage == WORKING:
@@ -376,12 +404,12 @@ class _Batch:
                 if x < p_qualify * (0.3 if recycled else 1.0):
                     ok = self._qualify(lead, delay)
                 elif x < 0.62:
-                    ok = self._move(lead, NURTURE, delay, owner, rng.choice(NURTURE_WORKING))
+                    ok = self._go(lead, NURTURE, delay, owner, rng.choice(NURTURE_WORKING))
                     if ok and r() < 0.6:
                         self._qualification(lead, "long_term")
                 elif x < 0.97:
                     reason = rng.choice(DISQUALIFY_WORKING)
-                    ok = self._move(lead, DISQUALIFIED, delay, owner, reason)
+                    ok = self._go(lead, DISQUALIFIED, delay, owner, reason)
                     if ok and not reason.startswith("Unreachable") and r() < 0.4:
                         self._qualification(lead, "not_a_fit")
                 else:
@@ -392,11 +420,11 @@ class _Batch:
                 delay = rng.uniform(1, 10) * DAY
                 if not recycled and x < 0.5:
                     recycled = True
-                    ok = self._move(lead, WORKING, delay, owner, "Recycled after sales feedback")
+                    ok = self._go(lead, WORKING, delay, owner, "Recycled after sales feedback")
                 elif x < 0.8:
-                    ok = self._move(lead, NURTURE, delay, owner, rng.choice(NURTURE_WORKING))
+                    ok = self._go(lead, NURTURE, delay, owner, rng.choice(NURTURE_WORKING))
                 else:
-                    ok = self._move(lead, DISQUALIFIED, delay, owner, rng.choice(REJECT_REASONS))
+                    ok = self._go(lead, DISQUALIFIED, delay, owner, rng.choice(REJECT_REASONS))
             elif stage == ACCEPTED:
                 if x < 0.6:
                     ok = self._outcome(lead, OPPORTUNITY, rng.uniform(2, 20) * DAY)
@@ -404,8 +432,8 @@ class _Batch:
                     ok = self._outcome(lead, LOST, rng.uniform(3, 30) * DAY,
                                        rng.choice(LOST_REASONS))
                 else:
-                    ok = self._move(lead, NURTURE, rng.uniform(3, 30) * DAY, rep,
-                                    "Project postponed by the customer")
+                    ok = self._go(lead, NURTURE, rng.uniform(3, 30) * DAY, rep,
+                                  "Project postponed by the customer")
             elif stage == OPPORTUNITY:
                 delay = rng.uniform(20, 100) * DAY
                 ok = (self._outcome(lead, WON, delay) if x < 0.28
@@ -413,22 +441,24 @@ class _Batch:
             elif stage == NURTURE:
                 if not renurtured and x < 0.12:
                     renurtured = True
-                    ok = self._move(lead, MQL, rng.uniform(30, 150) * DAY, None,
-                                    "Re-engaged: score crossed the MQL threshold")
+                    ok = self._go(lead, MQL, rng.uniform(30, 150) * DAY, None,
+                                  "Re-engaged: score crossed the MQL threshold")
                 elif x < 0.22:
-                    ok = self._move(lead, DISQUALIFIED, rng.uniform(20, 200) * DAY, None,
-                                    rng.choice(DISQUALIFY_NURTURE))
+                    ok = self._go(lead, DISQUALIFIED, rng.uniform(20, 200) * DAY, None,
+                                  rng.choice(DISQUALIFY_NURTURE))
                 else:
                     return  # stays in nurture
-            else:  # won, lost, disqualified: a few people come back for a new cycle
+            elif stage in CLOSED:  # won, lost, disqualified: a few people come back
                 if lead.cycle > 1 or x >= (0.15 if stage == WON else 0.06):
                     return
-                ok = self._move(lead, INQUIRY, rng.uniform(30, 200) * DAY, None,
-                                "returned: new cycle")
+                ok = self._go(lead, START, rng.uniform(30, 200) * DAY, None,
+                              "returned: new cycle")
                 if ok:
                     recycled = renurtured = False
                     source_id, kind, campaigns = rng.choice(self.company.sources)
                     self._inquiry(lead, source_id, rng.choice(campaigns), kind)
+            else:
+                return  # a stage the demo has no odds for: the lead stays there
             if not ok:
                 if lead.stage == WORKING:  # the touches so far on a lead still worked
                     self._touches(lead, min(self.now, lead.work_start + 30 * DAY), "", "")
@@ -445,7 +475,7 @@ class _Batch:
         return answers
 
     def _qualify(self, lead: _Lead, delay: float) -> bool:
-        if not self._move(lead, QUALIFIED, delay, lead.owner):
+        if not self._go(lead, QUALIFIED, delay, lead.owner):
             return False
         answers = self._qualification(lead, "sales_ready")
         dossier = dict(answers, pains=self.rng.sample(PAINS, 2),
@@ -458,14 +488,14 @@ class _Batch:
 
     def _decide(self, lead: _Lead, accept: bool, delay: float) -> bool:
         reason = "" if accept else self.rng.choice(REJECT_REASONS)
-        if not self._move(lead, ACCEPTED if accept else REJECTED, delay, lead.rep, reason):
+        if not self._go(lead, ACCEPTED if accept else REJECTED, delay, lead.rep, reason):
             return False
         lead.handoff.status = "accepted" if accept else "rejected"
         lead.handoff.decided_at, lead.handoff.decision_reason = _ts(lead.t), reason
         return True
 
     def _outcome(self, lead: _Lead, kind: str, delay: float, reason: str = "") -> bool:
-        if not self._move(lead, kind, delay, lead.rep, reason):
+        if not self._go(lead, kind, delay, lead.rep, reason):
             return False
         amount = None
         if kind == WON:

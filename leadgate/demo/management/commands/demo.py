@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from leadgate.leads.demo import DEFAULT_PASSWORD, DEFAULT_SEED, DemoError, generate
-from leadgate.leads.demo_words import USERS
+from leadgate.demo.seed import DEFAULT_PASSWORD, DEFAULT_SEED, DemoError, generate
+from leadgate.demo.words import USERS
 from leadgate.leads.models import Lead, User
 from leadgate.scoring.predict import score_with_model
 from leadgate.scoring.rules import score_leads

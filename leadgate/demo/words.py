@@ -1,7 +1,7 @@
 """The demo company's vocabulary: small built-in word lists (no Faker, no
 network), so `leadgate demo` builds the same data everywhere."""
 
-from .lifecycle import Stage
+from leadgate.leads.lifecycle import Stage
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 INQUIRY, MQL, WORKING, REJECTED = Stage.INQUIRY, Stage.MQL, Stage.WORKING, Stage.REJECTED
