@@ -6,5 +6,4 @@ class EnrichConfig(AppConfig):
     label = "enrich"
 
     def ready(self) -> None:
-        # Registers the built-in providers.
-        from . import providers  # noqa: F401
+        from . import providers  # noqa: F401 - registers the built-in providers (they import models)

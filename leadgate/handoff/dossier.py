@@ -16,8 +16,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from leadgate.enrich.pipeline import lead_facts
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import Lead, User
+from leadgate.leads.models import Lead, Touch, User
+from leadgate.scoring.models import LeadScore
+from leadgate.scoring.predict import explain
+from leadgate.workspace.frameworks import as_answer, framework_by_kind, framework_for, questions
+from leadgate.workspace.models import Qualification
 
 logger = logging.getLogger(__name__)
 DOSSIER_VERSION = 1
@@ -95,11 +100,6 @@ def user_name(user: User | None) -> str:
 
 def compose_dossier(lead: Lead) -> dict[str, Any]:
     """Everything a rep needs before the first conversation, as plain JSON."""
-    from leadgate.enrich.pipeline import lead_facts
-    from leadgate.leads.models import Touch
-    from leadgate.workspace.frameworks import as_answer, framework_by_kind, framework_for, questions
-    from leadgate.workspace.models import Qualification
-
     lead = Lead.objects.select_related("account", "account__owner", "source", "campaign",
                                        "owner").get(pk=lead.pk)
     facts = {
@@ -218,9 +218,6 @@ def compose_dossier(lead: Lead) -> dict[str, Any]:
 
 
 def _score(lead: Lead) -> dict[str, Any]:
-    from leadgate.scoring.models import LeadScore
-    from leadgate.scoring.predict import explain
-
     score = LeadScore.objects.select_related("model_version").filter(lead=lead).first()
     if score is None:
         return {"grade": "", "reasons": [], "probability": None, "model_reasons": []}

@@ -11,7 +11,6 @@ Views, the API and tasks all call these.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,16 +19,19 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
-from leadgate.leads.models import Handoff, Lead, RejectReason, User
+from leadgate.leads.models import Handoff, Lead, RejectReason, Task, User
 from leadgate.leads.transitions import advance
 from leadgate.lib.business_hours import add_business_time
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Attachment, emails_by_key, queue_email
+from leadgate.routing.alerts import manager_emails, raise_alert
+from leadgate.routing.assign import reassign
+from leadgate.routing.availability import team_schedule
+from leadgate.routing.models import Alert, Assignment
+from leadgate.workspace.models import Qualification
+from leadgate.workspace.touches import HANDOFF_TITLE
 
 from .dossier import compose_dossier, dossier_text, shape_problem, user_name
-
-if TYPE_CHECKING:
-    from leadgate.workspace.models import Qualification
 
 __all__ = [
     "HandoffError", "RejectReason", "compose_dossier", "suggest_rep", "send", "accept",
@@ -93,8 +95,6 @@ def sales_ready_verdict(lead: Lead) -> Qualification | None:
     sales last rejected it (None: none): the qualifier must answer a reject
     with a new sales-ready verdict before handing the lead off a second time.
     `advance()` checks the verdict again on the locked lead."""
-    from leadgate.workspace.models import Qualification
-
     verdicts = Qualification.objects.filter(
         lead=lead, cycle=lead.cycle, verdict=Qualification.Verdict.SALES_READY)
     rejected_at = last_rejected_at(lead)
@@ -111,8 +111,6 @@ def has_sales_ready(lead: Lead) -> bool:
 def acceptance_due(to_user: User, start: datetime) -> datetime:
     """When sales must have answered: LEADGATE_ACCEPT_SLA_HOURS of the rep's
     team's business hours (office hours without a team)."""
-    from leadgate.routing.availability import team_schedule
-
     allowed = timedelta(hours=settings.LEADGATE_ACCEPT_SLA_HOURS)
     schedule = team_schedule(to_user.team if to_user.team_id else None)
     if schedule.has_open_time:
@@ -130,9 +128,6 @@ def send(
     note: str = "",
 ) -> Handoff:
     """Hand a sales-ready lead to a sales rep; raises HandoffError (nothing saved)."""
-    from leadgate.leads.models import Task
-    from leadgate.workspace.touches import HANDOFF_TITLE
-
     now = timezone.now()
     lead = Lead.objects.get(pk=lead.pk)
     verdict = sales_ready_verdict(lead)
@@ -340,8 +335,6 @@ def reject(handoff: Handoff, *, by: User | None, reason: str, text: str = "") ->
 
 
 def _return(lead: Lead, handoff: Handoff, policy: str, why: str, now: datetime) -> None:
-    from leadgate.leads.models import Task
-
     if policy == "nurture":
         advance(lead, Stage.NURTURE, by=None, reason=f"sales rejected: {why}")
         return
@@ -352,9 +345,6 @@ def _return(lead: Lead, handoff: Handoff, policy: str, why: str, now: datetime) 
     advance(lead, Stage.WORKING, by=None, reason=f"back to the qualifier: sales rejected: {why}")
     if qualifier is not None and qualifier.pk != lead.owner_id and qualifier.has_role(
             Role.QUALIFIER) and qualifier.is_active:
-        from leadgate.routing.assign import reassign
-        from leadgate.routing.models import Assignment
-
         reassign(lead, qualifier, by=None, why=Assignment.Why.RETURNED, now=now,
                  note=f"sales rejected: {why}")
     Task.objects.create(
@@ -389,9 +379,6 @@ def check_acceptance_sla(now: datetime | None = None, *, limit: int = 1000) -> i
 
 
 def _escalate(handoff: Handoff, now: datetime) -> None:
-    from leadgate.routing.alerts import manager_emails, raise_alert
-    from leadgate.routing.models import Alert
-
     handoff.escalated_at = now
     handoff.save(update_fields=["escalated_at"])
     handoff = Handoff.objects.select_related("lead", "to_user", "to_user__team").get(

@@ -19,8 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import ON_DESK, Role
 from leadgate.leads.models import Handoff, Lead, RejectReason, User
+from leadgate.workspace.forms import sales_reps
 
 from . import flow
+from .views import inbox_response
 
 HANDOFF_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
 
@@ -68,8 +70,6 @@ class HandoffForm(forms.Form):
     def __init__(self, *args, zone: str = "UTC", **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(zone)
-        from leadgate.workspace.forms import sales_reps
-
         rep_field = self.fields["to_user"]
         assert isinstance(rep_field, forms.ModelChoiceField)
         rep_field.queryset = sales_reps()
@@ -190,7 +190,5 @@ def _refused(request: AuthedRequest, handoff: Handoff, errors: dict[str, str],
             "reasons": RejectReason.choices, "now": timezone.now(), "errors": errors,
             "values": values,
         }, status=400)
-    from .views import inbox_response
-
     return inbox_response(request, errors={handoff.pk: errors}, values={handoff.pk: values},
                           status=400)

@@ -11,6 +11,8 @@ from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from leadgate.leads.queue import enqueue_with_transaction
+
 
 class ModelVersion(models.Model):
     """One trained model. Training a name again adds version n+1 and activates it."""
@@ -78,8 +80,7 @@ class ModelVersion(models.Model):
     def rescore_leads(self) -> None:
         """Now in force: if this is the lead model, every open lead's probability
         is refreshed in the background (queued with the activation)."""
-        from leadgate.leads.queue import enqueue_with_transaction
-
+        # predict imports this module, and the tasks import predict
         from .predict import is_lead_model
         from .tasks import score_open_leads_with_model
 
@@ -195,8 +196,6 @@ class RuleSet(models.Model):
 
     def activate(self) -> None:
         """Put this version in force and rescore every lead with it (in the background)."""
-        from leadgate.leads.queue import enqueue_with_transaction
-
         from .tasks import rescore_all  # the tasks import the rules, which import this
 
         with transaction.atomic():

@@ -4,13 +4,15 @@ whether it offers the current user the "Hand off to sales" page, and
 
 from django import template
 
+from leadgate.handoff.flow import rep_emails
+from leadgate.handoff.handoff_views import can_hand_off
+from leadgate.leads.models import Handoff
+
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def handoff_offered(context, lead) -> bool:
-    from leadgate.handoff.handoff_views import can_hand_off
-
     request = context.get("request")
     user = getattr(request, "user", None)
     if lead is None or user is None or not user.is_authenticated:
@@ -22,9 +24,6 @@ def handoff_offered(context, lead) -> bool:
 def pending_handoff(lead):
     """`{% pending_handoff lead as current %}`: the lead's handoff waiting for
     sales, with whether the rep was emailed (`rep_email`), or None."""
-    from leadgate.handoff.flow import rep_emails
-    from leadgate.leads.models import Handoff
-
     if lead is None or lead.pk is None:
         return None
     handoff = (Handoff.objects.select_related("to_user")

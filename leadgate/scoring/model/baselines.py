@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .pipeline import linear_pipeline
+from .pipeline import linear_pipeline, make_candidate, validate
 
 BASELINES = ("naive_bayes", "plain_logistic")
 
@@ -89,10 +90,6 @@ def make_baseline(kind: str, cat_mask: np.ndarray) -> Any:
 def compare(X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, chosen: str,
             splits: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
     """The model's estimator and both baselines, validated on the same splits."""
-    import time
-
-    from .pipeline import make_candidate, validate
-
     makers: dict[str, Any] = {f"model ({chosen})": lambda: make_candidate(chosen, cat_mask, len(y))}
     for kind in BASELINES:
         makers[kind] = lambda k=kind: make_baseline(k, cat_mask)

@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 
 from leadgate.leads.models import Lead
+from leadgate.workspace.touch_views import touch_context
 
 register = template.Library()
 
@@ -23,7 +24,5 @@ def touch_desk(context: template.Context, lead: Lead) -> dict[str, Any]:
         return {"can_touch": False}
     cache: dict[int, dict[str, Any]] = request.__dict__.setdefault("_touch_desk", {})
     if lead.pk not in cache:
-        from leadgate.workspace.touch_views import touch_context
-
         cache[lead.pk] = touch_context(request, lead)
     return cache[lead.pk]
