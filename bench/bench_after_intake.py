@@ -49,8 +49,8 @@ def one_at_a_time(lead_ids: list[int]) -> None:
     """The steps, each called with one lead, as before batches."""
     from leadgate.enrich.pipeline import enrich_lead
     from leadgate.intake.dedup import record_candidates
-    from leadgate.intake.tasks import OFFLINE_PROVIDERS, latest_inquiries
     from leadgate.leads.models import Lead
+    from leadgate.orchestration.tasks import OFFLINE_PROVIDERS, latest_inquiries
     from leadgate.routing.acknowledge import acknowledge
     from leadgate.routing.assign import route
     from leadgate.routing.sla import start_clock
@@ -78,7 +78,7 @@ def time_now():
 
 
 def in_batches(lead_ids: list[int], size: int) -> None:
-    from leadgate.intake.tasks import after_intake_many
+    from leadgate.orchestration.tasks import after_intake_many
 
     for start in range(0, len(lead_ids), size):
         after_intake_many(lead_ids[start:start + size])

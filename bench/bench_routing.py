@@ -137,8 +137,8 @@ def intake(count: int) -> tuple[list[float], list[float], list[int | None]]:
     seconds, after_intake seconds, owner per lead). The task backend only
     stores the queued task (django_tasks_db); the bench runs it itself."""
     from leadgate.intake.pipeline import receive
-    from leadgate.intake.tasks import after_intake
     from leadgate.leads.models import Lead
+    from leadgate.orchestration.tasks import after_intake
 
     received, processed, owners = [], [], []
     clock = time.perf_counter

@@ -159,6 +159,8 @@ INSTALLED_APPS = [
     "leadgate.handoff",
     "leadgate.reports",
     "leadgate.api",
+    # Above the stages: the steps after intake, and `leadgate serve`.
+    "leadgate.orchestration",
     # Last: the demo seeds every app above, so it may import them all and none imports it.
     "leadgate.demo",
 ]

@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from leadgate.intake.models import Inquiry
-from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Touch
 from leadgate.mail.models import OutboundEmail
+from leadgate.orchestration.tasks import after_intake
 from leadgate.routing.acknowledge import MARK, acknowledge, acknowledge_many
 from leadgate.routing.models import SlaClock
 from tests.concurrency import at_once

@@ -15,8 +15,8 @@ from leadgate.intake.dedup import (
 from leadgate.intake.fields import LeadData
 from leadgate.intake.models import DuplicateCandidate
 from leadgate.intake.pipeline import receive
-from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Lead
+from leadgate.orchestration.tasks import after_intake
 from tests.factories import make_account, make_lead
 
 pytestmark = pytest.mark.django_db

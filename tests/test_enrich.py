@@ -20,8 +20,8 @@ from leadgate.enrich.providers.email import EmailProvider
 from leadgate.enrich.providers.phone import PhoneProvider
 from leadgate.enrich.providers.title import TitleProvider
 from leadgate.enrich.tasks import retry_failed_providers
-from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Account, Lead
+from leadgate.orchestration.tasks import after_intake
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db

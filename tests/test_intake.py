@@ -185,7 +185,7 @@ def test_it_takes_a_fingerprinted_row_only_once():
 def test_it_queues_the_duplicate_search_with_the_lead():
     result = receive(ada(), channel="form")
     queued = DBTaskResult.objects.get()
-    assert queued.task_path == "leadgate.intake.tasks.after_intake"
+    assert queued.task_path == "leadgate.orchestration.tasks.after_intake"
     assert queued.args_kwargs["args"] == [result.lead.pk]
 
 
@@ -272,7 +272,7 @@ def test_it_keeps_two_people_apart_who_share_a_switchboard_number():
 
 
 def test_it_enriches_and_scores_the_lead_after_intake():
-    from leadgate.intake.tasks import after_intake
+    from leadgate.orchestration.tasks import after_intake
     from leadgate.scoring.models import LeadScore
 
     lead = receive(ada(title="VP Engineering"), channel="form", is_hot=True).lead

@@ -17,13 +17,13 @@ from django_tasks_db.models import DBTaskResult
 
 from leadgate.handoff.flow import send
 from leadgate.intake.models import Inquiry
-from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Touch
 from leadgate.leads.periodic import JOBS
 from leadgate.leads.queue import URGENT_PRIORITY, URGENT_QUEUE
 from leadgate.mail import sender, tasks
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Email, queue_email, queue_emails
+from leadgate.orchestration.tasks import after_intake
 from leadgate.workspace.touches import log_touch
 from tests.concurrency import at_once
 from tests.factories import make_lead

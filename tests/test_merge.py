@@ -248,14 +248,14 @@ def test_it_puts_the_pair_back_on_the_review_list_after_an_undo(alice):
 def test_it_queues_a_new_duplicate_search_for_the_survivor(alice):
     survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
     merge(survivor, merged, by=alice)
-    queued = DBTaskResult.objects.get(task_path="leadgate.intake.tasks.after_intake")
+    queued = DBTaskResult.objects.get(task_path="leadgate.orchestration.tasks.after_intake")
     assert queued.args_kwargs["args"] == [survivor.pk]
 
 
 def processed_lead(owner, **fields):
     """A lead as the service leaves it: enriched, scored, routed with its SLA
     clock running, touched, and open on its owner's screen (a claim)."""
-    from leadgate.intake.tasks import after_intake_many
+    from leadgate.orchestration.tasks import after_intake_many
     from leadgate.workspace.models import Claim
 
     lead = make_lead(title="Head of Sales", phone="+49 30 1234567", **fields)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from leadgate.intake.tasks import after_intake, retry_unprocessed
 from leadgate.leads.models import Lead, PeriodicJob, WorkerHeartbeat
 from leadgate.leads.periodic import run_due
+from leadgate.orchestration.tasks import after_intake, retry_unprocessed
 from leadgate.routing.tasks import check_breaches
 from tests.factories import make_lead
 
@@ -26,15 +26,15 @@ def test_it_queues_a_due_job_once_per_interval(django_capture_on_commit_callback
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         with django_capture_on_commit_callbacks(execute=True):
-            assert "leadgate.intake.tasks.retry_unprocessed" in run_due()
-            assert "leadgate.intake.tasks.retry_unprocessed" not in run_due()
+            assert "leadgate.orchestration.tasks.retry_unprocessed" in run_due()
+            assert "leadgate.orchestration.tasks.retry_unprocessed" not in run_due()
         assert queued(retry_unprocessed) == 1
         finish_all(retry_unprocessed)
         clock.shift(timedelta(seconds=61))
         with django_capture_on_commit_callbacks(execute=True):
-            assert "leadgate.intake.tasks.retry_unprocessed" in run_due()
+            assert "leadgate.orchestration.tasks.retry_unprocessed" in run_due()
     assert queued(retry_unprocessed) == 2
-    job = PeriodicJob.objects.get(name="leadgate.intake.tasks.retry_unprocessed")
+    job = PeriodicJob.objects.get(name="leadgate.orchestration.tasks.retry_unprocessed")
     assert job.next_run_at == start + timedelta(seconds=61 + 60)
 
 

@@ -99,7 +99,7 @@ def test_it_runs_web_imports_in_a_worker_of_their_own(served, tmp_path):
 
 
 def test_it_keeps_the_imports_queue_to_one_worker():
-    from leadgate.leads.management.commands.serve import Command
+    from leadgate.orchestration.management.commands.serve import Command
 
     children = Command().children({"host": "127.0.0.1", "port": 8000, "workers": 1,
                                    "threads": 4, "task_workers": 3, "no_worker": False})

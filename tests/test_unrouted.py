@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Lead, Task, Team
+from leadgate.orchestration.tasks import after_intake
 from leadgate.routing.assign import default_team, route
 from leadgate.routing.models import Alert, Assignment, Seat, SlaClock
 from leadgate.workspace.followup import ensure_next_steps

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from leadgate.intake.tasks import after_intake
 from leadgate.leads.models import Lead
+from leadgate.orchestration.tasks import after_intake
 from leadgate.routing.models import Seat, SlaPolicy
 from tests.api_helpers import api_post, make_key
 from tests.browser import browser_page, log_in, screenshot  # noqa: F401

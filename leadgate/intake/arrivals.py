@@ -19,13 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from leadgate.leads.after_save import HOT_PRIORITY
 from leadgate.leads.models import User
 from leadgate.leads.queue import enqueue_with_transaction, pending_args, runs_in_batches
 
 from .fields import IntakeError
 from .models import Arrival, Campaign, Source
 from .pipeline import receive
-from .tasks import HOT_PRIORITY, retry_after
+from .tasks import retry_after
 
 # Arrivals a worker takes at once (claimed together, see leads.worker).
 BATCH = 50

@@ -31,14 +31,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from leadgate.leads.after_save import queue_after_save
 from leadgate.leads.lifecycle import CLOSED, FUNNEL, Stage
 from leadgate.leads.models import Lead, StageChange, User, create_lead
-from leadgate.leads.queue import enqueue_with_transaction
 
 from .accounts import match_account
 from .fields import IntakeError, parse, resolve_names
 from .models import DuplicateCandidate, Inquiry, MatchedBy, Merge
-from .tasks import after_intake
 
 # Survivor fields a merge fills from the merged lead when they are empty.
 FILLABLE = (
@@ -234,7 +233,7 @@ def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") ->
     merged.delete()  # its duplicate candidates go with it (kept in the snapshot)
     # The merged lead's other likely duplicates may be the survivor's now.
     survivor_id = survivor.pk
-    enqueue_with_transaction(after_intake, survivor_id)
+    queue_after_save([survivor_id])
     return record
 
 
@@ -349,5 +348,5 @@ def split_inquiry(inquiry: Inquiry, *, by: User | None, reason: str = "") -> Lea
         reason=f"split off lead {old.pk}: {reason.strip() or 'another person'}"
     )
     Inquiry.objects.filter(pk=inquiry.pk).update(lead=lead, cycle=1, matched_by=MatchedBy.NEW)
-    enqueue_with_transaction(after_intake, lead.pk)
+    queue_after_save([lead.pk])
     return lead

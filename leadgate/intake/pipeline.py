@@ -17,8 +17,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from leadgate.leads.after_save import DEFAULT_PRIORITY, HOT_PRIORITY, queue_after_save
 from leadgate.leads.models import Lead, User, create_lead
-from leadgate.leads.queue import enqueue_with_transaction
 from leadgate.lib import jsonbody
 
 from .accounts import match_account
@@ -26,7 +26,6 @@ from .dedup import exact_match
 from .fields import IntakeError, LeadData, parse
 from .locks import lock_identities
 from .models import Campaign, Inquiry, Source, WebForm
-from .tasks import HOT_PRIORITY, after_intake
 
 
 class AlreadyReceived(Exception):
@@ -90,8 +89,8 @@ def receive(
             )
             if result.created:
                 # A hot request jumps the backlog: its SLA clock is minutes.
-                task = after_intake.using(priority=HOT_PRIORITY) if is_hot else after_intake
-                enqueue_with_transaction(task, result.lead.pk)
+                queue_after_save([result.lead.pk],
+                                 priority=HOT_PRIORITY if is_hot else DEFAULT_PRIORITY)
                 from leadgate.api.webhooks import lead_created  # lazy: api builds on intake
 
                 lead_created(result.lead, result.inquiry)

@@ -19,8 +19,9 @@ per chunk instead of ten per row:
   chunk are taken first, in sorted order (one statement), as receive() takes
   them per row.
 
-With the chunk (see leads.queue), ONE task per chunk (`after_import`) runs the same
-after-intake work for each new lead (instead of one task per lead).
+With the chunk (see leads.after_save), ONE task per chunk (orchestration's
+`after_import`) runs the same after-intake work for each new lead (instead of
+one task per lead).
 A fingerprint that another process inserted meanwhile makes the chunk fail;
 the caller then replays that chunk row by row through receive().
 
@@ -39,7 +40,6 @@ from functools import partial
 from django.db import connection
 from django.db.models import Field, Max, Model
 from django.utils import timezone
-from django_tasks import task
 
 from leadgate.intake.accounts import find_account
 from leadgate.intake.dedup import joins_by_phone, matchable
@@ -47,9 +47,9 @@ from leadgate.intake.fields import LeadData
 from leadgate.intake.locks import lock_identities
 from leadgate.intake.models import Campaign, Inquiry, MatchedBy, Source
 from leadgate.intake.pipeline import attach, json_safe
+from leadgate.leads.after_save import IMPORT_PRIORITY, queue_after_save
 from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Account, Lead, StageChange, User
-from leadgate.leads.queue import enqueue_with_transaction
 from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
 from leadgate.lib.vendor import vendor
@@ -200,15 +200,6 @@ class ImportState:
     def rollback(self) -> None:
         self.pending_leads = set()
         self.accounts.clear()
-
-
-@task(priority=-10)  # intake.tasks.IMPORT_PRIORITY: new inquiries go first
-def after_import(lead_ids: list[int]) -> int:
-    """The after-intake work of each new lead of an import chunk."""
-    from leadgate.intake.tasks import BATCH, after_intake_many  # the tasks import bulk
-
-    return sum(sum(after_intake_many(lead_ids[start:start + BATCH]))
-               for start in range(0, len(lead_ids), BATCH))
 
 
 # Instances without Model.__init__ (which costs more than the insert); their
@@ -447,5 +438,5 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
     if new_leads:
         ids = [lead.pk for lead in new_leads]
         state.pending_leads.update(ids)
-        enqueue_with_transaction(after_import, ids)
+        queue_after_save(ids, priority=IMPORT_PRIORITY)
     return items
