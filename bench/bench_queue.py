@@ -15,8 +15,8 @@ done_at IS NULL ORDER BY due_at LIMIT 50`.
 (b) `leadgate serve` on a free port and a fresh SQLite database, one qualifier
 available around the clock, a session logged in through /login/ holding
 /desk/events open, and leads POSTed one at a time to /api/v1/leads: time from
-the POST to the `queue` event naming the lead. Baseline: a QueueEvent row
-inserted directly (what routing does at the end) to its event. Skipped, with a
+the POST to the `queue` message naming the lead. Baseline: a `lead.assigned`
+event recorded directly (what routing does at the end) to its message. Skipped, with a
 message, when the first lead is not assigned within 5 s (routing not wired).
 """
 
@@ -359,7 +359,7 @@ def run_live(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from leadgate.workspace.live import publish
+    from leadgate.leads.events import record
 
     call_command("migrate", verbosity=0)
     key, user_id = setup_live()
@@ -383,14 +383,14 @@ def run_live(args) -> int:
             return 0
         time.sleep(0.5)  # the stream has taken its starting id
 
-        # Baseline: a QueueEvent row written here (as routing does) to its event.
+        # Baseline: an event written here (as routing does) to the desk's message.
         from leadgate.leads.models import create_lead
 
         bare = []
         for n in range(min(args.posts, 100)):
             lead = create_lead(first_name="Bare", last_name=str(n))
             started = time.perf_counter()
-            publish([user_id], "assigned", lead.pk)
+            record("lead.assigned", lead, owner=user_id)
             at = listener.wait_for(lead.pk, 5)
             if at is not None:
                 bare.append(at - started)
@@ -425,7 +425,7 @@ def run_live(args) -> int:
               f"delivered, {missed} missed); ms")
         print(f"{'':44} {'p50':>8} {'p95':>8} {'p99':>8} {'p95 ratio':>10}")
         base95 = percentile(bare, .95)
-        for name, values in [("baseline: QueueEvent row -> event", bare),
+        for name, values in [("baseline: event row -> desk message", bare),
                              ("API POST -> queue event", delivered)]:
             print(f"{name:44} {row_of(values)} {percentile(values, .95) / base95:9.1f}x")
         print("(goal: p95 < 1 s)")

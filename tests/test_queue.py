@@ -6,14 +6,14 @@ import pytest
 from django.urls import include, path, reverse
 
 import leadgate.urls
-from leadgate.leads.models import Task
+from leadgate.leads.models import Event, Task
 from leadgate.lib.score_rank import score_rank
 from leadgate.routing.assign import route
 from leadgate.routing.models import SlaClock, SlaPolicy
 from leadgate.routing.sla import start_clock
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.ranks import apply_ranks
-from leadgate.workspace.models import Claim, QueueEvent
+from leadgate.workspace.models import Claim
 from leadgate.workspace.queue import claim, claimed_by_other, queue_for, release
 from leadgate.workspace.tasks import prune_queue
 from tests.api_helpers import api_get, make_key
@@ -193,17 +193,17 @@ def test_it_tells_the_owner_when_someone_claims_and_releases_their_lead(alice, b
     claim(worked, bob)
     claim(worked, bob)  # opened again: renewed, not announced again
     assert release(worked, bob) is True
-    assert list(QueueEvent.objects.filter(user=alice).values_list("kind", "lead_id")) == [
-        ("claimed", worked.pk), ("released", worked.pk)]
+    assert list(Event.objects.filter(owner_id=alice.pk).values_list("kind", "lead_id")) == [
+        ("claim.taken", worked.pk), ("claim.released", worked.pk)]
     assert not Claim.objects.exists()
 
 
-def test_it_prunes_old_queue_events_and_expired_claims(alice, bob, noon, time_machine):
+def test_it_prunes_expired_claims(alice, bob, noon, time_machine):
     worked, other = lead(alice, "A1"), lead(alice, "A2")
     claim(worked, bob)
     time_machine.move_to(NOON + timedelta(days=1, minutes=1), tick=False)
     claim(other, bob)
-    assert prune_queue.call() == {"events": 1, "claims": 1}
+    assert prune_queue.call() == {"claims": 1}
     assert list(Claim.objects.values_list("lead_id", flat=True)) == [other.pk]
 
 

@@ -6,7 +6,7 @@ from django.urls import include, path
 from playwright.sync_api import expect
 
 import leadgate.urls
-from leadgate.workspace.live import publish
+from leadgate.leads.events import record
 from tests.browser import browser_page, screenshot  # noqa: F401
 from tests.factories import PASSWORD, make_lead
 
@@ -29,7 +29,7 @@ def test_it_shows_a_newly_assigned_lead_without_reloading(browser_page, alice, s
 
     # What routing does: the lead gets its owner, then the owner's desk is told.
     hot = make_lead(owner=alice, first_name="Hot", last_name="Prospect", time_zone="")
-    publish([alice.pk], "assigned", hot.pk)
+    record("lead.assigned", hot)
 
     expect(page.locator("#queue-leads")).to_contain_text("Hot Prospect", timeout=5_000)
     assert page.evaluate("window.notReloaded") is True

@@ -1,13 +1,13 @@
 """The desk's server-sent events: /desk/events streams a `queue` event for each
-new QueueEvent of the user, resumes after Last-Event-ID, and ends in time."""
+new event of a lead the user owns or owned until then (leads.events), resumes
+after Last-Event-ID, and ends in time."""
 
 import pytest
 from django.urls import include, path, reverse
 
 import leadgate.urls
+from leadgate.leads.events import format_position, record
 from leadgate.workspace import queue_views
-from leadgate.workspace.live import publish
-from leadgate.workspace.models import QueueEvent
 from tests.factories import make_lead
 
 urlpatterns = [path("", include("leadgate.workspace.queue_urls")), *leadgate.urls.urlpatterns]
@@ -59,34 +59,41 @@ def test_it_streams_an_event_when_the_users_queue_changes(client, alice, bob, cl
     stream = open_stream(client, alice)
     assert next(stream).decode().startswith("retry: ")
     lead = make_lead(owner=alice)
-    publish([bob.pk], "assigned", lead.pk)  # someone else's: not sent
-    publish([alice.pk], "assigned", lead.pk)
+    record("lead.assigned", lead, owner=bob)  # someone else's: not sent
+    mine = record("lead.assigned", lead, owner=alice)
     event = chunks_until(stream, "event: queue")[-1]
-    mine = QueueEvent.objects.get(user=alice)
-    assert event == (f"id: {mine.pk}\nevent: queue\n"
-                     f'data: [{{"kind": "assigned", "lead": {lead.pk}}}]\n\n')
+    mine.refresh_from_db()
+    assert event == (f"id: {format_position(mine.position)}\nevent: queue\n"
+                     f'data: [{{"kind": "lead.assigned", "lead": {lead.pk}}}]\n\n')
+
+
+def test_it_streams_an_event_when_a_lead_leaves_the_users_queue(client, alice, bob, clock):
+    stream = open_stream(client, alice)
+    lead = make_lead(owner=bob)
+    record("lead.assigned", lead, owner=bob, previous_owner=alice.pk)
+    assert f'"lead": {lead.pk}' in chunks_until(stream, "event: queue")[-1]
 
 
 def test_it_starts_after_the_last_event_id(client, alice, clock):
     lead = make_lead(owner=alice)
-    publish([alice.pk], "assigned", lead.pk)
-    seen = QueueEvent.objects.get().pk
-    publish([alice.pk], "claimed", lead.pk)
-    stream = open_stream(client, alice, HTTP_LAST_EVENT_ID=str(seen))
+    seen = record("lead.assigned", lead)
+    seen.refresh_from_db()
+    record("claim.taken", lead)
+    stream = open_stream(client, alice, HTTP_LAST_EVENT_ID=format_position(seen.position))
     event = chunks_until(stream, "event: queue")[-1]
-    assert f"id: {seen + 1}\n" in event and '"claimed"' in event and '"assigned"' not in event
+    assert '"claim.taken"' in event and '"lead.assigned"' not in event
 
 
-def test_it_starts_after_the_id_the_page_was_rendered_with(client, alice, clock):
-    lead = make_lead(owner=alice)
-    publish([alice.pk], "assigned", lead.pk)
+def test_it_starts_after_the_position_the_page_was_rendered_with(client, alice, clock):
+    record("lead.assigned", make_lead(owner=alice))
     client.force_login(alice)
-    response = client.get(reverse("desk-events"), {"after": "0"})
-    assert '"assigned"' in chunks_until(iter(response.streaming_content), "event: queue")[-1]
+    response = client.get(reverse("desk-events"), {"after": "0.0"})
+    assert '"lead.assigned"' in chunks_until(iter(response.streaming_content),
+                                             "event: queue")[-1]
 
 
 def test_it_skips_events_older_than_the_connection_without_an_id(client, alice, clock):
-    publish([alice.pk], "assigned", make_lead(owner=alice).pk)
+    record("lead.assigned", make_lead(owner=alice))
     body = "".join(chunk.decode() for chunk in open_stream(client, alice))
     assert "event: queue" not in body
 
@@ -106,7 +113,7 @@ def test_it_refuses_the_stream_to_a_sales_rep(client, sam):
 
 def open_streams(user, count):
     """`count` streams of the user, each past its first chunk (holding its slot)."""
-    streams = [queue_views.limited_stream(user.pk, 0) for _ in range(count)]
+    streams = [queue_views.limited_stream(user.pk, (0, 0)) for _ in range(count)]
     return streams, [next(stream) for stream in streams]
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import Lead, Task, Touch
+from leadgate.leads.models import Event, Lead, Task, Touch
 from leadgate.leads.periodic import JOBS
 from leadgate.routing import tasks
 from leadgate.routing.models import Alert, Assignment, Seat, SlaClock, SlaPolicy
@@ -19,7 +19,6 @@ from leadgate.routing.sla import (
     start_clocks,
     stop_clock,
 )
-from leadgate.workspace.models import QueueEvent
 from tests.concurrency import at_once
 from tests.factories import make_lead, make_team, make_user
 from tests.outbox import run_email_tasks
@@ -134,7 +133,8 @@ def test_it_stops_the_clock_at_the_first_human_touch(alice, paris):
     clock = stop_clock(call)
     assert (clock.state, clock.response_seconds, clock.touch) == ("met", 180, call)
     assert clock.stopped_at == call.at
-    assert QueueEvent.objects.filter(user=alice, kind="sla").exists()
+    assert Event.objects.filter(owner_id=alice.pk, kind="sla.stopped",
+                                data__clock=clock.pk).exists()
 
 
 def test_it_does_not_stop_the_clock_for_an_automatic_email(alice, paris):

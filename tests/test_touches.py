@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.http import HttpRequest
 
-from leadgate.leads.models import StageChange, Task, Touch
+from leadgate.leads.models import Event, StageChange, Task, Touch
 from leadgate.routing.models import Alert  # noqa: F401 - the routing app is installed
 from leadgate.scoring.models import LeadScore
-from leadgate.workspace.models import Qualification, QueueEvent
+from leadgate.workspace.models import Qualification
 from leadgate.workspace.touches import DISQUALIFY_REASONS, NextStep, TouchError, log_touch
 from tests.factories import PASSWORD, make_lead
 from tests.test_rules import engagement, make_rules
@@ -103,7 +103,7 @@ def test_it_leaves_a_working_lead_in_working(lead, alice):
 
 def test_it_tells_the_owners_queue(lead, alice, bob):
     call(lead, bob, next_step=tomorrow_step())
-    assert QueueEvent.objects.filter(user=alice, lead=lead, kind="touched").exists()
+    assert Event.objects.filter(owner_id=alice.pk, lead_id=lead.pk, kind="touch.logged").exists()
 
 
 def test_it_rescores_the_lead_with_touch_rules(lead, alice, django_capture_on_commit_callbacks):

@@ -1,4 +1,4 @@
-"""Outbound webhooks: events emitted in the change's transaction, signed
+"""Outbound webhooks: queued from the event stream once each, signed
 deliveries to a real local receiver, retries with backoff, giving up, switching
 a failing subscription off, and the limits on targets."""
 
@@ -19,6 +19,7 @@ from leadgate.api import tasks, webhooks
 from leadgate.api.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 from leadgate.intake.models import Inquiry
 from leadgate.intake.pipeline import receive
+from leadgate.leads.events import consume_all
 from leadgate.leads.periodic import JOBS
 from leadgate.leads.transitions import advance
 from leadgate.routing.models import Alert
@@ -89,8 +90,14 @@ def data():
     return {"lead": {"id": 1}}
 
 
+def queued(subscription):
+    """The subscription's deliveries once the event stream's consumers ran."""
+    consume_all()
+    return list(subscription.deliveries.order_by("pk"))
+
+
 def events_of(subscription):
-    return list(subscription.deliveries.order_by("pk").values_list("event", flat=True))
+    return [delivery.event for delivery in queued(subscription)]
 
 
 # --- emitting ---------------------------------------------------------------------------
@@ -124,14 +131,22 @@ def test_it_queues_nothing_for_a_change_that_rolls_back(now):
     with pytest.raises(RuntimeError), transaction.atomic():
         receive({"email": "ada@analytical.example"}, channel="api")
         raise RuntimeError("later step failed")
+    consume_all()
     assert not WebhookDelivery.objects.exists()
+
+
+def test_it_queues_each_event_once_however_often_the_consumer_runs(now):
+    subscription = subscribe()
+    receive({"email": "ada@analytical.example"}, channel="api")
+    assert events_of(subscription) == ["lead.created"]
+    assert events_of(subscription) == ["lead.created"]
 
 
 def test_it_emits_lead_created_for_a_new_lead_only(now):
     subscription = subscribe()
     result = receive({"email": "ada@analytical.example", "first_name": "Ada"}, channel="api")
     receive({"email": "ada@analytical.example"}, channel="form")  # the same person again
-    [delivery] = subscription.deliveries.all()
+    [delivery] = queued(subscription)
     assert delivery.event == "lead.created"
     assert delivery.payload["data"]["lead"]["id"] == result.lead.pk
     assert delivery.payload["data"]["lead"]["first_name"] == "Ada"
@@ -147,7 +162,7 @@ def test_it_emits_lead_mql_when_scoring_moves_a_lead(now):
     lead = make_lead()
     Inquiry.objects.create(lead=lead, channel="form", is_hot=True)
     score_lead(lead)
-    [delivery] = subscription.deliveries.all()
+    [delivery] = queued(subscription)
     assert delivery.payload["data"]["lead"]["stage"] == "mql"
     assert delivery.payload["data"]["move"]["from"] == "inquiry"
 
@@ -160,7 +175,7 @@ def test_it_emits_the_handoff_and_closing_events_of_stage_moves(now, alice, sam,
     advance(lead, "opportunity", by=sam)
     advance(lead, "won", by=sam, amount=Decimal("12500.00"))
     assert events_of(subscription) == ["lead.qualified", "handoff.accepted", "lead.won"]
-    qualified, accepted, won = subscription.deliveries.order_by("pk")
+    qualified, accepted, won = queued(subscription)
     assert qualified.payload["data"]["handoff"]["to"]["username"] == "sam"
     assert accepted.payload["data"]["handoff"]["status"] == "accepted"
     assert won.payload["data"]["outcome"] == {"result": "won", "amount": "12500.00",
@@ -177,7 +192,7 @@ def test_it_emits_handoff_rejected_with_the_reason_and_lead_lost(now, alice, sam
     hand_off(lost, alice, sam)
     advance(lost, "accepted", by=sam)
     advance(lost, "lost", by=sam, reason="no budget")
-    first, second = subscription.deliveries.order_by("pk")
+    first, second = queued(subscription)
     assert (first.event, first.payload["data"]["handoff"]["reason"]) == (
         "handoff.rejected", "bad timing")
     assert (second.event, second.payload["data"]["outcome"]["reason"]) == (
@@ -191,7 +206,7 @@ def test_it_emits_sla_breached(now, alice, time_machine):
                         now=now)
     time_machine.move_to(clock.due_at + timedelta(seconds=5), tick=False)
     assert check_breaches() == 1
-    [delivery] = subscription.deliveries.all()
+    [delivery] = queued(subscription)
     assert delivery.payload["data"]["sla"]["due_at"] == "2026-03-02T09:05:00Z"
     assert delivery.payload["data"]["lead"]["id"] == lead.pk
 
@@ -202,7 +217,7 @@ def test_it_sends_the_leads_sla_clock_as_the_api_shows_it(now, alice, time_machi
     start_clock(lead, Inquiry.objects.create(lead=lead, channel="form", is_hot=True), now=now)
     time_machine.move_to(now + timedelta(minutes=1), tick=False)
     advance(lead, "mql", by=None, reason="scored")
-    [delivery] = subscription.deliveries.all()
+    [delivery] = queued(subscription)
     shown = api_get(make_key(alice), f"/leads/{lead.pk}").json()["sla"]
     assert delivery.payload["data"]["lead"]["sla"] == shown
     assert (shown["state"], shown["due_at"]) == ("running", "2026-03-02T09:05:00Z")
@@ -211,7 +226,7 @@ def test_it_sends_the_leads_sla_clock_as_the_api_shows_it(now, alice, time_machi
 def test_it_sends_no_sla_clock_for_a_lead_that_has_none(now, alice):
     subscription = subscribe(events=["lead.mql"])
     advance(make_lead(owner=alice), "mql", by=None, reason="scored")
-    [delivery] = subscription.deliveries.all()
+    [delivery] = queued(subscription)
     assert delivery.payload["data"]["lead"]["sla"] is None
 
 

@@ -1,8 +1,12 @@
-"""Outbound webhooks: events emitted in the transaction of the change, delivered
-by a periodic sender with retries, signed with the subscription's secret.
+"""Outbound webhooks: queued from the event stream, delivered by a periodic
+sender with retries, signed with the subscription's secret.
 
-`emit()` writes one pending WebhookDelivery per active subscription listening to
-the event, in the caller's transaction: a change that rolls back sends nothing.
+What happens to a lead is an event in the transaction of the change (leads.events):
+a change that rolls back sends nothing. The stream's consumer `webhooks`
+(api.webhook_events, every 2 s) reads them after commit and `emit()`s each
+that is a webhook: one pending WebhookDelivery per active subscription
+listening to it, in the consumer's transaction with its cursor, so each event
+is queued once even if the consumer fails half way.
 `send_due()` (the `send_webhooks` task, every 5 s) claims due deliveries under a
 database lock (skip_locked) and a short lease, so several workers never send
 one twice, and POSTs each outside any transaction with a 5 s timeout. A 2xx is
@@ -19,7 +23,9 @@ The body (UTF-8 JSON) has a stable, versioned schema:
               ...fields of the event}}
 
 `id` is the same for every subscription's copy of one event (and for its
-retries): receivers can drop repeats by it.
+retries): receivers can drop repeats by it. `created_at` is when the event
+happened; `data.lead` is the lead as it is when the delivery is queued (a few
+seconds after), with the stage and cycle of the event.
 
 Verifying a delivery: `X-Leadgate-Timestamp` is the unix time of the attempt,
 `X-Leadgate-Signature` is `sha256=` and the hex HMAC-SHA256, keyed with the
@@ -56,7 +62,6 @@ import ssl
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,7 +75,6 @@ from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import User
 from leadgate.routing.alerts import raise_alert
 from leadgate.routing.models import Alert
-from leadgate.routing.sla import clock_summary, current_clock
 
 from .models import PING, WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 
@@ -91,17 +95,6 @@ LEASE = timedelta(seconds=60)
 BATCH = 50
 MAX_READ = 64 * 1024
 USER_AGENT = "leadgate-webhooks/1"
-
-# Stage moves that are events; other moves are not sent.
-STAGE_EVENTS = {
-    "mql": "lead.mql",
-    "qualified": "lead.qualified",
-    "accepted": "handoff.accepted",
-    "rejected": "handoff.rejected",
-    "won": "lead.won",
-    "lost": "lead.lost",
-}
-
 
 class TargetRefused(Exception):
     """A URL the settings do not allow webhooks to go to; the message says why."""
@@ -263,77 +256,6 @@ def person(user: Any) -> dict | None:
         return None
     return {"id": user.pk, "username": user.username, "name": user.get_full_name(),
             "email": user.email}
-
-
-def lead_data(lead: Any) -> dict:
-    return {
-        "id": lead.pk, "first_name": lead.first_name, "last_name": lead.last_name,
-        "name": lead.name, "email": lead.email, "phone": lead.phone, "title": lead.title,
-        "company_name": lead.company_name, "stage": lead.stage, "cycle": lead.cycle,
-        "owner": person(lead.owner), "team": lead.team.name if lead.team else None,
-        "created_at": lead.created_at,
-        # As GET /api/v1/leads/{id} shows it (api.schemas.SlaOut).
-        "sla": clock_summary(current_clock(lead)),
-    }
-
-
-def _lead(lead_id: int) -> Any:
-    from leadgate.leads.models import Lead
-
-    return Lead.objects.select_related("owner", "team").get(pk=lead_id)
-
-
-def lead_created(lead: Any, inquiry: Any) -> None:
-    """`lead.created`: a new lead (not an inquiry joining a known one)."""
-    subs = listening("lead.created")
-    if subs:
-        emit("lead.created", {
-            "lead": lead_data(_lead(lead.pk)),
-            "inquiry": {"id": inquiry.pk, "channel": inquiry.channel,
-                        "source": inquiry.source.name if inquiry.source else None,
-                        "campaign": inquiry.campaign.name if inquiry.campaign else None,
-                        "received_at": inquiry.received_at},
-        }, subscriptions=subs)
-
-
-def stage_moved(lead: Any, change: Any, *, amount: Decimal | None = None) -> None:
-    """The event of a stage move (`change`, a StageChange), if it is one."""
-    event = STAGE_EVENTS.get(change.to_stage)
-    subs = listening(event) if event else []
-    if not event or not subs:
-        return
-    fresh = _lead(lead.pk)
-    data: dict[str, Any] = {
-        "lead": lead_data(fresh),
-        "move": {"from": change.from_stage, "to": change.to_stage, "at": change.at,
-                 "by": person(change.by), "reason": change.reason},
-    }
-    if change.to_stage in ("qualified", "accepted", "rejected"):
-        handoff = (fresh.handoffs.filter(cycle=change.cycle)
-                   .select_related("from_user", "to_user").order_by("-created_at", "-pk").first())
-        data["handoff"] = None if handoff is None else {
-            "id": handoff.pk, "status": handoff.status, "from": person(handoff.from_user),
-            "to": person(handoff.to_user), "created_at": handoff.created_at,
-            "decided_at": handoff.decided_at, "reason": handoff.decision_reason,
-        }
-    if change.to_stage in ("won", "lost"):
-        data["outcome"] = {"result": change.to_stage,
-                           "amount": None if amount is None else str(amount),
-                           "reason": change.reason}
-    emit(event, data, subscriptions=subs, at=change.at)
-
-
-def sla_breached(lead: Any, clock: Any) -> None:
-    """`sla.breached`: nobody touched the lead in time (after any escalation)."""
-    subs = listening("sla.breached")
-    if subs:
-        policy = clock.policy
-        emit("sla.breached", {
-            "lead": lead_data(_lead(lead.pk)),
-            "sla": {"segment": policy.segment, "minutes": policy.minutes,
-                    "started_at": clock.started_at, "due_at": clock.due_at,
-                    "breached_at": clock.breached_at, "owner": person(clock.owner)},
-        }, subscriptions=subs, at=clock.breached_at)
 
 
 # Sending -----------------------------------------------------------------------------

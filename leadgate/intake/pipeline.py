@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from leadgate.leads import events
 from leadgate.leads.after_save import DEFAULT_PRIORITY, HOT_PRIORITY, queue_after_save
 from leadgate.leads.models import Lead, User, create_lead
 from leadgate.lib import jsonbody
@@ -87,13 +88,13 @@ def receive(
                 form=form, is_hot=is_hot, by=by, at=at, fingerprint=fingerprint,
                 consent_text=consent_text,
             )
+            events.record("inquiry.received", result.lead, actor=by, at=at, data={
+                "inquiry": result.inquiry.pk, "channel": channel, "created": result.created,
+                "stage": result.lead.stage})
             if result.created:
                 # A hot request jumps the backlog: its SLA clock is minutes.
                 queue_after_save([result.lead.pk],
                                  priority=HOT_PRIORITY if is_hot else DEFAULT_PRIORITY)
-                from leadgate.api.webhooks import lead_created  # lazy: api builds on intake
-
-                lead_created(result.lead, result.inquiry)
     except IntegrityError:
         if fingerprint:
             seen = Inquiry.objects.filter(fingerprint=fingerprint).first()

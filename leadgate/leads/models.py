@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -262,6 +263,11 @@ class Lead(models.Model):
         change = write_stage(locked, Stage.INQUIRY, cycle=locked.cycle + 1, by=by,
                              reason=reason.strip() or "returned: new cycle", at=at)
         self.stage, self.cycle, self.stage_changed_at = Stage.INQUIRY, change.cycle, at
+        from .events import record  # events builds on this module's Event
+
+        record("stage.moved", locked, actor=by, at=at, data={
+            "change": change.pk, "from": change.from_stage, "to": change.to_stage,
+            "reason": change.reason, "new_cycle": True})
         return change
 
     def history(self) -> QuerySet[StageChange]:
@@ -400,7 +406,8 @@ class Event(models.Model):
     owner_id = models.BigIntegerField(null=True, blank=True)
     previous_owner_id = models.BigIntegerField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
-    data = models.JSONField(default=dict, blank=True)
+    # Times as ISO 8601 text.
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     txid = models.BigIntegerField(db_default=TransactionId(), editable=False)
 
     class Meta:

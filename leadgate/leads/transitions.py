@@ -16,13 +16,14 @@ no verdict and are refused, naming `verdict`.
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .lifecycle import ON_DESK, IllegalMove, Role, Stage, check_move
+from . import events
+from .lifecycle import IllegalMove, Role, Stage, check_move
 from .models import Handoff, Lead, Outcome, StageChange, User, write_stage
 
 OUTCOME_STAGES = {Stage.OPPORTUNITY, Stage.WON, Stage.LOST}
@@ -97,7 +98,8 @@ def advance(
 ) -> Move:
     """Move `lead` to `target` as `by` (None: the system), recording who, when
     and why, and what the move implies: the handoff, sales' decision on it,
-    the outcome, the end of the response clock, the webhook. A move to
+    the outcome, and their events (leads.events: the response clock stops and the
+    webhooks go out when their consumers read them). A move to
     `qualified` needs `verdict`, `dossier` and `to_user` (see check_gate).
 
     The row is locked first so two people moving the same lead at once cannot
@@ -125,18 +127,39 @@ def advance(
         locked.handoffs.filter(status=Handoff.Status.PENDING).update(
             status=target, decided_at=at, decision_reason=change.reason
         )
-    if target not in ON_DESK:
-        # Off the qualifiers' desk (handed off, nurtured, closed): no response
-        # is due any more. Imported here: routing builds on this module.
-        from leadgate.routing.sla import cancel_clocks
-
-        cancel_clocks(lead)
     if target in OUTCOME_STAGES:
         outcome = Outcome.objects.create(
             lead=lead, cycle=lead.cycle, kind=target, amount=amount, reason=change.reason,
             by=by, at=change.at,
         )
-    from leadgate.api.webhooks import stage_moved  # lazy: api builds on leads
+    move = Move(change, handoff, outcome)
+    record_move(lead, move, amount=amount)
+    return move
 
-    stage_moved(lead, change, amount=amount)  # lead.mql, handoff.accepted, lead.won...
-    return Move(change, handoff, outcome)
+
+def record_move(lead: Lead, move: Move, *, amount: Decimal | None = None) -> None:
+    """The events of a move: `stage.moved`, and the handoff's or the outcome's.
+    Their consumers act on it after commit: routing stops the response clock
+    of a lead that left the desk, webhooks tell the subscribers."""
+    change = move.change
+    common: dict[str, Any] = {"actor": change.by_id, "cycle": change.cycle, "at": change.at}
+    handoff_id = move.handoff.pk if move.handoff else None
+    if change.to_stage in (Stage.ACCEPTED, Stage.REJECTED):
+        handoff_id = (Handoff.objects.filter(lead=lead, cycle=change.cycle, status=change.to_stage)
+                      .order_by("-decided_at", "-pk").values_list("pk", flat=True).first())
+    rows = [events.new("stage.moved", lead, **common, data={
+        "change": change.pk, "from": change.from_stage, "to": change.to_stage,
+        "reason": change.reason, "handoff": handoff_id,
+        "outcome": move.outcome.pk if move.outcome else None,
+        "amount": None if amount is None else str(amount)})]
+    if move.handoff is not None:
+        rows.append(events.new("handoff.sent", lead, **common, data={
+            "handoff": handoff_id, "to": move.handoff.to_user_id}))
+    elif handoff_id is not None:
+        rows.append(events.new(f"handoff.{change.to_stage}", lead, **common, data={
+            "handoff": handoff_id, "reason": change.reason}))
+    if move.outcome is not None:
+        rows.append(events.new("outcome.recorded", lead, **common, data={
+            "outcome": move.outcome.pk, "kind": move.outcome.kind,
+            "amount": None if amount is None else str(amount)}))
+    events.record_many(rows)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from leadgate.intake.models import Inquiry
+from leadgate.leads import events
 from leadgate.leads.models import Lead, Touch
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Email, queue_emails
@@ -76,6 +77,7 @@ def acknowledge_many(pairs: list[tuple[Lead, Inquiry]]) -> list[Touch | None]:
             if created
         ]
         Touch.objects.bulk_create([touch for _, touch in new])
+        events.record_many(events.touched(touch) for _, touch in new)
     for index, touch in new:
         touches[index] = touch
     return touches

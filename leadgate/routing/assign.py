@@ -1,7 +1,8 @@
 """Who gets a lead: the account's owner, a routing rule, a team's fair rotation,
 or a pool (the team's, or the unrouted pool when no rule, team or default team
 applies); and reassignment by hand or by rule. Every change of owner is an
-Assignment row and a QueueEvent for each person whose queue changed.
+Assignment row and a `lead.assigned` event (leads.events), which the desks of
+the new and the old owner follow.
 
 A lead routed anywhere has a next step: the assignment gives a lead without an
 open task its first call (due when its SLA clock runs out, see sla.start_clock),
@@ -32,11 +33,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from leadgate.leads import events
 from leadgate.leads.lifecycle import ON_DESK, IllegalMove, Role
 from leadgate.leads.models import Lead, Task, Team, Touch, User
 from leadgate.lib import fair_share
-from leadgate.workspace.live import publish_many
-from leadgate.workspace.models import QueueEvent
 
 from .availability import (
     CAPPED,
@@ -382,8 +382,8 @@ def _grouped(moves: Iterable[Move], key) -> dict:
 def _record(moves: list[Move], now: datetime, *, first_call: bool = False) -> list[Assignment]:
     """Make the changes and their history: an Assignment each, the leads'
     owners and teams, their open next steps and running SLA clocks following
-    the owner, pool alerts resolved once a lead has an owner, and the queue
-    events; with `first_call` (routing), the first call of each lead that has
+    the owner, pool alerts resolved once a lead has an owner, and a
+    `lead.assigned` event each; with `first_call` (routing), the first call of each lead that has
     no next step (a reassignment's caller sets the next step it means: a
     returned lead's, say). Runs inside the caller's transaction, with the
     leads locked; a statement per kind of row, whatever the number of moves."""
@@ -417,13 +417,12 @@ def _record(moves: list[Move], now: datetime, *, first_call: bool = False) -> li
     if owned:
         Alert.objects.filter(lead_id__in=owned, kind=Alert.Kind.NOBODY_AVAILABLE,
                              resolved_at__isnull=True).update(resolved_at=now)
-    events: list[tuple[int | None, str, int]] = []
-    for move in moves:
-        old, new = from_ids[move.lead.pk], to_id(move)
-        if old != new:
-            events.append((old, QueueEvent.Kind.UNASSIGNED, move.lead.pk))
-        events.append((new, QueueEvent.Kind.ASSIGNED, move.lead.pk))
-    publish_many(events)
+    events.record_many(events.new(
+        "lead.assigned", move.lead, actor=move.by, owner=to_id(move),
+        previous_owner=from_ids[move.lead.pk], at=now,
+        data={"assignment": assignment.pk, "team": move.team.pk if move.team else None,
+              "rule": move.rule.pk if move.rule else None, "why": move.why})
+        for move, assignment in zip(moves, assignments, strict=True))
     return assignments
 
 

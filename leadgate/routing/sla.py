@@ -19,12 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadgate.intake.models import Inquiry
+from leadgate.leads import events
 from leadgate.leads.lifecycle import ON_DESK
-from leadgate.leads.models import Lead, Task, Team, Touch
+from leadgate.leads.models import Event, Lead, Task, Team, Touch
 from leadgate.lib.business_hours import add_business_time
 from leadgate.lib.write_budget import WriteBudget
-from leadgate.workspace.live import publish, publish_many
-from leadgate.workspace.models import QueueEvent
 
 from .alerts import manager_emails, raise_alert
 from .assign import FIRST_CALL_TITLE, Plan, next_available, reassign
@@ -121,8 +120,13 @@ def start_clocks(pairs: Sequence[tuple[Lead, Inquiry]], *,
         SlaClock.objects.bulk_create(new)
         _first_calls_due([(clock.lead, clock.due_at) for clock in new], tighten=False)
         _first_calls_due(tightened, tighten=True)
-        publish_many((clock.owner_id, QueueEvent.Kind.SLA, clock.lead_id)
-                     for clock in [*new, *(running[row.pk] for row, _due in tightened)])
+        events.record_many([
+            *(events.new("sla.started", clock.lead, owner=clock.owner_id, at=now,
+                         data={"clock": clock.pk, "policy": clock.policy.segment,
+                               "due_at": clock.due_at}) for clock in new),
+            *(events.new("sla.tightened", row, owner=running[row.pk].owner_id, at=now,
+                         data={"clock": running[row.pk].pk, "due_at": due})
+              for row, due in tightened)])
     return started
 
 
@@ -179,7 +183,10 @@ def stop_clock(touch: Touch) -> SlaClock | None:
             clock.state = SlaClock.State.MET
         clock.save(update_fields=["state", "stopped_at", "touch", "response_seconds",
                                   "breached_at"])
-        publish([clock.owner_id], QueueEvent.Kind.SLA, touch.lead_id)
+        events.record("sla.stopped", touch.lead_id, cycle=clock.cycle, owner=clock.owner_id,
+                      actor=touch.actor_id, at=at,
+                      data={"clock": clock.pk, "state": clock.state, "touch": touch.pk,
+                            "response_seconds": clock.response_seconds})
         return clock
 
 
@@ -187,13 +194,24 @@ def cancel_clocks(lead: Lead, *, now: datetime | None = None) -> int:
     """The lead left the desk (closed, nurtured, handed off): its running clock
     no longer applies. Returns how many were cancelled."""
     now = now or timezone.now()
-    owners = list(SlaClock.objects.filter(lead=lead, state=RUNNING)
-                  .values_list("owner_id", flat=True))
-    cancelled = SlaClock.objects.filter(lead=lead, state=RUNNING).update(
+    running = list(SlaClock.objects.filter(lead=lead, state=RUNNING).values_list("pk", "owner_id"))
+    cancelled = SlaClock.objects.filter(pk__in=[pk for pk, _owner in running]).update(
         state=SlaClock.State.CANCELLED, stopped_at=now)
-    if cancelled:
-        publish(owners, QueueEvent.Kind.SLA, lead.pk)
+    events.record_many(events.new("sla.stopped", lead, owner=owner_id, at=now,
+                                  data={"clock": pk, "state": SlaClock.State.CANCELLED})
+                       for pk, owner_id in running)
     return cancelled
+
+
+@events.subscribe("sla-clocks", kinds={"stage.moved"})
+def cancel_off_the_desk(batch: list[Event]) -> None:
+    """Leads that left the desk (handed off, nurtured, closed) and are still
+    off it: no response is due any more. The breach check also cancels,
+    rather than breaches, the clock of a lead off the desk, should it come
+    first."""
+    left = {event.lead_id for event in batch if event.data.get("to") not in ON_DESK}
+    for lead in Lead.objects.filter(pk__in=left).exclude(stage__in=ON_DESK):
+        cancel_clocks(lead)
 
 
 # Clocks claimed and handled in one transaction, at most: on SQLite each
@@ -261,10 +279,12 @@ def _breach(clock: SlaClock, now: datetime) -> bool:
         if new_owner is not None:
             reassign(lead, new_owner, by=None, why=Assignment.Why.SLA_BREACH, now=now,
                      note=f"SLA breached (due {clock.due_at:%Y-%m-%d %H:%M} UTC)")
-            SlaClock.objects.create(lead=lead, cycle=lead.cycle, policy=policy,
-                                    owner=new_owner, started_at=now,
-                                    due_at=due_time(policy, team, now))
-            publish([new_owner.pk], QueueEvent.Kind.SLA, lead.pk)
+            escalated = SlaClock.objects.create(lead=lead, cycle=lead.cycle, policy=policy,
+                                                owner=new_owner, started_at=now,
+                                                due_at=due_time(policy, team, now))
+            events.record("sla.started", lead, owner=new_owner, at=now,
+                          data={"clock": escalated.pk, "policy": policy.segment,
+                                "due_at": escalated.due_at, "escalated_from": clock.pk})
             message += f" Reassigned to {new_owner.username}."
         else:
             message += f" Nobody else in {team.name} is available: the lead stays."
@@ -272,10 +292,10 @@ def _breach(clock: SlaClock, now: datetime) -> bool:
         message += " The lead has no team to escalate to."
     raise_alert(Alert.Kind.SLA_BREACH, message, subject=f"SLA breached: {lead}",
                 email_to=manager_emails(team), lead=lead, team=team, at=now)
-    publish([clock.owner_id], QueueEvent.Kind.SLA, lead.pk)
-    from leadgate.api.webhooks import sla_breached  # lazy: api builds on routing
-
-    sla_breached(lead, clock)
+    events.record("sla.breached", lead, owner=clock.owner_id, at=now,
+                  data={"clock": clock.pk, "policy": policy.segment, "due_at": clock.due_at,
+                        "breached_at": now, "escalated_to": lead.owner_id
+                        if lead.owner_id != clock.owner_id else None})
     return True
 
 

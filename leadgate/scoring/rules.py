@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from leadgate.enrich.models import Enrichment
 from leadgate.intake.models import Activity, Inquiry
+from leadgate.leads import events
 from leadgate.leads.lifecycle import IllegalMove, Stage
 from leadgate.leads.models import Account, Lead, Touch
 from leadgate.leads.transitions import advance
@@ -271,7 +272,8 @@ def among(ids: list[int], field: str) -> dict[str, Any]:
 def load_batch(ids: list[int], needs: Compiled) -> list[LeadData]:
     """What the rules need of these leads: at most five queries, whatever the count."""
     # score_rank and the model's probability: the new rank, and whether it changed.
-    columns = ["id", "stage", "cycle", "score_rank", "score__probability",
+    columns = ["id", "stage", "cycle", "owner_id", "score_rank", "score__probability",
+               "score__grade",
                *sorted(needs.lead_fields),
                *(f"account__{name}" for name in sorted(needs.account_fields))]
     wanted = set(ids)
@@ -436,7 +438,7 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
     rows, moves = [], []
     at = connection.ops.adapt_datetimefield_value(now)
     dumps = json.JSONEncoder(separators=(",", ":")).encode
-    ranks = []
+    ranks, graded = [], []
     for data in load_batch(ids, compiled):
         result = evaluate(compiled, data, now)
         rows.append((data.id, result.fit, result.engagement, result.grade,
@@ -444,6 +446,10 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
         rank = score_rank(result.grade, data.values["score__probability"])
         if rank != data.values["score_rank"]:
             ranks.append((data.id, rank))
+        if result.grade != (data.values["score__grade"] or ""):
+            graded.append(events.new(
+                "score.graded", data.id, cycle=data.cycle, owner=data.values["owner_id"],
+                at=now, data={"from": data.values["score__grade"] or "", "to": result.grade}))
         if promote and data.stage == Stage.INQUIRY:
             reason = mql_reason(ruleset, result)
             if reason:
@@ -452,6 +458,7 @@ def _score_batch(ids: list[int], compiled: Compiled, now: datetime,
     with transaction.atomic():
         _upsert(rows)
         apply_ranks(ranks)
+        events.record_many(graded)
     for data, reason in moves:
         lead = (objects or {}).get(data.id) or Lead(pk=data.id, stage=data.stage,
                                                     cycle=data.cycle)

@@ -100,31 +100,3 @@ class CallScript(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class QueueEvent(models.Model):
-    """A change to someone's queue (a lead assigned, taken away, claimed...):
-    live desks follow these rows, by id, to refresh within a second. Kept in
-    the database so every web process sees every change; pruned after a day."""
-
-    class Kind(models.TextChoices):
-        ASSIGNED = "assigned", "Lead assigned"
-        UNASSIGNED = "unassigned", "Lead taken away"
-        CLAIMED = "claimed", "Lead claimed"
-        RELEASED = "released", "Claim released"
-        SLA = "sla", "SLA clock changed"
-        TOUCHED = "touched", "Lead worked"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+")
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["user", "id"], name="queueevent_user_id"),
-                   models.Index(fields=["at"], name="queueevent_at")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} lead {self.lead_id} for {self.user_id}"

@@ -43,6 +43,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from leadgate.leads import events
 from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Account, Lead, Task, User
 from leadgate.lib.timezones import is_time_zone, zone
@@ -50,8 +51,7 @@ from leadgate.lib.vendor import vendor
 from leadgate.routing.models import SlaClock
 from leadgate.scoring.models import LeadScore
 
-from .live import publish
-from .models import Claim, QueueEvent
+from .models import Claim
 
 HELD_BACK_LIMIT = 20
 # Up to this many due follow-ups are read at once and sorted in Python; more
@@ -382,7 +382,7 @@ def claim(lead: Lead, user: User, *, now: datetime | None = None) -> User | None
                 user=user, expires_at=expires,
                 **({"claimed_at": now} if fresh else {}))
         if fresh and lead.owner_id != user.pk:
-            publish([lead.owner_id], QueueEvent.Kind.CLAIMED, lead.pk)
+            events.record("claim.taken", lead, actor=user, at=now)
     return None
 
 
@@ -391,7 +391,7 @@ def release(lead: Lead, user: User) -> bool:
     with transaction.atomic():
         deleted, _ = Claim.objects.filter(lead=lead, user=user).delete()
         if deleted and lead.owner_id != user.pk:
-            publish([lead.owner_id], QueueEvent.Kind.RELEASED, lead.pk)
+            events.record("claim.released", lead, actor=user)
     return bool(deleted)
 
 

@@ -1,9 +1,10 @@
 """The desk as a live queue: the page, its rows (re-fetched on each change),
 and the server-sent events stream that says when to re-fetch.
 
-The stream polls QueueEvent rows of the user with id > the last one sent (one
-query on the (user, id) index every LEADGATE_QUEUE_POLL_SECONDS), so every web
-process sees every change whoever made it. Each connection ends after
+The stream reads the event stream (leads.events): the events of leads the
+user owns or owned until just now, past the last position sent (an indexed
+query every LEADGATE_QUEUE_POLL_SECONDS), so every web process sees every
+change whoever made it. The event id is the position (`txid.id`). Each connection ends after
 LEADGATE_QUEUE_STREAM_SECONDS with a `retry:` hint; the browser reconnects
 with Last-Event-ID, so a gunicorn thread is never held for long.
 
@@ -31,10 +32,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from leadgate.leads import events
 from leadgate.leads.http import AuthedRequest
+from leadgate.leads.models import Event
 
 from . import views
-from .models import QueueEvent
 from .queue import calling_hours, queue_for
 
 # Indirections the tests replace with a fake clock (no real waiting).
@@ -84,9 +86,26 @@ def _check_desk(request: AuthedRequest) -> None:
         raise PermissionDenied
 
 
-def last_event_id(user_id: int) -> int:
-    row = QueueEvent.objects.filter(user_id=user_id).order_by("-id").values_list("id").first()
-    return row[0] if row else 0
+# At most this many events per message (a desk re-fetches its rows once for all).
+PAGE = 100
+
+
+def last_position(user_id: int) -> tuple[int, int]:
+    """The position of the latest settled event about the user's desk."""
+    settled = events.settled().order_by("-txid", "-id").values_list("txid", "id")
+    latest = [row for row in (settled.filter(owner_id=user_id).first(),
+                              settled.filter(previous_owner_id=user_id).first()) if row]
+    return max(latest) if latest else (0, 0)
+
+
+def desk_events(user_id: int, position: tuple[int, int]) -> list[Event]:
+    """The next settled events about the user's desk after `position`: leads
+    they own, or owned until the event (two index reads, merged)."""
+    settled = events.settled().filter(events.after(position)).order_by("txid", "id")
+    rows = {event.pk: event for query in (settled.filter(owner_id=user_id),
+                                          settled.filter(previous_owner_id=user_id))
+            for event in query.only("txid", "kind", "lead_id")[:PAGE]}
+    return sorted(rows.values(), key=lambda event: event.position)[:PAGE]
 
 
 def queue_context(request: AuthedRequest) -> dict:
@@ -112,9 +131,9 @@ def queue_page(request: AuthedRequest) -> HttpResponse:
         return views.desk(request)
     _check_desk(request)
     # Taken before the queue is read: an event after it triggers a refresh.
-    after = last_event_id(request.user.pk)
+    after = last_position(request.user.pk)
     return render(request, "workspace/queue.html", {
-        **queue_context(request), "after": after, "tab": "queue",
+        **queue_context(request), "after": events.format_position(after), "tab": "queue",
         **views.desk_tabs(request.user)})
 
 
@@ -125,29 +144,28 @@ def queue_rows(request: AuthedRequest) -> HttpResponse:
     return render(request, "workspace/_queue_rows.html", queue_context(request))
 
 
-def _start_id(request: HttpRequest, user_id: int) -> int:
+def _start(request: HttpRequest, user_id: int) -> tuple[int, int]:
     for raw in (request.headers.get("Last-Event-ID"), request.GET.get("after")):
-        if raw is not None and raw.strip().isdigit():
-            return int(raw.strip())
-    return last_event_id(user_id)
+        position = events.parse_position(raw)
+        if position is not None:
+            return position
+    return last_position(user_id)
 
 
-def event_stream(user_id: int, last_id: int) -> Iterator[str]:
-    """`queue` events (one per poll that found rows: id = the newest row's),
-    keep-alive comments, and a retry hint when the connection's time is up."""
+def event_stream(user_id: int, position: tuple[int, int]) -> Iterator[str]:
+    """`queue` events (one per poll that found rows: id = the newest row's
+    position), keep-alive comments, and a retry hint when the connection's
+    time is up."""
     deadline = _clock() + _stream_seconds()
     poll = _poll_seconds()
     quiet_since = _clock()
     yield f"retry: {RETRY_MS}\n: connected\n\n"
     while True:
-        rows = list(
-            QueueEvent.objects.filter(user_id=user_id, id__gt=last_id)
-            .order_by("id").values_list("id", "kind", "lead_id")[:100]
-        )
+        rows = desk_events(user_id, position)
         if rows:
-            last_id = rows[-1][0]
-            data = json.dumps([{"kind": kind, "lead": lead} for _, kind, lead in rows])
-            yield f"id: {last_id}\nevent: queue\ndata: {data}\n\n"
+            position = rows[-1].position
+            data = json.dumps([{"kind": row.kind, "lead": row.lead_id} for row in rows])
+            yield f"id: {events.format_position(position)}\nevent: queue\ndata: {data}\n\n"
             quiet_since = _clock()
         elif _clock() - quiet_since >= KEEP_ALIVE_SECONDS:
             yield ": keep-alive\n\n"
@@ -158,7 +176,7 @@ def event_stream(user_id: int, last_id: int) -> Iterator[str]:
     yield f"retry: {RETRY_MS}\n: reconnect\n\n"
 
 
-def limited_stream(user_id: int, last_id: int) -> Iterator[str]:
+def limited_stream(user_id: int, position: tuple[int, int]) -> Iterator[str]:
     """event_stream() in one of the process's stream slots, or a `busy` answer.
     The slot is taken when the stream starts and given back when it ends or
     the client goes (the server closes the generator)."""
@@ -166,7 +184,7 @@ def limited_stream(user_id: int, last_id: int) -> Iterator[str]:
         yield f"retry: {BUSY_RETRY_MS}\nevent: busy\ndata: poll\n\n"
         return
     try:
-        yield from event_stream(user_id, last_id)
+        yield from event_stream(user_id, position)
     finally:
         SLOTS.give_back(user_id)
 
@@ -177,7 +195,7 @@ def queue_events(request: AuthedRequest) -> StreamingHttpResponse:
     _check_desk(request)
     user_id = request.user.pk
     response = StreamingHttpResponse(
-        limited_stream(user_id, _start_id(request, user_id)), content_type="text/event-stream"
+        limited_stream(user_id, _start(request, user_id)), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a proxy must not hold events back

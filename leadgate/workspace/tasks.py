@@ -1,7 +1,5 @@
 """The desk's background work: the no-lead-left-behind check every 5 minutes,
-and keeping the live queue's tables small."""
-
-from datetime import timedelta
+and dropping expired claims."""
 
 from django.utils import timezone
 from django_tasks import task
@@ -9,10 +7,7 @@ from django_tasks import task
 from leadgate.leads.periodic import every
 
 from .followup import ensure_next_steps as fix_violations
-from .models import Claim, QueueEvent
-
-# Desks only follow the last few seconds of queue events.
-EVENTS_KEPT = timedelta(days=1)
+from .models import Claim
 
 
 @every(300)
@@ -25,8 +20,6 @@ def ensure_next_steps() -> dict[str, int]:
 @every(3600)
 @task()
 def prune_queue() -> dict[str, int]:
-    """Delete queue events older than a day and expired claims; returns how many of each."""
-    now = timezone.now()
-    events, _ = QueueEvent.objects.filter(at__lt=now - EVENTS_KEPT).delete()
-    claims, _ = Claim.objects.filter(expires_at__lte=now).delete()
-    return {"events": events, "claims": claims}
+    """Delete expired claims; returns how many."""
+    claims, _ = Claim.objects.filter(expires_at__lte=timezone.now()).delete()
+    return {"claims": claims}

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
+from leadgate.leads import events
 from leadgate.leads.lifecycle import CLOSED, IllegalMove, Stage
 from leadgate.leads.models import Lead, Task, Touch, User
 from leadgate.leads.transitions import advance
@@ -23,8 +24,7 @@ from leadgate.scoring.rules import rescore_on_commit
 
 from . import attempts as attempt_policy
 from .frameworks import AnswerError, clean_answers, current_answers, framework_for, sales_ready
-from .live import publish
-from .models import Framework, Qualification, QueueEvent
+from .models import Framework, Qualification
 
 Verdict = Qualification.Verdict
 
@@ -211,12 +211,15 @@ def _save(
                 f"{touch.get_disposition_display()}".lower())
 
     if answers or verdict:
-        Qualification.objects.create(
+        qualification = Qualification.objects.create(
             lead=lead, cycle=lead.cycle, framework=framework.kind if framework else "",
             answers=merged, verdict=verdict or "", reason=reason,
             recontact_on=recontact_on if verdict == Verdict.LONG_TERM else None,
             by=actor, at=now,
         )
+        if verdict:
+            events.record("verdict.given", lead, actor=actor, at=now,
+                          data={"qualification": qualification.pk, "verdict": verdict})
     if verdict == Verdict.SALES_READY:
         Task.objects.create(
             lead=lead, assignee_id=assignee_id, kind=Task.Kind.OTHER, title=HANDOFF_TITLE,
@@ -241,7 +244,7 @@ def _save(
                 reason=f"unresponsive after {attempt_policy.attempts(lead)} attempts")
 
     stop_clock(touch)
-    publish([lead.owner_id], QueueEvent.Kind.TOUCHED, lead.pk)
+    events.touched(touch).save()
     rescore_on_commit(lead.pk)
     return touch
 
