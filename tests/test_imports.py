@@ -11,7 +11,7 @@ from leadgate.intake.importers.presets import build_mapping
 from leadgate.intake.importers.readers import detect_encoding, open_table
 from leadgate.intake.imports import ImportOptions, figures, run_import
 from leadgate.intake.models import Campaign, ImportRun, Inquiry, Source
-from leadgate.leads.models import Account, Lead, StageChange
+from leadgate.leads.models import Account, Event, Lead, StageChange
 from tests.factories import make_account, make_lead, make_user
 from tests.import_queue import run_import_tasks
 
@@ -89,6 +89,16 @@ def test_it_counts_created_merged_and_rejected(leads_csv):
     run = run_import(leads_csv, ImportOptions())
     assert (run.rows, run.created, run.merged, run.skipped, run.rejected) == (5, 3, 1, 0, 1)
     assert run.finished_at is not None
+
+
+def test_it_records_an_inquiry_received_event_per_taken_row(leads_csv):
+    run_import(leads_csv, ImportOptions())
+    received = Event.objects.filter(kind="inquiry.received")
+    assert sorted((event.lead_id, event.data["created"], event.data["inquiry"])
+                  for event in received) == sorted(
+        (inquiry.lead_id, inquiry.lead.inquiries.order_by("pk").first() == inquiry, inquiry.pk)
+        for inquiry in Inquiry.objects.select_related("lead"))
+    assert len(received) == 4  # 3 created, 1 merged; the bad row is no inquiry
 
 
 def test_it_gives_new_leads_their_first_stage_change(leads_csv):

@@ -17,6 +17,7 @@ from django.db.models import Max
 
 from leadgate.api import tasks, webhooks
 from leadgate.api.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
+from leadgate.intake.imports import ImportOptions, run_import
 from leadgate.intake.models import Inquiry
 from leadgate.intake.pipeline import receive
 from leadgate.leads.events import consume_all
@@ -151,6 +152,15 @@ def test_it_emits_lead_created_for_a_new_lead_only(now):
     assert delivery.payload["data"]["lead"]["id"] == result.lead.pk
     assert delivery.payload["data"]["lead"]["first_name"] == "Ada"
     assert delivery.payload["data"]["inquiry"]["channel"] == "api"
+
+
+def test_it_emits_no_lead_created_for_each_lead_of_an_imported_list(now, tmp_path, settings):
+    settings.DATA_DIR = tmp_path / "data"
+    subscription = subscribe()
+    path = tmp_path / "list.csv"
+    path.write_text("Email\nada@analytical.example\ngrace@navy.example\n", encoding="utf-8")
+    assert run_import(path, ImportOptions()).created == 2
+    assert events_of(subscription) == []
 
 
 def test_it_emits_lead_mql_when_scoring_moves_a_lead(now):

@@ -30,7 +30,9 @@ STAGE_EVENTS = {
 def webhook_of(event: Event) -> str | None:
     """The webhook an event is, or None."""
     if event.kind == "inquiry.received":
-        return "lead.created" if event.data.get("created") else None
+        # Not for each lead of an imported list (see intake.importers.bulk).
+        created = event.data.get("created") and not event.data.get("bulk")
+        return "lead.created" if created else None
     if event.kind == "stage.moved":
         return STAGE_EVENTS.get(event.data.get("to", ""))
     if event.kind == "sla.breached":

@@ -47,7 +47,9 @@ from leadgate.intake.fields import LeadData
 from leadgate.intake.locks import lock_identities
 from leadgate.intake.models import Campaign, Inquiry, MatchedBy, Source
 from leadgate.intake.pipeline import attach, json_safe
+from leadgate.leads import events
 from leadgate.leads.after_save import IMPORT_PRIORITY, queue_after_save
+from leadgate.leads.history import past_move
 from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Account, Lead, StageChange, User
 from leadgate.lib.instances import Instances
@@ -428,13 +430,25 @@ def receive_many(items: list[Item], *, channel: str = "import", source: Source |
         return items
     insert(Lead, new_leads)
     insert(StageChange, [
-        _instances.new(StageChange, lead_id=lead.pk, cycle=lead.cycle, from_stage="",
-            to_stage=Stage.INQUIRY, at=at, by_id=by.pk if by else None, reason="received")
+        past_move(_instances, lead_id=lead.pk, cycle=lead.cycle, from_stage="",
+                  to_stage=Stage.INQUIRY, at=at, by_id=by.pk if by else None, reason="received")
         for lead in new_leads
     ])
     for lead, inquiry in inquiries:
         inquiry.lead_id = lead.pk  # leads of this chunk got their pk just now
     insert(Inquiry, [inquiry for _, inquiry in inquiries])
+    # A new lead's first inquiry created it; a later row of the same person joined it.
+    first = {id(lead) for lead in new_leads}
+    received = []
+    for lead, inquiry in inquiries:
+        created = id(lead) in first
+        first.discard(id(lead))
+        # `bulk`: an imported list, which sends no lead.created webhooks (a list
+        # of 100,000 would hold every receiver's queue for hours).
+        received.append(events.new("inquiry.received", lead, actor=by, at=at, data={
+            "inquiry": inquiry.pk, "channel": channel, "created": created,
+            "stage": lead.stage, "bulk": True}))
+    events.record_many(received)
     if new_leads:
         ids = [lead.pk for lead in new_leads]
         state.pending_leads.update(ids)
