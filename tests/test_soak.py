@@ -192,11 +192,14 @@ class Service:
         return json.loads(out.split("REPORT ", 1)[1])
 
     def processed(self, stats: Stats, timeout: float = 120) -> dict:
-        """The report once every acknowledged lead is processed (or the last one)."""
+        """The report once every acknowledged lead is processed and its webhook
+        queued (the event stream's consumer runs every 2 s), or the last one."""
         deadline = time.monotonic() + timeout
         while True:
             report = self.report(stats)
-            if report["processed"] == report["acknowledged"] or time.monotonic() > deadline:
+            done = (report["processed"] == report["acknowledged"]
+                    and report["webhook events"] == [[1, report["stored"]]])
+            if done or time.monotonic() > deadline:
                 return report
             time.sleep(1)
 
