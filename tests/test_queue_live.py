@@ -7,6 +7,7 @@ from django.urls import include, path, reverse
 
 import leadgate.urls
 from leadgate.leads.events import format_position, record
+from leadgate.leads.models import Event
 from leadgate.workspace import queue_views
 from tests.factories import make_lead
 
@@ -60,9 +61,9 @@ def test_it_streams_an_event_when_the_users_queue_changes(client, alice, bob, cl
     assert next(stream).decode().startswith("retry: ")
     lead = make_lead(owner=alice)
     record("lead.assigned", lead, owner=bob)  # someone else's: not sent
-    mine = record("lead.assigned", lead, owner=alice)
+    record("lead.assigned", lead, owner=alice)
     event = chunks_until(stream, "event: queue")[-1]
-    mine.refresh_from_db()
+    mine = Event.objects.latest("id")
     assert event == (f"id: {format_position(mine.position)}\nevent: queue\n"
                      f'data: [{{"kind": "lead.assigned", "lead": {lead.pk}}}]\n\n')
 
@@ -76,8 +77,8 @@ def test_it_streams_an_event_when_a_lead_leaves_the_users_queue(client, alice, b
 
 def test_it_starts_after_the_last_event_id(client, alice, clock):
     lead = make_lead(owner=alice)
-    seen = record("lead.assigned", lead)
-    seen.refresh_from_db()
+    record("lead.assigned", lead)
+    seen = Event.objects.get()
     record("claim.taken", lead)
     stream = open_stream(client, alice, HTTP_LAST_EVENT_ID=format_position(seen.position))
     event = chunks_until(stream, "event: queue")[-1]

@@ -121,13 +121,18 @@ def start_clocks(pairs: Sequence[tuple[Lead, Inquiry]], *,
         _first_calls_due([(clock.lead, clock.due_at) for clock in new], tighten=False)
         _first_calls_due(tightened, tighten=True)
         events.record_many([
-            *(events.new("sla.started", clock.lead, owner=clock.owner_id, at=now,
-                         data={"clock": clock.pk, "policy": clock.policy.segment,
-                               "due_at": clock.due_at}) for clock in new),
+            *(_started(clock) for clock in new),
             *(events.new("sla.tightened", row, owner=running[row.pk].owner_id, at=now,
                          data={"clock": running[row.pk].pk, "due_at": due})
               for row, due in tightened)])
     return started
+
+
+def _started(clock: SlaClock, **data: object) -> events.NewEvent:
+    """The `sla.started` event of a clock just started."""
+    return events.new("sla.started", clock.lead, owner=clock.owner_id, at=clock.started_at,
+                      data={"clock": clock.pk, "policy": clock.policy.segment,
+                            "due_at": clock.due_at, **data})
 
 
 def _first_calls_due(leads: list[tuple[Lead, datetime]], *, tighten: bool) -> None:
@@ -282,9 +287,7 @@ def _breach(clock: SlaClock, now: datetime) -> bool:
             escalated = SlaClock.objects.create(lead=lead, cycle=lead.cycle, policy=policy,
                                                 owner=new_owner, started_at=now,
                                                 due_at=due_time(policy, team, now))
-            events.record("sla.started", lead, owner=new_owner, at=now,
-                          data={"clock": escalated.pk, "policy": policy.segment,
-                                "due_at": escalated.due_at, "escalated_from": clock.pk})
+            events.record_many([_started(escalated, escalated_from=clock.pk)])
             message += f" Reassigned to {new_owner.username}."
         else:
             message += f" Nobody else in {team.name} is available: the lead stays."

@@ -2,11 +2,12 @@
 and the server-sent events stream that says when to re-fetch.
 
 The stream reads the event stream (leads.events): the events of leads the
-user owns or owned until just now, past the last position sent (an indexed
-query every LEADGATE_QUEUE_POLL_SECONDS), so every web process sees every
-change whoever made it. The event id is the position (`txid.id`). Each connection ends after
-LEADGATE_QUEUE_STREAM_SECONDS with a `retry:` hint; the browser reconnects
-with Last-Event-ID, so a gunicorn thread is never held for long.
+user owns or owned until just now, past the last position sent (indexed
+queries every LEADGATE_QUEUE_POLL_SECONDS), so every web process sees every
+change whoever made it; the SSE id is the position (`txid.id`). Each
+connection ends after LEADGATE_QUEUE_STREAM_SECONDS with a `retry:` hint; the
+browser reconnects with Last-Event-ID, so a gunicorn thread is never held for
+long.
 
 Each open stream still holds one of the web process's threads while it is
 open, so a process serves at most LEADGATE_QUEUE_STREAMS_MAX of them, and a

@@ -244,7 +244,7 @@ def _save(
                 reason=f"unresponsive after {attempt_policy.attempts(lead)} attempts")
 
     stop_clock(touch)
-    events.touched(touch).save()
+    events.record_many([events.touched(touch)])
     rescore_on_commit(lead.pk)
     return touch
 
