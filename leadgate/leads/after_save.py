@@ -56,5 +56,11 @@ def queue_after_save(lead_ids: list[int], *, priority: int = DEFAULT_PRIORITY
             "nothing is registered to run after a lead is saved: "
             '"leadgate.orchestration" must be in INSTALLED_APPS (its ready() registers it)')
     if len(lead_ids) == 1:
-        return enqueue_with_transaction(_registered.each.using(priority=priority), lead_ids[0])
-    return enqueue_with_transaction(_registered.chunk.using(priority=priority), list(lead_ids))
+        return enqueue_with_transaction(_at(_registered.each, priority), lead_ids[0])
+    return enqueue_with_transaction(_at(_registered.chunk, priority), list(lead_ids))
+
+
+def _at(task: Any, priority: int) -> Any:
+    # A copy only for another priority: making one checks the task again, a
+    # cost every API request would pay.
+    return task if task.priority == priority else task.using(priority=priority)

@@ -417,7 +417,6 @@ class Event(models.Model):
             models.Index(fields=["previous_owner_id", "txid", "id"],
                          name="event_previous_owner_position",
                          condition=Q(previous_owner_id__isnull=False)),
-            models.Index(fields=["lead_id", "id"], name="event_lead"),
         ]
 
     def __str__(self) -> str:

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('txid', models.BigIntegerField(db_default=leadgate.leads.models.TransactionId(), editable=False)),
             ],
             options={
-                'indexes': [models.Index(fields=['txid', 'id'], name='event_position'), models.Index(fields=['owner_id', 'txid', 'id'], name='event_owner_position'), models.Index(condition=models.Q(('previous_owner_id__isnull', False)), fields=['previous_owner_id', 'txid', 'id'], name='event_previous_owner_position'), models.Index(fields=['lead_id', 'id'], name='event_lead')],
+                'indexes': [models.Index(fields=['txid', 'id'], name='event_position'), models.Index(fields=['owner_id', 'txid', 'id'], name='event_owner_position'), models.Index(condition=models.Q(('previous_owner_id__isnull', False)), fields=['previous_owner_id', 'txid', 'id'], name='event_previous_owner_position')],
             },
         ),
     ]
