@@ -159,31 +159,38 @@ def consumer():
     del events.CONSUMERS["test"]
 
 
+def moved(count: int) -> list:
+    """`count` leads moved to mql, each with a claim event between (another kind)."""
+    leads = [make_lead() for _ in range(count)]
+    for lead in leads:
+        advance(lead, "mql", by=None, reason="scored")
+        events.record("claim.taken", lead)
+    return leads
+
+
+def drain(name: str) -> None:
+    while events.consume(name):
+        pass
+
+
 @pytest.mark.django_db
 def test_it_hands_a_consumer_its_kinds_only_in_order(consumer):
     handed, _ = consumer
-    leads = [make_lead() for _ in range(4)]
-    for lead in leads:
-        advance(lead, "mql", by=None, reason="scored")
-    while events.consume("test"):
-        pass
+    leads = moved(4)
+    drain("test")
     assert handed == [lead.pk for lead in leads]
 
 
 @pytest.mark.django_db
 def test_it_resumes_a_consumer_that_crashed_mid_batch_without_loss_or_duplicate(consumer):
     handed, fail_on = consumer
-    leads = [make_lead() for _ in range(5)]
-    for lead in leads:
-        advance(lead, "mql", by=None, reason="scored")
+    leads = moved(5)
     fail_on.add(leads[1].pk)
     with pytest.raises(RuntimeError):
-        while events.consume("test"):
-            pass
+        drain("test")
     assert EventCursor.objects.filter(name__startswith="seen-").count() == 0
     handed.clear()  # what the crashed batch saw was rolled back with it
-    while events.consume("test"):
-        pass
+    drain("test")
     assert handed == [lead.pk for lead in leads]
     assert EventCursor.objects.filter(name__startswith="seen-").count() == 5
 
@@ -245,7 +252,6 @@ def test_it_reads_past_no_event_of_a_transaction_still_running(consumer):
     finally:
         finish.set()
         thread.join()
-    while events.consume("test"):
-        pass
+    drain("test")
     assert handed == [early.pk, late.pk]
     assert connection.vendor == "postgresql"
