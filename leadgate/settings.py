@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "leadgate.routing",
     "leadgate.workspace",
     "leadgate.handoff",
+    "leadgate.nurture",
     "leadgate.reports",
     "leadgate.api",
     # Above the stages: the steps after intake, and `leadgate serve`.
@@ -503,6 +504,49 @@ LEADGATE_COMPANY_NAME = env_str("LEADGATE_COMPANY_NAME", "Leadgate")
 LEADGATE_ACCEPT_SLA_HOURS = env_float("LEADGATE_ACCEPT_SLA_HOURS", 9)
 LEADGATE_REJECT_RETURN = env_choice("LEADGATE_REJECT_RETURN", "qualifier",
                                     ("qualifier", "nurture"))
+# The address people reach this Leadgate at, for links in emails (unsubscribe,
+# tracking): the scheme and host, no trailing slash.
+LEADGATE_PUBLIC_URL = env_str("LEADGATE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Nurture. A cadence that did not win a lead back is followed, after a rest of
+# REST_DAYS, by the next cycle's cadence, up to MAX_CYCLES cycles; then the lead
+# gets the quarterly cadence every QUARTERLY_DAYS. LOST: a lost opportunity is
+# nurtured too (a new buying cycle in nurture).
+LEADGATE_NURTURE_REST_DAYS = env_int("LEADGATE_NURTURE_REST_DAYS", 60)
+LEADGATE_NURTURE_MAX_CYCLES = env_int("LEADGATE_NURTURE_MAX_CYCLES", 3)
+LEADGATE_NURTURE_QUARTERLY_DAYS = env_int("LEADGATE_NURTURE_QUARTERLY_DAYS", 91)
+LEADGATE_NURTURE_LOST = env_bool("LEADGATE_NURTURE_LOST", False)
+# Email to one lead, across cadences and the qualifiers' own: at most CAP_COUNT
+# in CAP_DAYS days (0: no cap); nurture is quiet on weekends and on the public
+# holidays of the lead's country (python-holidays) unless these are off.
+LEADGATE_EMAIL_CAP_COUNT = env_int("LEADGATE_EMAIL_CAP_COUNT", 2)
+LEADGATE_EMAIL_CAP_DAYS = env_int("LEADGATE_EMAIL_CAP_DAYS", 7)
+LEADGATE_NURTURE_QUIET_WEEKENDS = env_bool("LEADGATE_NURTURE_QUIET_WEEKENDS", True)
+LEADGATE_NURTURE_QUIET_HOLIDAYS = env_bool("LEADGATE_NURTURE_QUIET_HOLIDAYS", True)
+# Emails sent in any one hour, all kinds (an ESP's quota; 0: no limit): past
+# it the rest wait for the next hour.
+LEADGATE_EMAIL_HOURLY_LIMIT = env_int("LEADGATE_EMAIL_HOURLY_LIMIT", 0)
+# Opens and clicks: tracked in nurture emails (a pixel and signed redirects);
+# those within BOT_SECONDS of sending are a scanner's, not a person's.
+LEADGATE_EMAIL_TRACKING = env_bool("LEADGATE_EMAIL_TRACKING", True)
+LEADGATE_EMAIL_BOT_SECONDS = env_int("LEADGATE_EMAIL_BOT_SECONDS", 5)
+# DKIM signing of email sent through SMTP directly (an ESP signs its own): the
+# signing domain, the selector, and the private key's file (PEM). Off unless all set.
+LEADGATE_DKIM_DOMAIN = env_str("LEADGATE_DKIM_DOMAIN", "")
+LEADGATE_DKIM_SELECTOR = env_str("LEADGATE_DKIM_SELECTOR", "")
+LEADGATE_DKIM_KEY_FILE = env_str("LEADGATE_DKIM_KEY_FILE", "")
+# Replies and bounces: the reply mailbox (Reply-To of lead emails), polled by
+# IMAP every minute when IMAP_HOST is set; or posted raw (RFC 822) to
+# /mail/inbound with the header X-Leadgate-Secret set to INBOUND_SECRET.
+LEADGATE_REPLY_TO = env_str("LEADGATE_REPLY_TO", "")
+LEADGATE_IMAP_HOST = env_str("LEADGATE_IMAP_HOST", "")
+LEADGATE_IMAP_PORT = env_int("LEADGATE_IMAP_PORT", 993)
+LEADGATE_IMAP_SSL = env_bool("LEADGATE_IMAP_SSL", True)
+LEADGATE_IMAP_USER = env_str("LEADGATE_IMAP_USER", "")
+LEADGATE_IMAP_PASSWORD = env_str("LEADGATE_IMAP_PASSWORD", "")
+LEADGATE_IMAP_FOLDER = env_str("LEADGATE_IMAP_FOLDER", "INBOX")
+LEADGATE_INBOUND_SECRET = env_str("LEADGATE_INBOUND_SECRET", "")
+
 # On: a sales rep sees and decides the handoffs addressed to anyone in their
 # team (a shared team inbox); off: only their own.
 LEADGATE_HANDOFF_TEAM_INBOX = env_bool("LEADGATE_HANDOFF_TEAM_INBOX", False)

@@ -64,6 +64,23 @@ KINDS = {
     "handoff.rejected": "sales rejected the handoff (data: handoff, reason)",
     "outcome.recorded": "an opportunity, a win or a loss (data: outcome, kind, amount)",
     "score.graded": "the lead's grade changed (data: from, to)",
+    "email.opened": "a person opened an email sent to the lead (data: email, kind)",
+    "email.clicked": "a person followed a link of an email (data: email, url)",
+    "email.replied": "the lead answered an email (data: email, inbound, text)",
+    "email.bounced": "an email to the lead bounced for good (data: email, address, reason)",
+    "email.complained": "the lead marked an email as spam (data: email, address)",
+    "email.unsubscribed": "the lead unsubscribed (data: email, address)",
+    "lead.suppressed": "the lead's address was put on the suppression list by hand "
+                       "(data: address, reason)",
+    "nurture.enrolled": "enrolled in a nurture cadence (data: enrollment, cadence, version, "
+                        "number, trigger)",
+    "nurture.stepped": "a nurture step was done or skipped (data: enrollment, step, kind, "
+                       "status, email, task)",
+    "nurture.rested": "a cadence ended without engagement: the lead rests (data: enrollment, "
+                      "until)",
+    "nurture.exited": "the lead left its cadence (data: enrollment, reason, detail)",
+    "nurture.returned": "the lead came back from nurture to the desk (data: enrollment, "
+                        "trigger, detail, to)",
 }
 
 # A consumer's batch, and how long one dispatch may keep going: it runs every

@@ -90,6 +90,8 @@ class Task(models.Model):
         FOLLOW_UP = "follow_up", "Follow-up"
         CALL_BACK = "call_back", "Call back (requested)"
         RECONTACT = "recontact", "Re-contact (nurture)"
+        NURTURE = "nurture", "Nurture step"
+        CAME_BACK = "came_back", "Came back from nurture"
         OTHER = "other", "Other"
 
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.FOLLOW_UP)
