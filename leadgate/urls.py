@@ -24,6 +24,10 @@ urlpatterns = [
     path("scoring/", include("leadgate.scoring.urls")),
     path("routing/", include("leadgate.routing.urls")),
     path("settings/webhooks/", include("leadgate.api.webhook_urls")),
+    path("nurture/", include("leadgate.nurture.urls")),
+    # Public: the links in emails (unsubscribe, tracking) and the inbound mail hook.
+    path("mail/", include("leadgate.mail.urls")),
+    path("mail/", include("leadgate.mail.inbound_urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),  # after the API: what it did not match
     path("api/docs", partial(openapi_view, api=api), name="api-docs"),
