@@ -200,6 +200,8 @@ class Enrollment(models.Model):
         SEND_FAILED = "send_failed", "An email could not be sent"
 
     LIVE = (Status.ACTIVE, Status.RESTING)
+    # The exits that bring the lead back to the desk: nurture's conversions.
+    RETURNS = (Exit.REPLIED, Exit.MEETING, Exit.HOT_INQUIRY, Exit.MQL)
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrollments")
     lead_cycle = models.PositiveIntegerField()  # the lead's buying cycle (Lead.cycle)
