@@ -134,6 +134,9 @@ class SlaPolicy(models.Model):
         HOT_INBOUND = "hot_inbound", "Hot inbound request (demo, contact me)"
         INBOUND = "inbound", "Other inbound (forms, API)"
         IMPORTED = "imported", "Imported lists"
+        # A nurtured lead that came back by replying or reaching the MQL rule
+        # (a hot inquiry from nurture takes hot_inbound's clock).
+        RETURNED = "returned", "Came back from nurture"
 
     segment = models.CharField(max_length=12, choices=Segment.choices, unique=True)
     minutes = models.PositiveIntegerField(help_text="time allowed to the first human touch")
@@ -199,6 +202,7 @@ class Alert(models.Model):
         NO_OWNER = "no_owner", "Lead had no owner"
         NO_NEXT_STEP = "no_next_step", "Lead had no next step"
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook switched off"
+        NOT_NURTURED = "not_nurtured", "Lead in nurture had no cadence"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE,

@@ -75,11 +75,19 @@ def start_clocks(pairs: Sequence[tuple[Lead, Inquiry]], *,
     request on a lead already waiting moves its due time closer, a cold one
     changes nothing. The policies, the default team and each due time are
     read or computed once for the batch (the worker starts 25 clocks at once)."""
+    return start_segment_clocks([(lead, segment_of(inquiry)) for lead, inquiry in pairs],
+                                now=now)
+
+
+def start_segment_clocks(pairs: Sequence[tuple[Lead, str | None]], *,
+                         now: datetime | None = None) -> list[SlaClock | None]:
+    """start_clocks() by SLA segment rather than inquiry: also for a lead that
+    came back from nurture without one (a reply: Segment.RETURNED)."""
     now = now or timezone.now()
-    segments = {segment_of(inquiry) for _lead, inquiry in pairs} - {None}
+    segments = {segment for _lead, segment in pairs} - {None}
     policies = {policy.segment: policy for policy in
                 SlaPolicy.objects.filter(segment__in=segments, active=True)}
-    wanted = [(lead, policies.get(segment_of(inquiry) or "")) for lead, inquiry in pairs]
+    wanted = [(lead, policies.get(segment or "")) for lead, segment in pairs]
     if not any(policy for _lead, policy in wanted):
         return [None] * len(pairs)
     started: list[SlaClock | None] = [None] * len(pairs)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0012_alter_task_kind'),
+        ('leads', '0012_task_kind_nurture'),
         ('mail', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

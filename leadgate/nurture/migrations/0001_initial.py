@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('leads', '0012_alter_task_kind'),
-        ('mail', '0002_outboundemail_links_outboundemail_transmitting_at_and_more'),
+        ('leads', '0012_task_kind_nurture'),
+        ('mail', '0002_suppression_events_inbound'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
