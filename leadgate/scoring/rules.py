@@ -372,13 +372,21 @@ def evaluate(compiled: Compiled, data: LeadData, now: datetime) -> Result:
     return Result(fit, engagement, compiled.ruleset.grade(fit, engagement), reasons, hot)
 
 
+def grade_meets_mql(ruleset: RuleSet, grade: str) -> bool:
+    """Whether a grade ("B2") meets the rule set's MQL grade (fit and
+    engagement at least the minimum; the hot-inquiry clause aside)."""
+    if len(grade) != 2 or grade[0] not in FIT_GRADES or not grade[1].isdigit():
+        return False
+    return (FIT_GRADES.index(grade[0]) <= FIT_GRADES.index(ruleset.mql_min_fit)
+            and int(grade[1]) <= ruleset.mql_min_engagement)
+
+
 def mql_reason(ruleset: RuleSet, result: Result) -> str | None:
     """The reason recorded for the MQL move, or None when the rule is not met."""
     fit_grade, level = result.grade[0], int(result.grade[1])
     summary = (f"fit {fit_grade}, engagement {level} "
                f"(fit {result.fit:g}, engagement {result.engagement:.1f})")
-    if (FIT_GRADES.index(fit_grade) <= FIT_GRADES.index(ruleset.mql_min_fit)
-            and level <= ruleset.mql_min_engagement):
+    if grade_meets_mql(ruleset, result.grade):
         return (f"MQL rule v{ruleset.version}: {summary} "
                 f">= fit {ruleset.mql_min_fit}, engagement {ruleset.mql_min_engagement}")
     if ruleset.mql_hot and result.hot:
