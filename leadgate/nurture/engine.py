@@ -387,8 +387,8 @@ def start_next_cycles(now: datetime, *, batch: int = BATCH) -> Counter[str]:
                           .filter(pk=pk, status=Status.RESTING, rest_until__lte=now).first())
             if enrollment is None:
                 continue
-            lead = Lead.objects.select_for_update().select_related("account", "team").get(
-                pk=enrollment.lead_id)
+            lead = (Lead.objects.select_for_update(of=("self",))
+                    .select_related("account", "team").get(pk=enrollment.lead_id))
             if lead.stage != Stage.NURTURE:
                 _end(enrollment, Exit.LEFT_NURTURE, f"the lead is in {lead.stage}", now=now)
                 done["left"] += 1
