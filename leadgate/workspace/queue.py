@@ -39,12 +39,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from leadgate.leads import events
-from leadgate.leads.lifecycle import ON_DESK
+from leadgate.leads.lifecycle import ON_DESK, Stage
 from leadgate.leads.models import Account, Lead, Task, User
 from leadgate.lib.timezones import is_time_zone, zone
 from leadgate.lib.vendor import vendor
@@ -60,6 +60,11 @@ HELD_BACK_LIMIT = 20
 FEW_DUE = 200
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # the next due time of a lead without tasks
 DESK_STAGES = sorted(ON_DESK)
+# A lead in nurture is off the desk, but its nurture tasks (a call, a social
+# touch, a personal email to review; the long-term verdict's re-contact) come
+# to its owner's queue when due, ordered with the follow-ups.
+NURTURE_TASKS = sorted((Task.Kind.NURTURE, Task.Kind.RECONTACT))
+NOTED = (Task.Kind.CAME_BACK, Task.Kind.NURTURE)
 
 SLA, FOLLOW_UP, SCORE = "sla", "follow-up", "score"
 
@@ -72,6 +77,9 @@ class QueueItem:
     local_time: datetime | None  # now in the lead's time zone; None when unknown
     held_back: bool = False  # outside the lead's calling hours
     claimed_by: User | None = None  # someone else has the lead open
+    # Why the lead is back or here: "Came back from nurture: replied - ...",
+    # "Nurture: Call ..." for a nurture step's task; "" otherwise.
+    note: str = ""
 
     @property
     def grade(self) -> str:
@@ -131,9 +139,24 @@ def queue_for(user: User, *, now: datetime | None = None, limit: int = 50) -> li
     # The sections read ids from their indexes; the leads shown are loaded once.
     leads, claimed = _shown([lead_id for lead_id, *_rest in picked], user, now)
     claimers = User.objects.in_bulk(set(claimed.values())) if claimed else {}
+    notes = _notes(list(leads), now)
     return [QueueItem(leads[lead_id], reason, due_at, local_time(leads[lead_id], now), held,
-                      claimers.get(claimed.get(lead_id, 0)))
+                      claimers.get(claimed.get(lead_id, 0)), notes.get(lead_id, ""))
             for lead_id, reason, due_at, held in picked if lead_id in leads]
+
+
+def _notes(ids: list[int], now: datetime) -> dict[int, str]:
+    """Per lead shown, the title of its open task that says why it is here:
+    back from nurture (first), or a nurture step due. One query."""
+    if not ids:
+        return {}
+    notes: dict[int, str] = {}
+    rows = (Task.objects.open().filter(lead_id__in=ids, kind__in=NOTED, due_at__lte=now)
+            .order_by("due_at", "pk").values_list("lead_id", "kind", "title"))
+    for lead_id, kind, title in rows:
+        if kind == Task.Kind.CAME_BACK or lead_id not in notes:
+            notes[lead_id] = title
+    return notes
 
 
 # What a queue row shows of a lead (the rest of it is deferred).
@@ -205,8 +228,8 @@ DueRow = tuple[int, datetime, int, int, str]
 
 
 def _due_tasks(user: User, now: datetime) -> QuerySet[Task]:
-    return Task.objects.filter(assignee=user, done_at__isnull=True, due_at__lte=now,
-                               lead__stage__in=DESK_STAGES)
+    return Task.objects.filter(assignee=user, done_at__isnull=True, due_at__lte=now).filter(
+        Q(lead__stage__in=DESK_STAGES) | Q(lead__stage=Stage.NURTURE, kind__in=NURTURE_TASKS))
 
 
 def _few_due_follow_ups(user: User, now: datetime) -> list[DueRow] | None:
@@ -267,8 +290,9 @@ def _section_sql(reason: str, user: User, now: datetime, closed: tuple[str, ...]
         sql = (f"SELECT t.lead_id AS lead_id, t.due_at AS due_at FROM {task} t "  # noqa: S608
                f"JOIN {lead} l ON l.id = t.lead_id WHERE t.assignee_id = %s "
                f"AND t.done_at IS NULL AND t.due_at <= %s "
-               f"AND l.stage IN ({stages}){zones} ORDER BY t.{quote('rank')}, t.due_at, t.id")
-        params = [user.pk, at, *DESK_STAGES]
+               f"AND (l.stage IN ({stages}) OR (l.stage = %s AND t.kind IN (%s, %s))){zones} "
+               f"ORDER BY t.{quote('rank')}, t.due_at, t.id")
+        params = [user.pk, at, *DESK_STAGES, Stage.NURTURE, *NURTURE_TASKS]
     else:
         # "No open task due yet" as the lead's next due time, a scalar
         # subquery: PostgreSQL turns NOT EXISTS into an anti-join that reads
