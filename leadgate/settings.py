@@ -350,8 +350,10 @@ TASKS = {
 # quietly; EMAIL_HOST sends it through SMTP; an explicit EMAIL_BACKEND wins.
 _EMAIL_HOST = env_str("EMAIL_HOST", "").strip()
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if _EMAIL_HOST
-    else "django.core.mail.backends.filebased.EmailBackend")
+    ("leadgate.mail.backends.DkimSmtpBackend" if env_str("LEADGATE_DKIM_DOMAIN", "")
+     and env_str("LEADGATE_DKIM_SELECTOR", "") and env_str("LEADGATE_DKIM_KEY_FILE", "")
+     else "django.core.mail.backends.smtp.EmailBackend")
+    if _EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(DATA_DIR / "mail")
 EMAIL_HOST = _EMAIL_HOST or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -21,6 +21,7 @@ from leadgate.leads.queue import enqueue_with_transaction
 
 from .models import OutboundEmail
 from .tasks import send_email, send_emails
+from .tracking import links_of
 
 Kind = OutboundEmail.Kind
 
@@ -66,6 +67,10 @@ class Email:
     lead: Lead | None = None
     from_email: str = ""
     headers: dict[str, str] | None = None
+    # Opens and clicks tracked (nurture only; see tracking.py): its HTML
+    # body's links are recorded now and rewritten when it is sent. Off while
+    # LEADGATE_EMAIL_TRACKING is off, or without an HTML body.
+    track: bool = False
 
     def row(self) -> OutboundEmail:
         """The unsaved row, checked: ValueError naming the field at fault."""
@@ -78,11 +83,15 @@ class Email:
                                         if address.strip()))
         if not recipients:
             raise ValueError("to: at least one recipient")
+        if self.track and self.kind != Kind.NURTURE:
+            raise ValueError("track: only nurture emails are tracked")
+        tracked = self.track and settings.LEADGATE_EMAIL_TRACKING
         return OutboundEmail(
             key=key, kind=self.kind, lead=self.lead, from_email=self.from_email, to=recipients,
             subject=_one_line(self.subject)[:255], body=self.body, html_body=self.html_body,
             attachments=[item.as_json() for item in self.attachments],
             headers=dict(self.headers or {}), message_id=make_msgid(domain=_domain()),
+            links=links_of(self.html_body) if tracked else [],
         )
 
 
@@ -132,13 +141,15 @@ def queue_email(
     lead: Lead | None = None,
     from_email: str = "",
     headers: dict[str, str] | None = None,
+    track: bool = False,
 ) -> tuple[OutboundEmail, bool]:
     """Queue an email under the caller's idempotency `key`; returns the row
     and whether it was queued now (False: that key was queued before, and
     nothing new is sent). queue_emails() for one email."""
     return queue_emails([Email(key=key, kind=kind, to=tuple(to), subject=subject, body=body,
                                html_body=html_body, attachments=tuple(attachments),
-                               lead=lead, from_email=from_email, headers=headers)])[0]
+                               lead=lead, from_email=from_email, headers=headers,
+                               track=track)])[0]
 
 
 def emails_by_key(keys: Iterable[str]) -> dict[str, OutboundEmail]:

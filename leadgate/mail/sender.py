@@ -15,10 +15,23 @@ refused login) is retried after 1, 2, 5, 15, 30 and 60 minutes, then hourly,
 for 24 hours, then the row is `failed`; a permanent refusal (5xx for every
 recipient, or for the message) fails it at once. Each failure is one warning
 line without a traceback: the row keeps the error for the pages that show it.
+
+Just before the SMTP conversation, whatever path queued the email, the
+recipients on the suppression list are left out; with none left the row ends
+`suppressed` and the server is not contacted. Past LEADGATE_EMAIL_HOURLY_LIMIT
+emails sent in the last hour, due rows wait until the hour has room again.
+
+Nurture is sent at most once: `transmitting_at` is set once the connection is
+open, just before the message is handed over; a row whose lease ran out after
+that (its sender killed mid-conversation) may have been delivered, and ends
+`failed` rather than being sent again. Other kinds are resent after a lost
+lease (a duplicate alert is better than none; receivers may drop it by its
+Message-ID).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -26,19 +39,23 @@ from datetime import datetime, timedelta
 from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import OutboundEmail
+from . import tracking, unsubscribe
+from .models import OutboundEmail, Suppression
+from .suppression import normalized
 from .transport import failure_place
 
 logger = logging.getLogger("leadgate.mail")
 
 Status = OutboundEmail.Status
+Kind = OutboundEmail.Kind
 # Longer than one SMTP conversation can last (EMAIL_TIMEOUT per step): a
 # sender still talking to the server keeps its row.
 LEASE = timedelta(minutes=5)
@@ -46,6 +63,8 @@ RETRY_FOR = timedelta(hours=24)
 BACKOFF_MINUTES = (1, 2, 5, 15, 30, 60)
 BATCH = 50
 DUE = (Status.PENDING, Status.SENDING)
+HOUR = timedelta(hours=1)
+LOST = "lost while sending: may have been delivered, not resent"
 
 
 @dataclass(frozen=True)
@@ -82,15 +101,31 @@ def _attachment(item: dict) -> MIMEBase:
     return part
 
 
-def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
-    """The email as Django sends it, with the row's stable Message-ID."""
+def build_message(email: OutboundEmail, *, to: list[str] | None = None) -> EmailMultiAlternatives:
+    """The email as Django sends it, with the row's stable Message-ID, to `to`
+    (default: the row's recipients). An email to a lead (unsubscribe.LEAD_KINDS)
+    gets the unsubscribe headers and footer and Reply-To LEADGATE_REPLY_TO
+    (unless its headers name one); a tracked one its redirected links, honeypot
+    link and open pixel (tracking.py). Added here, not when queued: the
+    links sign the row's id."""
+    body, html_body = email.body, email.html_body
+    headers = dict(email.headers or {})
+    reply_to: list[str] = []
+    if tracking.is_tracked(email):
+        html_body = tracking.rewrite(email, html_body)
+    if unsubscribe.is_lead_facing(email.kind):
+        body, html_body = unsubscribe.add_footer(email, body, html_body)
+        headers.update(unsubscribe.headers(email))
+        if settings.LEADGATE_REPLY_TO and "reply-to" not in {name.lower() for name in headers}:
+            reply_to = [settings.LEADGATE_REPLY_TO]
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.body,
-        from_email=email.from_email or settings.DEFAULT_FROM_EMAIL, to=list(email.to),
-        headers={**(email.headers or {}), "Message-ID": email.message_id},
+        subject=email.subject, body=body,
+        from_email=email.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(email.to if to is None else to), reply_to=reply_to,
+        headers={**headers, "Message-ID": email.message_id},
     )
-    if email.html_body:
-        message.attach_alternative(email.html_body, "text/html")
+    if html_body:
+        message.attach_alternative(html_body, "text/html")
     for item in email.attachments or []:
         message.attach(_attachment(item))
     return message
@@ -142,7 +177,64 @@ def classify(error: Exception) -> Failure:
     return Failure(f"{type(error).__name__}: {first}")
 
 
+# --- suppression and the hourly limit ------------------------------------------------------
+
+
+def address_of(recipient: str) -> str:
+    """The address of a recipient ("Ada <ada@example.com>" or a bare one), normalized."""
+    return normalized(parseaddr(recipient)[1] or recipient)
+
+
+def suppressed_recipients(email: OutboundEmail) -> dict[str, str]:
+    """The row's recipients on the suppression list, each with its reason: one query."""
+    wanted = {address_of(recipient): recipient for recipient in email.to}
+    found = Suppression.objects.filter(address__in=set(wanted) - {""}).values_list(
+        "address", "reason")
+    return {wanted[address]: reason for address, reason in found}
+
+
+def room_at(now: datetime) -> datetime | None:
+    """None while fewer than LEADGATE_EMAIL_HOURLY_LIMIT emails were sent in
+    the hour before `now` (or no limit); else when the hour has room again.
+    One count on the sent_at index (migration 0003), and a second read only
+    when over the limit."""
+    limit = settings.LEADGATE_EMAIL_HOURLY_LIMIT
+    if limit <= 0:
+        return None
+    recent = OutboundEmail.objects.filter(sent_at__gt=now - HOUR)
+    count = recent.count()
+    if count < limit:
+        return None
+    # Room again when the oldest emails beyond the limit leave the hour.
+    leaving = recent.order_by("sent_at").values_list("sent_at", flat=True)[count - limit]
+    return (leaving or now) + HOUR  # never None: sent_at matched the filter
+
+
+def _wait_for_room(until: datetime, now: datetime) -> None:
+    """Leave the due rows due when the hour has room, rather than sending them."""
+    count = OutboundEmail.objects.filter(status__in=DUE, next_attempt_at__lte=now).update(
+        next_attempt_at=until)
+    if count:
+        logger.warning("%d email%s waiting until %s UTC: LEADGATE_EMAIL_HOURLY_LIMIT (%d an "
+                       "hour) reached", count, "s" if count != 1 else "",
+                       f"{until:%Y-%m-%d %H:%M:%S}", settings.LEADGATE_EMAIL_HOURLY_LIMIT)
+
+
 # --- claiming and sending ----------------------------------------------------------------
+
+
+def _lost(email: OutboundEmail) -> bool:
+    """A nurture row whose sender was killed after handing the message over:
+    failed, not sent again (at most once). True when this sender did that."""
+    if not (email.kind == Kind.NURTURE and email.status == Status.SENDING
+            and email.transmitting_at is not None):
+        return False
+    ended = OutboundEmail.objects.filter(
+        pk=email.pk, status=Status.SENDING, attempts=email.attempts,
+    ).update(status=Status.FAILED, next_attempt_at=None, claimed_until=None, last_error=LOST)
+    if ended:
+        logger.warning("email %d (nurture) %s", email.pk, LOST)
+    return True
 
 
 def _claim(now: datetime, pk: int | None = None) -> OutboundEmail | None:
@@ -156,46 +248,101 @@ def _claim(now: datetime, pk: int | None = None) -> OutboundEmail | None:
             email = due.order_by("next_attempt_at", "pk").first()
             if email is None:
                 return None
+            if _lost(email):
+                if pk is not None:
+                    return None
+                continue
             lease = now + LEASE
             taken = OutboundEmail.objects.filter(
                 pk=email.pk, status=email.status, attempts=email.attempts,
             ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_until=lease,
-                     next_attempt_at=lease)
+                     next_attempt_at=lease, transmitting_at=None)
         if taken:
             email.status, email.attempts = Status.SENDING, email.attempts + 1
             email.claimed_until = email.next_attempt_at = lease
+            email.transmitting_at = None
             return email
         if pk is not None:
             return None
     return None
 
 
-def deliver(email: OutboundEmail) -> Failure | None:
-    """Send a claimed row and record the result; the failure, if any."""
+def _transmitting(email: OutboundEmail) -> bool:
+    """Mark a nurture row as being handed over, while it is still ours."""
+    now = timezone.now()
+    marked = OutboundEmail.objects.filter(
+        pk=email.pk, status=Status.SENDING, attempts=email.attempts,
+    ).update(transmitting_at=now)
+    email.transmitting_at = now
+    return bool(marked)
+
+
+def _transmit(email: OutboundEmail, message: EmailMultiAlternatives) -> Failure | None:
+    """Hand the message to the email backend. The connection is opened first
+    so that a nurture row is marked `transmitting` only once the server is
+    reached: a failure to connect is retried as for any email."""
+    connection = get_connection(fail_silently=False)
+    handing_over = False
     try:
-        message = build_message(email)
+        connection.open()
+        if email.kind == Kind.NURTURE:
+            if not _transmitting(email):
+                return Failure("the lease ran out before sending: another sender has it")
+            handing_over = True
+        connection.send_messages([message])
+    except Exception as error:  # noqa: BLE001 - recorded on the row and retried
+        failure = classify(error)
+        # An answer from the server (4xx, 5xx) means it did not take the
+        # message; a broken conversation without one may have delivered it.
+        answered = isinstance(error, (smtplib.SMTPResponseException,
+                                      smtplib.SMTPRecipientsRefused))
+        if handing_over and not answered:
+            return Failure(f"{LOST} ({failure.text})", permanent=True)
+        return failure
+    finally:
+        # Closing can fail on a server that went away; the send is what counts.
+        with contextlib.suppress(Exception):
+            connection.close()
+    return None
+
+
+def deliver(email: OutboundEmail) -> Failure | None:
+    """Send a claimed row (to its recipients not on the suppression list) and
+    record the result; the failure, if any."""
+    left_out = suppressed_recipients(email)
+    recipients = [recipient for recipient in email.to if recipient not in left_out]
+    note = "; ".join(f"{recipient} ({reason})" for recipient, reason in left_out.items())
+    if not recipients:
+        _record_suppressed(email, f"not sent: every recipient is on the suppression list: {note}")
+        return None
+    try:
+        message = build_message(email, to=recipients)
         message.message()  # a header or address that cannot be sent, found before connecting
     except (ValueError, TypeError) as error:
         failure: Failure | None = Failure(f"the email cannot be sent as written: {error}",
                                           permanent=True)
     else:
-        try:
-            message.send()
-        except Exception as error:  # noqa: BLE001 - recorded on the row and retried
-            failure = classify(error)
-        else:
-            failure = None
-    _record(email, failure)
+        failure = _transmit(email, message)
+    _record(email, failure, note=f"not sent to {note}: on the suppression list" if note else "")
     return failure
 
 
-def _record(email: OutboundEmail, failure: Failure | None) -> None:
+def _record_suppressed(email: OutboundEmail, text: str) -> None:
+    OutboundEmail.objects.filter(pk=email.pk, status=Status.SENDING,
+                                 attempts=email.attempts).update(
+        status=Status.SUPPRESSED, next_attempt_at=None, claimed_until=None,
+        last_error=text[:2000])
+
+
+def _record(email: OutboundEmail, failure: Failure | None, note: str = "") -> None:
     now = timezone.now()
     if failure is None:
-        # Recorded even if the lease ran out meanwhile: the email went out.
-        OutboundEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=now, next_attempt_at=None, claimed_until=None,
-            last_error="")
+        # Recorded even if the lease ran out meanwhile: the email went out
+        # (also over a nurture row another sender marked lost).
+        OutboundEmail.objects.filter(
+            Q(status=Status.SENDING) | Q(status=Status.FAILED, last_error=LOST), pk=email.pk,
+        ).update(status=Status.SENT, sent_at=now, next_attempt_at=None, claimed_until=None,
+                 last_error=note[:2000])
         return
     retry_at = now + backoff(email.attempts)
     give_up = failure.permanent or retry_at > email.created_at + RETRY_FOR
@@ -216,6 +363,17 @@ def _record(email: OutboundEmail, failure: Failure | None) -> None:
                        f"{retry_at:%Y-%m-%d %H:%M:%S}", failure.text)
 
 
+def _has_room() -> bool:
+    """Whether the hourly limit lets one more email go; if not, the due rows
+    are left due when it will."""
+    now = timezone.now()
+    until = room_at(now)
+    if until is None:
+        return True
+    _wait_for_room(until, now)
+    return False
+
+
 def send_one(pk: int) -> str | None:
     """Send row `pk` if it is due (the task queued with it); its new status,
     or None when it was not due (sent already, or another sender has it)."""
@@ -226,9 +384,13 @@ def send_many(pks: list[int]) -> list[str | None]:
     """Send rows `pks` that are due, in order (the task queued with them); the
     status of each, None for one that was not due. After a failure to reach
     the mail server the others are left due (their status "pending") rather
-    than each waiting for the same timeout: the sweep tries again."""
+    than each waiting for the same timeout: the sweep tries again. Past the
+    hourly limit the rest wait for the hour to have room (status "pending")."""
     tried: list[int] = []
     for index, pk in enumerate(pks):
+        if not _has_room():
+            tried += pks[index:]
+            break
         email = _claim(timezone.now(), pk=pk)
         if email is None:
             continue
@@ -245,7 +407,7 @@ def send_due(limit: int = BATCH) -> int:
     """Send up to `limit` due rows (new ones whose task was lost, retries,
     lost leases); returns how many were attempted."""
     attempted = 0
-    while attempted < limit:
+    while attempted < limit and _has_room():
         email = _claim(timezone.now())
         if email is None:
             break

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Public: the links in emails (see views.py). Tokens are signed, never ids."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("u/<str:token>", views.unsubscribe_page, name="mail-unsubscribe"),
+    path("c/<str:token>", views.click, name="mail-click"),
+    path("o/<str:token>", views.pixel, name="mail-open"),
+]
