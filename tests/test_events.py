@@ -17,6 +17,10 @@ from leadgate.leads.models import Event, EventCursor
 from leadgate.leads.periodic import JOBS
 from leadgate.leads.tasks import dispatch_events
 from leadgate.leads.transitions import advance
+from leadgate.mail import inbound, tracking
+from leadgate.mail.models import OutboundEmail
+from leadgate.mail.suppression import suppress
+from leadgate.nurture import engine
 from leadgate.routing.assign import reassign
 from leadgate.routing.sla import check_breaches, start_clock
 from leadgate.scoring.models import Rule, RuleSet
@@ -24,6 +28,7 @@ from leadgate.scoring.rules import score_lead
 from leadgate.workspace.queue import claim, release
 from leadgate.workspace.touches import NextStep, log_touch
 from tests.factories import hand_off, make_lead, qualify_sales_ready
+from tests.nurture_factories import email_step, make_cadence
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -97,6 +102,39 @@ def _released(p):
     release(lead, p["bob"])
 
 
+def _suppressed(reason):
+    def act(p):
+        lead = make_lead(owner=p["alice"])
+        suppress(lead.email, reason, lead=lead)
+    return act
+
+
+def _enrolled(p, *steps):
+    lead = make_lead(owner=p["alice"])
+    engine.enroll(lead, trigger="manual", cadence=make_cadence(*steps))
+    return lead
+
+
+def _stepped(p):
+    _enrolled(p, email_step(), email_step(delay=2))
+    engine.run_due()
+
+
+def _sent_email(p):
+    """A nurture email of an hour ago (past the bot window)."""
+    lead = _enrolled(p, email_step())
+    engine.run_due()
+    OutboundEmail.objects.filter(lead=lead).update(status="sent", sent_at=T0 - timedelta(hours=1))
+    return OutboundEmail.objects.get(lead=lead)
+
+
+def _replied(p):
+    email = _sent_email(p)
+    inbound.receive((f"From: {email.to[0]}\r\nTo: leadgate@localhost\r\nSubject: Re: news\r\n"
+                     f"Message-ID: <reply-1@example.com>\r\nIn-Reply-To: {email.message_id}"
+                     "\r\n\r\nYes, call me.\r\n").encode())
+
+
 ACTIONS = {
     "inquiry.received": lambda p: receive({"email": "ada@analytical.example"}, channel="api"),
     "stage.moved": lambda p: advance(make_lead(), "mql", by=None, reason="scored"),
@@ -114,6 +152,19 @@ ACTIONS = {
     "handoff.rejected": _decided("rejected"),
     "outcome.recorded": _won,
     "score.graded": _graded,
+    "email.unsubscribed": _suppressed("unsubscribed"),
+    "email.bounced": _suppressed("hard_bounce"),
+    "email.complained": _suppressed("complaint"),
+    "lead.suppressed": _suppressed("do_not_contact"),
+    "nurture.enrolled": _enrolled,
+    "nurture.stepped": _stepped,
+    "nurture.rested": lambda p: (_enrolled(p), engine.run_due()),
+    "nurture.exited": lambda p: engine.leave(_enrolled(p), "manual"),
+    "nurture.returned": lambda p: engine.stop(_enrolled(p)),
+    "email.opened": lambda p: tracking.record(_sent_email(p), "opened", "Mozilla/5.0"),
+    "email.clicked": lambda p: tracking.record(_sent_email(p), "clicked", "Mozilla/5.0",
+                                               index=0),
+    "email.replied": _replied,
 }
 
 
