@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+"""Nurture pages, under /nurture/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.cadence_list, name="nurture-cadences"),
+    path("new", views.cadence_new, name="nurture-cadence-new"),
+    path("<int:pk>/", views.cadence_detail, name="nurture-cadence"),
+    path("<int:pk>/edit", views.cadence_edit, name="nurture-cadence-edit"),
+    path("<int:pk>/preview", views.cadence_preview, name="nurture-cadence-preview"),
+    path("<int:pk>/archive", views.cadence_archive, name="nurture-cadence-archive"),
+    # The lead page's enrollment panel.
+    path("leads/<int:pk>/enroll", views.lead_enroll, name="nurture-enroll"),
+    path("leads/<int:pk>/stop", views.lead_stop, name="nurture-stop"),
+]
