@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import inbound_views
+
+urlpatterns = [
+    path("inbound", inbound_views.receive, name="mail-inbound"),
+]
