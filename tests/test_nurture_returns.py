@@ -203,3 +203,17 @@ def test_it_resolves_the_alert_once_the_lead_is_enrolled(alice, now, time_machin
     make_cadence(role=Cadence.Role.FIRST)
     checks.ensure_enrolled()
     assert checks.resolve_alerts() == 1
+
+
+def test_it_puts_the_nurture_history_in_the_dossier(enrolled, alice):
+    from leadgate.handoff.dossier import compose_dossier, dossier_text
+
+    lead, enrollment = enrolled
+    events.record("email.replied", lead, data={"text": "Budget is back"})
+    react()
+    lead.refresh_from_db()
+    [cycle] = compose_dossier(lead)["nurture"]
+    assert (cycle["cadence"], cycle["why"], cycle["emails"], cycle["end"]) == (
+        enrollment.version.cadence.name, "Long-term verdict", 1,
+        'Replied - replied "Budget is back"')
+    assert "NURTURE" in dossier_text(compose_dossier(lead))

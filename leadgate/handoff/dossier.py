@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from leadgate.enrich.pipeline import lead_facts
 from leadgate.intake.models import Inquiry
-from leadgate.leads.models import Lead, Touch, User
+from leadgate.leads.models import Event, Lead, Touch, User
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
 from leadgate.workspace.frameworks import as_answer, framework_by_kind, framework_for, questions
@@ -55,12 +55,13 @@ SHAPE: dict[str, type] = {
     "version": int, "summary": str, "who": dict, "company": dict, "qualification": dict,
     **{section: list for section in SECTION_KEYS},
     "touches": dict, "score": dict, "source": dict, "inquiries": list, "qualifier": str,
-    "composed_at": str,
+    "composed_at": str, "nurture": list,
 }
 # Lists inside a part, and what their items are.
 ITEMS: dict[tuple[str, ...], type] = {
     **{(section,): str for section in SECTION_KEYS},
     ("inquiries",): dict, ("qualification", "answers"): dict, ("touches", "last"): dict,
+    ("nurture",): dict,
     ("score", "reasons"): dict,
 }
 _WORDS = {int: "a number", str: "text", dict: "an object", list: "a list"}
@@ -210,11 +211,45 @@ def compose_dossier(lead: Lead) -> dict[str, Any]:
         "score": score,
         "source": {"source": str(lead.source or ""), "campaign": str(lead.campaign or "")},
         "inquiries": inquiries,
+        "nurture": nurture_history(lead),
         "qualifier": user_name(lead.owner),
         "composed_at": timezone.now().isoformat(),
     }
     dossier["summary"] = _default_summary(dossier)
     return dossier
+
+
+# The nurture history, from the event stream (nurture is a later stage: its
+# events, not its tables, are what the handoff reads).
+NURTURE_EVENTS = ("nurture.enrolled", "nurture.stepped", "nurture.exited", "nurture.returned")
+
+
+def nurture_history(lead: Lead) -> list[dict[str, Any]]:
+    """Each nurture cycle of the lead, oldest first: when it was enrolled, in
+    which cadence and why; the emails and tasks it got; how it ended."""
+    history: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for kind, at, data in (Event.objects.filter(lead_id=lead.pk, kind__in=NURTURE_EVENTS)
+                           .order_by("at", "pk").values_list("kind", "at", "data")):
+        data = data or {}
+        if kind == "nurture.enrolled":
+            current = {"cadence": str(data.get("name") or ""), "why": str(data.get("why") or ""),
+                       "started_at": _iso(at), "emails": 0, "tasks": 0, "ended_at": None,
+                       "end": ""}
+            history.append(current)
+        elif current is None:
+            continue
+        elif kind == "nurture.stepped" and data.get("status") == "done":
+            if data.get("email"):
+                current["emails"] += 1
+            elif data.get("task"):
+                current["tasks"] += 1
+        elif kind in ("nurture.exited", "nurture.returned") and not current["end"]:
+            current["ended_at"] = _iso(at)
+            current["end"] = " - ".join(part for part in (
+                str(data.get("why") or data.get("trigger") or ""),
+                str(data.get("detail") or "")) if part)
+    return history
 
 
 def _score(lead: Lead) -> dict[str, Any]:
@@ -290,6 +325,14 @@ def dossier_text(dossier: dict[str, Any]) -> str:
     for touch in touches.get("last") or []:
         notes = f": {touch['notes']}" if touch.get("notes") else ""
         out.append(f"  {touch['at'][:16]} {touch['channel']} {touch['disposition']}{notes}")
+    nurtured = dossier.get("nurture") or []
+    if nurtured:
+        out += ["", "NURTURE"]
+        for cycle in nurtured:
+            out.append(f"  {str(cycle.get('started_at') or '')[:10]} {cycle.get('cadence')} "
+                       f"({cycle.get('why')}): {cycle.get('emails', 0)} emails, "
+                       f"{cycle.get('tasks', 0)} tasks"
+                       + (f"; ended: {cycle['end']}" if cycle.get("end") else ""))
     score = dossier.get("score") or {}
     out += ["", "SCORE"]
     if score.get("grade"):

@@ -145,7 +145,8 @@ def _start(lead: Lead, version: CadenceVersion, steps: list[Step], *, trigger: s
         next_due_at=timing.due_after(steps[0], calendar, now))
     events.record("nurture.enrolled", lead, actor=by, at=now, data={
         "enrollment": enrollment.pk, "cadence": version.cadence_id, "version": version.number,
-        "number": number, "trigger": trigger})
+        "name": version.cadence.name, "number": number, "trigger": trigger,
+        "why": Trigger(trigger).label})
     return enrollment
 
 
@@ -425,7 +426,8 @@ def _end(enrollment: Enrollment, reason: str, detail: str = "", *, by: User | No
         done_at=now)
     events.record("nurture.exited", enrollment.lead_id, actor=by, cycle=enrollment.lead_cycle,
                   at=now, owner=None,
-                  data={"enrollment": enrollment.pk, "reason": reason, "detail": detail[:300]})
+                  data={"enrollment": enrollment.pk, "reason": reason, "detail": detail[:300],
+                        "why": Exit(reason).label if reason in Exit.values else reason})
 
 
 # Exits that end the buying cycle: the person asked not to be emailed or cannot be.

@@ -2,7 +2,10 @@
 whether it offers the current user the "Hand off to sales" page, and
 `{% pending_handoff lead as current %}`, the handoff waiting for sales."""
 
+from datetime import datetime
+
 from django import template
+from django.utils.dateparse import parse_datetime
 
 from leadgate.handoff.flow import rep_emails
 from leadgate.handoff.handoff_views import can_hand_off
@@ -46,3 +49,10 @@ def as_words(value: object) -> str:
 def as_label(key: object) -> str:
     text = str(key).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def from_iso(value: object) -> datetime | None:
+    """A dossier's time (kept as ISO text in its JSON) as a datetime, for the
+    `date` filter to show in the viewer's time zone."""
+    return parse_datetime(str(value)) if value else None
