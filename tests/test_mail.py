@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
@@ -319,6 +320,114 @@ def test_it_runs_the_sweep_every_ten_seconds_on_the_urgent_queue():
     assert JOBS[tasks.send_due_emails.module_path][0] == 10
     assert (tasks.send_due_emails.queue_name, tasks.send_due_emails.priority) == (
         URGENT_QUEUE, URGENT_PRIORITY)
+
+
+# --- nurture: at most once ---------------------------------------------------------------------
+
+
+def nurture(key="nurture:1"):
+    return queue(key=key, kind=OutboundEmail.Kind.NURTURE, to=("ada@example.com",))
+
+
+def lose_while_sending(row, at, transmitting=True):
+    """A sender that claimed the row at `at` and was killed, after handing the
+    message over (`transmitting`) or before."""
+    sender._claim(at, pk=row.pk)
+    if transmitting:
+        OutboundEmail.objects.filter(pk=row.pk).update(transmitting_at=at)
+
+
+def test_it_marks_a_nurture_email_as_transmitting_when_it_hands_it_over(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = nurture()
+    assert run_email_tasks() == ["sent"]
+    row.refresh_from_db()
+    assert row.transmitting_at == TUESDAY_10
+
+
+def test_it_does_not_resend_a_nurture_email_lost_while_sending(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = nurture()
+    lose_while_sending(row, TUESDAY_10)
+    time_machine.move_to(TUESDAY_10 + sender.LEASE, tick=False)
+    assert sender.send_due() == 0
+    row.refresh_from_db()
+    assert (row.status, row.next_attempt_at, row.attempts) == ("failed", None, 1)
+    assert row.last_error == "lost while sending: may have been delivered, not resent"
+    assert smtp.messages == []
+
+
+def test_it_resends_a_nurture_email_lost_before_it_was_handed_over(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = nurture()
+    lose_while_sending(row, TUESDAY_10, transmitting=False)
+    time_machine.move_to(TUESDAY_10 + sender.LEASE, tick=False)
+    assert sender.send_due() == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, len(smtp.messages)) == ("sent", 2, 1)
+
+
+def test_it_resends_other_kinds_lost_while_sending(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = queue()
+    lose_while_sending(row, TUESDAY_10)
+    time_machine.move_to(TUESDAY_10 + sender.LEASE, tick=False)
+    assert sender.send_due() == 1
+    assert (OutboundEmail.objects.get().status, len(smtp.messages)) == ("sent", 1)
+
+
+def test_it_records_a_nurture_email_lost_while_sending_as_sent_when_its_sender_finishes(
+        smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = nurture()
+    claimed = sender._claim(TUESDAY_10, pk=row.pk)
+    OutboundEmail.objects.filter(pk=row.pk).update(transmitting_at=TUESDAY_10)
+    time_machine.move_to(TUESDAY_10 + sender.LEASE, tick=False)
+    sender.send_due()
+    sender._record(claimed, None)  # the slow sender's server answered at last
+    row.refresh_from_db()
+    assert (row.status, row.last_error) == ("sent", "")
+
+
+def test_it_retries_a_nurture_email_when_the_server_cannot_be_reached(down, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = nurture()
+    assert run_email_tasks() == ["pending"]
+    row.refresh_from_db()
+    assert row.transmitting_at is None and "could not reach" in row.last_error
+
+
+class Hangup:
+    """An SMTP server's handler that hangs up once the message is sent to it,
+    before answering: the sender cannot know whether it was delivered."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        server.transport.close()
+        return "421 closing"
+
+
+def test_it_does_not_resend_a_nurture_email_whose_server_hung_up_on_it(down, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    controller = Controller(Hangup(), hostname="127.0.0.1", port=down.EMAIL_PORT)
+    controller.start()
+    try:
+        row = nurture()
+        assert run_email_tasks() == ["failed"]
+    finally:
+        controller.stop()
+    row.refresh_from_db()
+    assert row.last_error.startswith("lost while sending: may have been delivered, not resent (")
+
+
+def test_it_retries_an_alert_whose_server_hung_up_on_it(down, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    controller = Controller(Hangup(), hostname="127.0.0.1", port=down.EMAIL_PORT)
+    controller.start()
+    try:
+        queue()
+        assert run_email_tasks() == ["pending"]
+    finally:
+        controller.stop()
 
 
 # --- the transport ---------------------------------------------------------------------------
