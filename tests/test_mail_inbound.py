@@ -194,6 +194,12 @@ def test_it_suppresses_nothing_for_a_bounce_of_an_address_never_emailed(sent):
     assert "no email of ours to it found" in row.text
 
 
+def test_it_ignores_a_failed_address_too_long_to_be_one(sent):
+    row = receive(samples.dsn(sent.message_id, "a" * 300 + "@analytical.example"))
+    assert row.kind == "bounce"
+    assert Suppression.objects.count() == 0 and EmailEvent.objects.count() == 0
+
+
 def test_it_does_not_take_a_reply_quoting_a_bounce_for_one(sent):
     text = "Your last email bounced: 550 5.1.1 <ada@analytical.example> User unknown.\nAda"
     row = receive(samples.gmail_reply(sent.message_id, text=text))

@@ -85,6 +85,8 @@ REPLY_CHARS = 20_000  # InboundMessage.text of a reply
 DETAIL_CHARS = 5_000  # EmailEvent.detail
 EVENT_TEXT_CHARS = 1_000  # the email.replied event's text
 
+MAX_ADDRESS = 254
+
 _ID = re.compile(r"<([^<>\s]{1,250})>")
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:(?:re|aw|tr|fw|fwd|wg)\s*:\s*)*(?:out of (?:the )?office|automatic reply|"
@@ -434,8 +436,8 @@ def _bounce(message: Message, raw: bytes) -> Verdict | None:
     except Exception as error:  # noqa: BLE001 - a detector tripped on a malformed report
         temporary, permanent = frozenset(), frozenset()
         notes.append(f"Failures not read: {_first_line(error)}")
-    hard = {normalized(found.decode("ascii", "replace")) for found in permanent} - {""}
-    soft = {normalized(found.decode("ascii", "replace")) for found in temporary} - hard - {""}
+    hard = _addresses(permanent)
+    soft = _addresses(temporary) - hard
     if not (hard or soft) and not (report or (from_system and subject_says)):
         return None  # not a bounce after all (an automatic reply from a system, ...)
     diagnostics = _diagnostics(message)
@@ -461,6 +463,13 @@ def _head_of(message: Message, raw: bytes) -> Message:
     if len(raw) <= BOUNCE_SCAN_BYTES:
         return message
     return email.message_from_bytes(raw[:BOUNCE_SCAN_BYTES], policy=email.policy.default)
+
+
+def _addresses(found: frozenset[bytes]) -> set[str]:
+    """flufl.bounce's addresses as text; one longer than an address can be
+    (RFC 5321) is the report's nonsense, and would not fit the column."""
+    addresses = {normalized(address.decode("ascii", "replace")) for address in found}
+    return {address for address in addresses if "@" in address and len(address) <= MAX_ADDRESS}
 
 
 def _diagnostics(message: Message) -> dict[str, str]:
@@ -528,7 +537,8 @@ def _complaint(message: Message) -> Verdict:
             break
     reported = [_address(_raw_header(report, name))
                 for name in ("Original-Rcpt-To", "Removal-Recipient")]
-    addresses = list(dict.fromkeys(address for address in reported if address))
+    addresses = list(dict.fromkeys(address for address in reported
+                                   if address and len(address) <= MAX_ADDRESS))
     email_row = _original(message)
     if email_row is None and addresses:
         email_row = _recent_email_to(addresses[0])
