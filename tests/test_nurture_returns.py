@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leadgate.intake.models import Activity
 from leadgate.intake.pipeline import receive
 from leadgate.leads import events
 from leadgate.leads.lifecycle import Stage
@@ -114,11 +115,21 @@ def test_it_brings_a_lead_back_when_a_meeting_is_booked(enrolled, alice):
 def test_it_brings_a_lead_back_when_its_grade_meets_the_mql_rule(enrolled, alice):
     RuleSet.objects.filter(active=True).update(mql_min_fit="B", mql_min_engagement=2)
     lead, enrollment = enrolled
+    Activity.objects.create(lead=lead, kind="page_visit", detail="/pricing")
     events.record("score.graded", lead, data={"from": "B3", "to": "B2"})
     react()
     lead.refresh_from_db()
     assert lead.stage == Stage.MQL
     assert _exited(enrollment) == ("exited", "mql")
+
+
+def test_it_never_brings_a_lead_back_on_email_opens_alone(enrolled):
+    RuleSet.objects.filter(active=True).update(mql_min_fit="B", mql_min_engagement=2)
+    lead, enrollment = enrolled
+    Activity.objects.create(lead=lead, kind="email_open", detail="Hello")
+    events.record("score.graded", lead, data={"from": "B3", "to": "B2"})
+    react()
+    assert _exited(enrollment) == ("active", "")
 
 
 def test_it_keeps_a_lead_in_nurture_when_its_grade_stays_under_the_mql_rule(enrolled):
@@ -217,3 +228,29 @@ def test_it_puts_the_nurture_history_in_the_dossier(enrolled, alice):
         enrollment.version.cadence.name, "Long-term verdict", 1,
         'Replied - replied "Budget is back"')
     assert "NURTURE" in dossier_text(compose_dossier(lead))
+
+
+def test_it_records_a_persons_click_as_a_marketing_activity(enrolled):
+    from leadgate.mail import tracking
+
+    lead, _enrollment = enrolled
+    email = OutboundEmail.objects.get(lead=lead)
+    OutboundEmail.objects.filter(pk=email.pk).update(status="sent",
+                                                    sent_at=T0 - timedelta(hours=1))
+    email.refresh_from_db()
+    tracking.record(email, "clicked", "Mozilla/5.0 (Macintosh)", index=0)
+    react()
+    activity = Activity.objects.get(lead=lead)
+    assert (activity.kind, activity.detail) == ("email_click", "https://example.com/guide")
+
+
+def test_it_records_no_activity_for_a_scanners_open(enrolled):
+    from leadgate.mail import tracking
+
+    lead, _enrollment = enrolled
+    email = OutboundEmail.objects.get(lead=lead)
+    OutboundEmail.objects.filter(pk=email.pk).update(status="sent", sent_at=T0)
+    email.refresh_from_db()
+    tracking.record(email, "opened", "Mozilla/5.0")  # within seconds of sending
+    react()
+    assert not Activity.objects.filter(lead=lead).exists()

@@ -124,8 +124,8 @@ class Suppression(models.Model):
     # The email whose unsubscribe link, bounce or complaint put it here.
     email = models.ForeignKey(OutboundEmail, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -176,7 +176,14 @@ def _graded(event: Event, lead_id: int) -> None:
     if not _fresh(event) or not _in_nurture(lead_id):
         return
     ruleset = RuleSet.active_one()
-    if ruleset is not None and grade_meets_mql(ruleset, grade):
+    if ruleset is None or not grade_meets_mql(ruleset, grade):
+        return
+    # Opens count toward engagement, but never bring a lead back on their own
+    # (a scanner or a preview pane opens mail too): some other sign is needed.
+    current = engine.live_enrollment(lead_id)
+    since = current.started_at if current is not None else event.at - STALE
+    if Activity.objects.filter(lead_id=lead_id, at__gte=since).exclude(
+            kind=Activity.Kind.EMAIL_OPEN).exists():
         engine.come_back(lead_id, trigger=Exit.MQL,
                          detail=f"grade {grade} meets the MQL rule v{ruleset.version}",
                          segment=engine.RETURNED, target=Stage.MQL)
