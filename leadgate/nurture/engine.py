@@ -30,6 +30,7 @@ from leadgate.leads import events
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
 from leadgate.leads.models import Lead, Task, User
 from leadgate.leads.transitions import advance
+from leadgate.lib.write_budget import WriteBudget
 from leadgate.mail.models import OutboundEmail, Suppression
 from leadgate.mail.outbox import Email, queue_emails
 from leadgate.mail.suppression import suppressed
@@ -43,7 +44,7 @@ from .models import Cadence, CadenceVersion, Enrollment, Step, StepRun
 logger = logging.getLogger(__name__)
 
 Status, Trigger, Exit = Enrollment.Status, Enrollment.Trigger, Enrollment.Exit
-BATCH = 50
+BATCH = 100
 SWEEP_SECONDS = 1.0
 # Kinds of email that count toward a lead's frequency cap: those written to the lead.
 CAPPED = (OutboundEmail.Kind.NURTURE, OutboundEmail.Kind.PERSONAL)
@@ -171,18 +172,22 @@ def enroll_if_needed(lead_id: int, trigger: str, *,
 def run_due(now: datetime | None = None, *, batch: int = BATCH,
             seconds: float = SWEEP_SECONDS) -> Counter[str]:
     """Take the steps that are due and start the cycles whose rest is over,
-    a batch per transaction, for about `seconds` (the next run goes on).
-    Counts what happened, by outcome."""
+    a batch (at most `batch`) per transaction, for about `seconds` (the next
+    run goes on). Counts what happened, by outcome."""
     now = now or timezone.now()
     done: Counter[str] = Counter()
     started = time.monotonic()
     cache: dict[int, list[Step]] = {}
+    # Each transaction about a tenth of a second (on SQLite it holds the one
+    # write lock that the web requests and the other workers wait for).
+    budget = WriteBudget(first=10, most=batch)
     while time.monotonic() - started < seconds:
+        size = budget.size
         ids = list(Enrollment.objects.filter(status=Status.ACTIVE, next_due_at__lte=now)
-                   .order_by("next_due_at").values_list("pk", flat=True)[:batch])
+                   .order_by("next_due_at").values_list("pk", flat=True)[:size])
         if not ids:
             break
-        with transaction.atomic():
+        with budget.transaction(len(ids), transaction.atomic):
             rows = list(Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
                         .filter(pk__in=ids, status=Status.ACTIVE, next_due_at__lte=now)
                         .select_related("lead__account", "lead__owner", "lead__team",
@@ -193,7 +198,7 @@ def run_due(now: datetime | None = None, *, batch: int = BATCH,
                         done[take_step(enrollment, now, cache)] += 1
                 except IntegrityError:
                     done["taken elsewhere"] += 1  # another worker took the step (SQLite)
-        if len(ids) < batch:
+        if len(ids) < size:
             break
     done.update(start_next_cycles(now, batch=batch))
     return done
