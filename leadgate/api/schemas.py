@@ -7,11 +7,13 @@ from typing import Annotated
 
 from django.db.models import TextChoices
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, PlainValidator, WithJsonSchema
 
 from leadgate.intake.models import Activity
 from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Handoff, Outcome
+from leadgate.nurture.engine import live_enrollment
+from leadgate.nurture.models import Enrollment, Step
 from leadgate.routing.sla import clock_summary, current_clock
 from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
@@ -168,6 +170,96 @@ class SlaOut(Schema):
     breached_at: datetime | None = Field(description="when the breach was recorded")
 
 
+# --- nurture -----------------------------------------------------------------
+
+
+StepKind = Annotated[str, named_choices(Step.Kind, "StepKind")]
+EnrollmentTrigger = Annotated[str, named_choices(Enrollment.Trigger, "EnrollmentTrigger")]
+# Only a live enrollment is shown: finished and exited ones are history.
+LiveStatus = Annotated[str, WithJsonSchema({"title": "EnrollmentStatus", "type": "string",
+                                            "enum": list(Enrollment.LIVE)})]
+
+
+class CadenceRefOut(Schema):
+    id: int
+    name: str
+
+
+class NextStepOut(Schema):
+    kind: StepKind
+    due_at: datetime | None = Field(description="when the sweep takes it (then inside the "
+                                    "step's send window in the lead's local time)")
+
+
+class EnrollmentOut(Schema):
+    """The lead's live nurture enrollment: where it is in which cadence."""
+
+    id: int
+    cadence: CadenceRefOut
+    version: int = Field(description="the cadence's version the lead follows to its end")
+    cycle: int = Field(description="the nurture cycle, 1..; each cycle is a cadence run")
+    status: LiveStatus = Field(description="active (steps remain) or resting (until the next "
+                               "cycle)")
+    step: int = Field(description="the step it is at, 1-based: the next to be taken; "
+                      "resting, the last")
+    steps: int = Field(description="how many steps the cadence's version has")
+    next_step: NextStepOut | None = Field(description="null while resting")
+    resting_until: datetime | None = Field(description="resting: when the next cycle starts")
+    started_at: datetime
+    trigger: EnrollmentTrigger = Field(description="why it was enrolled")
+
+
+def enrollment_out(enrollment: Enrollment | None) -> dict | None:
+    """EnrollmentOut's fields for an enrollment read with its cadence
+    (engine.live_enrollment): one more query, the kinds of its steps."""
+    if enrollment is None:
+        return None
+    kinds = list(Step.objects.filter(version_id=enrollment.version_id).order_by("position")
+                 .values_list("kind", flat=True))
+    active = enrollment.status == Enrollment.Status.ACTIVE and enrollment.position < len(kinds)
+    version = enrollment.version
+    return {
+        "id": enrollment.pk,
+        "cadence": {"id": version.cadence_id, "name": version.cadence.name},
+        "version": version.number, "cycle": enrollment.number, "status": enrollment.status,
+        "step": min(enrollment.position + 1, len(kinds)), "steps": len(kinds),
+        "next_step": ({"kind": kinds[enrollment.position], "due_at": enrollment.next_due_at}
+                      if active else None),
+        "resting_until": (enrollment.rest_until
+                          if enrollment.status == Enrollment.Status.RESTING else None),
+        "started_at": enrollment.started_at, "trigger": enrollment.trigger,
+    }
+
+
+def _cadence_ref(value: object) -> int | str | None:
+    # Checked by hand, not as `int | str`: pydantic would name the union's
+    # member at fault ("cadence.int"), and coerce `true` or `1.0` into an id.
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str) and len(value) <= 120:
+        return _no_nul(value)
+    raise ValueError("a cadence's id (a number) or name (a string of at most 120 characters)")
+
+
+CadenceRef = Annotated[int | str | None, PlainValidator(_cadence_ref), WithJsonSchema(
+    {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 120}, {"type": "null"}]})]
+
+
+class NurtureIn(Schema):
+    cadence: CadenceRef = Field(
+        None, description="the cadence's id or name; default: the cadence marked first")
+    reason: Annotated[CleanStr, Field(max_length=500)] = Field(
+        "", description="why, on the stage change into nurture (default: the cadence's name)")
+
+
+class NurtureStopIn(Schema):
+    detail: Annotated[CleanStr, Field(max_length=300)] = Field(
+        "", description="why, on the lead's timeline")
+
+
+# --- lead detail --------------------------------------------------------------
+
+
 class LeadDetailOut(LeadOut):
     phone: str
     title: str
@@ -179,6 +271,12 @@ class LeadDetailOut(LeadOut):
     inquiries: InquiriesOut
     score: ScoreOut | None
     sla: SlaOut | None = Field(description="the current cycle's SLA clock; null: none started")
+    enrollment: EnrollmentOut | None = Field(
+        description="the live nurture enrollment; null: not in a cadence")
+
+    @staticmethod
+    def resolve_enrollment(lead) -> dict | None:
+        return enrollment_out(live_enrollment(lead))
 
     @staticmethod
     def resolve_sla(lead) -> dict | None:

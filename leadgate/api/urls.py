@@ -66,6 +66,7 @@ api.add_router("/", activities_router)
 api.add_router("/", "leadgate.api.queue.router")
 api.add_router("/", "leadgate.api.handoffs.router")
 api.add_router("/", "leadgate.api.arrivals.router")
+api.add_router("/", "leadgate.api.nurture.router")
 
 
 def _field_of(loc: list | tuple) -> str | None:
