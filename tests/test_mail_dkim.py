@@ -106,6 +106,17 @@ def test_it_keeps_the_email_waiting_naming_the_key_file_it_cannot_read(
     assert signing.messages == []
 
 
+def test_it_keeps_a_nurture_email_waiting_when_the_key_cannot_sign(signing, settings, tmp_path):
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    settings.LEADGATE_DKIM_KEY_FILE = str(broken)
+    row = queue()
+    assert run_email_tasks() == ["pending"]
+    row.refresh_from_db()
+    assert f"DKIM signing with {broken}" in row.last_error
+    assert signing.messages == []
+
+
 BACKEND = """
 import json, django
 django.setup()

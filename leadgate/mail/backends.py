@@ -60,9 +60,10 @@ def sign(data: bytes, message: Message, key: bytes) -> bytes:
         signature = dkim.sign(data, settings.LEADGATE_DKIM_SELECTOR.encode(),
                               settings.LEADGATE_DKIM_DOMAIN.encode(), key,
                               include_headers=signed_headers(message))
-    except dkim.DKIMException as error:
+    except Exception as error:  # noqa: BLE001 - dkimpy raises its own and binascii's errors
+        # The message is Django's own: what cannot sign it is the key.
         raise DkimKeyError(f"DKIM signing with {settings.LEADGATE_DKIM_KEY_FILE}: "
-                           f"{error}") from None
+                           f"{error or type(error).__name__}") from None
     return signature + data
 
 

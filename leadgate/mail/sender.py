@@ -292,11 +292,13 @@ def _transmit(email: OutboundEmail, message: EmailMultiAlternatives) -> Failure 
         connection.send_messages([message])
     except Exception as error:  # noqa: BLE001 - recorded on the row and retried
         failure = classify(error)
-        # An answer from the server (4xx, 5xx) means it did not take the
-        # message; a broken conversation without one may have delivered it.
-        answered = isinstance(error, (smtplib.SMTPResponseException,
-                                      smtplib.SMTPRecipientsRefused))
-        if handing_over and not answered:
+        # A conversation that broke (a timeout, a hang-up) without the
+        # server's answer may have delivered the message; an answer (4xx,
+        # 5xx) says it did not, and an error of ours (a DKIM key that cannot
+        # sign) happened before anything was sent.
+        broken = isinstance(error, OSError) and not isinstance(
+            error, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
+        if handing_over and broken:
             return Failure(f"{LOST} ({failure.text})", permanent=True)
         return failure
     finally:
