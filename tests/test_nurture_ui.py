@@ -84,6 +84,15 @@ def test_it_refuses_a_second_cadence_of_the_same_name(mia, cadence):
     assert Cadence.objects.count() == 1
 
 
+def test_it_refuses_a_second_first_cadence(mia):
+    create_cadence("Long-term", by=mia, role="first")
+    with pytest.raises(ValidationError) as refused:
+        create_cadence("Webinar", by=mia, role="first")
+    assert refused.value.message_dict == {
+        "role": ["“Long-term” is already the first cadence; take the role from it first"]}
+    assert Cadence.objects.count() == 1
+
+
 def test_it_rewrites_a_version_no_lead_started_in_place(mia, cadence):
     version = save_steps(cadence, [email_step(), call_step()], by=mia, note="shorter")
     assert (version.number, version.note, CadenceVersion.objects.count()) == (1, "shorter", 1)

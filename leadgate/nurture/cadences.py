@@ -99,6 +99,9 @@ def create_cadence(name: str, *, by: User | None, description: str = "", role: s
     the field: a name taken, a role another cadence has."""
     cadence = Cadence(name=(name or "").strip(), description=description or "",
                       role=role or "", next_cadence=next_cadence, created_by=by)
+    taken = role_taken(role)
+    if taken:
+        raise ValidationError({"role": taken})
     cadence.full_clean()
     try:
         with transaction.atomic():
@@ -109,6 +112,21 @@ def create_cadence(name: str, *, by: User | None, description: str = "", role: s
         raise ValidationError({"name": "a cadence of this name or role was just created by "
                                        "someone else; choose another"}) from error
     return cadence
+
+
+def role_taken(role: str, cadence: Cadence | None = None) -> str:
+    """Why `role` cannot be given to `cadence` (new when None): another
+    cadence has it (one each: the database refuses a second). "" when free."""
+    if not role:
+        return ""
+    others = Cadence.objects.filter(role=role)
+    if cadence is not None and cadence.pk:
+        others = others.exclude(pk=cadence.pk)
+    other = others.first()
+    if other is None:
+        return ""
+    return (f"“{other.name}” is already the {Cadence.Role(role).name.lower()} cadence; "
+            "take the role from it first")
 
 
 def save_steps(cadence: Cadence, steps: list[StepSpec], *, by: User | None,

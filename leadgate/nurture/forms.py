@@ -18,7 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from .cadences import MAX_DELAY_DAYS, MAX_STEPS, StepSpec
+from .cadences import MAX_DELAY_DAYS, MAX_STEPS, StepSpec, role_taken
 from .models import Cadence, Step
 
 LABELS = ("A", "B", "C", "D")
@@ -55,6 +55,13 @@ class CadenceForm(forms.ModelForm):
         next_cadence.queryset = others
         next_cadence.empty_label = "the same cadence again"
 
+    def clean_role(self) -> str:
+        role = self.cleaned_data.get("role") or ""
+        taken = role_taken(role, self.instance)
+        if taken:
+            raise ValidationError(taken)
+        return role
+
 
 class CadenceEditForm(CadenceForm):
     note = forms.CharField(required=False, max_length=200, label="Note on this change",
@@ -66,7 +73,8 @@ def _split(text: str) -> list[str]:
 
 
 class StepForm(forms.Form):
-    kind = forms.ChoiceField(choices=Step.Kind.choices, label="Kind")
+    kind = forms.ChoiceField(choices=Step.Kind.choices, label="Kind",
+                             widget=forms.Select(attrs={"data-step-kind": ""}))
     delay_days = forms.IntegerField(min_value=0, max_value=MAX_DELAY_DAYS, initial=0,
                                     label="Delay (business days)",
                                     widget=forms.NumberInput(attrs={"class": "num-input"}))
@@ -119,16 +127,21 @@ class StepForm(forms.Form):
         return str(value or "").strip()
 
     def spec(self) -> StepSpec:
+        """The step as cadences takes it. The fields a kind does not use
+        (hidden by editor.js, or left over from the kind before) are left out
+        rather than refused: a wait has no words, window or condition, a
+        call, social or direct-mail task only a title and instructions."""
         data = self.cleaned_data
         kind = data["kind"]
+        if kind == Step.Kind.WAIT:
+            return StepSpec(kind=kind, delay_days=data["delay_days"])
         variants = []
-        # A wait step has no words: what its slots still hold from another
-        # kind is left out rather than refused.
-        if kind != Step.Kind.WAIT:
-            for label in LABELS:
-                parts = (data[f"subject_{label}"], data[f"text_{label}"], data[f"html_{label}"])
-                if any(part.strip() for part in parts):
-                    variants.append((label, *parts))
+        for label in LABELS if kind in Step.EMAILS else LABELS[:1]:
+            parts = (data[f"subject_{label}"], data[f"text_{label}"], data[f"html_{label}"])
+            if kind not in Step.EMAILS:
+                parts = (parts[0], "", "")
+            if any(part.strip() for part in parts):
+                variants.append((label, *parts))
         condition: dict[str, Any] = {
             "grades": [grade.upper() for grade in _split(data["grades"])],
             "segments": _split(data["segments"]),

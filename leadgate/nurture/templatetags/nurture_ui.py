@@ -34,11 +34,12 @@ def role_name(cadence: Cadence) -> str:
 
 @register.filter
 def delay_text(step: Step) -> str:
+    """"at enrollment", "2 business days after enrollment", "3 business days later"."""
     days = step.delay_days
-    after = "enrollment" if step.position == 0 else "the previous step"
-    if not days:
-        return "at enrollment" if step.position == 0 else "right after the previous step"
-    return f"{days} business day{'s' if days != 1 else ''} after {after}"
+    plural = "s" if days != 1 else ""
+    if step.position == 0:
+        return f"{days} business day{plural} after enrollment" if days else "at enrollment"
+    return f"{days} business day{plural} later" if days else "with the previous step"
 
 
 def _days_text(days: list[int]) -> str:
