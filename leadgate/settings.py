@@ -347,7 +347,8 @@ TASKS = {
 
 # Email goes through the outbox (leadgate.mail). Without EMAIL_HOST it is
 # written as files into DATA_DIR/mail, so a laptop with no mail server runs
-# quietly; EMAIL_HOST sends it through SMTP; an explicit EMAIL_BACKEND wins.
+# quietly; EMAIL_HOST sends it through SMTP (DKIM-signed when the
+# LEADGATE_DKIM_* settings below are all set); an explicit EMAIL_BACKEND wins.
 _EMAIL_HOST = env_str("EMAIL_HOST", "").strip()
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     ("leadgate.mail.backends.DkimSmtpBackend" if env_str("LEADGATE_DKIM_DOMAIN", "")
@@ -501,6 +502,9 @@ LEADGATE_DEFAULT_TEAM = env_str("LEADGATE_DEFAULT_TEAM", "")
 # (off by default; it does not stop the SLA clock), signed with this name.
 LEADGATE_AUTO_ACK = env_bool("LEADGATE_AUTO_ACK", False)
 LEADGATE_COMPANY_NAME = env_str("LEADGATE_COMPANY_NAME", "Leadgate")
+# The sender's postal address, in the footer of every email to a lead (the
+# US CAN-SPAM Act asks commercial email for one).
+LEADGATE_POSTAL_ADDRESS = env_str("LEADGATE_POSTAL_ADDRESS", "")
 # Handoff to sales: hours (business hours of the rep's team) sales has to accept or
 # reject a handoff; where a rejected lead goes back to ("qualifier" or "nurture").
 LEADGATE_ACCEPT_SLA_HOURS = env_float("LEADGATE_ACCEPT_SLA_HOURS", 9)

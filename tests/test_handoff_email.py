@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadgate.handoff.flow import send
+from leadgate.mail.suppression import suppress
 from leadgate.mail.tasks import send_due_emails
 from leadgate.workspace.touches import log_touch
 from tests.factories import make_lead
@@ -76,6 +77,15 @@ def test_it_says_the_rep_could_not_be_emailed_and_what_to_do(
     shown = rep_email(client, alice, f"/sales/handoffs/{handoff.pk}/")
     assert 'data-email-state="failed"' in shown and "Could not be emailed" in shown
     assert "550 5.1.1 &lt;sam@example.com&gt;: no such user" in shown  # escaped
+
+
+def test_it_says_the_reps_address_is_suppressed(client, smtp, handoff, alice):
+    suppress("sam@example.com", "hard_bounce")
+    run_email_tasks()
+    shown = rep_email(client, alice, f"/sales/handoffs/{handoff.pk}/")
+    assert 'data-email-state="suppressed"' in shown
+    assert "sam's address is on the suppression list" in shown
+    assert smtp.messages == []
 
 
 def test_it_tells_the_qualifier_to_tell_the_rep_when_the_email_failed(

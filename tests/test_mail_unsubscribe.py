@@ -100,6 +100,14 @@ def test_it_puts_the_footer_inside_the_html_body(smtp):
     assert f'href="{PUBLIC}/mail/u/{unsubscribe.token(row.pk)}"' in html
 
 
+def test_it_gives_the_postal_address_in_the_footer_when_set(smtp, settings):
+    settings.LEADGATE_POSTAL_ADDRESS = "1 Main St, Springfield <IL>"
+    queue(html_body=HTML)
+    message = sent(smtp)
+    assert "(hello@acme.example), 1 Main St, Springfield <IL>" in parts(message)["text/plain"]
+    assert "1 Main St, Springfield &lt;IL&gt;" in parts(message)["text/html"]
+
+
 def test_it_escapes_the_sender_in_the_html_footer(smtp, settings):
     settings.LEADGATE_COMPANY_NAME = "Acme <b>& Co</b>"
     queue(html_body=HTML)

@@ -86,6 +86,9 @@ class OutboundEmail(models.Model):
                          name="outbound_email_due"),
             # A lead's emails, newest first.
             models.Index(fields=["lead", "-created_at"], name="outbound_email_lead"),
+            # The hourly limit: what was sent in the last hour (sender.room_at).
+            models.Index(fields=["sent_at"], condition=models.Q(sent_at__isnull=False),
+                         name="outbound_email_sent"),
         ]
 
     def __str__(self) -> str:

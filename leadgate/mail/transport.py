@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
+DKIM_SMTP = "leadgate.mail.backends.DkimSmtpBackend"  # SMTP, each message DKIM-signed
 FILES = "django.core.mail.backends.filebased.EmailBackend"
 OTHERS = {
     "django.core.mail.backends.console.EmailBackend": "email is printed to the terminal",
@@ -32,9 +33,11 @@ def smtp_server() -> str:
 def describe_transport() -> str:
     """One line for `leadgate serve` to print at start."""
     backend = settings.EMAIL_BACKEND
-    if backend == SMTP:
+    if backend in (SMTP, DKIM_SMTP):
         security = " over TLS" if settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL else ""
-        return f"email goes through SMTP at {smtp_server()}{security}"
+        signed = (f", DKIM-signed for {settings.LEADGATE_DKIM_DOMAIN}"
+                  if backend == DKIM_SMTP else "")
+        return f"email goes through SMTP at {smtp_server()}{security}{signed}"
     if backend == FILES:
         where = _shown(str(settings.EMAIL_FILE_PATH or "."))
         return f"email is written to {where} (set EMAIL_HOST to send through SMTP)"
@@ -43,7 +46,7 @@ def describe_transport() -> str:
 
 def failure_place() -> str:
     """What a failure to send failed to reach, for its error message."""
-    if settings.EMAIL_BACKEND == SMTP:
+    if settings.EMAIL_BACKEND in (SMTP, DKIM_SMTP):
         return f"the mail server at {smtp_server()}"
     if settings.EMAIL_BACKEND == FILES:
         return f"the mail folder {_shown(str(settings.EMAIL_FILE_PATH or '.'))}"

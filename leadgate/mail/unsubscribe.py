@@ -78,11 +78,13 @@ def _before_body_end(html: str, addition: str) -> str:
 
 
 def add_footer(email: OutboundEmail, body: str, html_body: str) -> tuple[str, str]:
-    """The text and HTML bodies with the footer: who sends it (company name
-    and from address) and the unsubscribe link. Lead data is not in it; the
+    """The text and HTML bodies with the footer: who sends it (company name,
+    from address, postal address when set: CAN-SPAM asks for one) and the
+    unsubscribe link. Lead data is not in it; the
     HTML one is escaped all the same (the template autoescapes)."""
     context = {"company": settings.LEADGATE_COMPANY_NAME,
                "sender": email.from_email or settings.DEFAULT_FROM_EMAIL,
+               "postal_address": settings.LEADGATE_POSTAL_ADDRESS,
                "unsubscribe_url": url(email.pk)}
     text = body.rstrip("\n") + "\n\n" + render_to_string("mail/footer.txt", context).strip("\n")
     text += "\n"
