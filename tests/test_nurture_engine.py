@@ -197,6 +197,15 @@ def test_it_gives_the_owner_a_task_for_a_call_step(alice, now):
         alice, f"Nurture: Call {lead.first_name} about v2", now)
 
 
+def test_it_puts_the_steps_instructions_in_the_task(alice, now):
+    cadence = make_cadence(task_step(Step.Kind.SOCIAL, "LinkedIn",
+                                     instructions="Connect with {{ lead.first_name }}"))
+    lead = _nurtured(alice, first_name="Grace")
+    engine.enroll(lead, trigger="manual", cadence=cadence)
+    engine.run_due()
+    assert Task.objects.get(lead=lead, kind=Task.Kind.NURTURE).notes == "Connect with Grace"
+
+
 @pytest.mark.parametrize("kind", [Step.Kind.SOCIAL, Step.Kind.DIRECT_MAIL,
                                   Step.Kind.PERSONAL_EMAIL])
 def test_it_gives_the_owner_a_task_for_each_task_step_kind(alice, now, kind):

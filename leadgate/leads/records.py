@@ -96,6 +96,8 @@ class Task(models.Model):
 
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.FOLLOW_UP)
     title = models.CharField(max_length=200)
+    # What to do, when the title is not enough (a nurture step's instructions).
+    notes = models.TextField(blank=True, default="", db_default="")
     due_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -14,6 +14,7 @@ in the outbox in the same transaction (one key per step: nurture:<enrollment>:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -119,6 +120,10 @@ def enroll(lead: Lead, *, trigger: str, cadence: Cadence | None = None, by: User
         if cadence is None:
             raise NurtureError("cadence", "no cadence to enroll in: name one, or mark one as "
                                           "the first cadence on the nurture pages")
+        # Locked as the editor locks it (cadences.save_steps): an edit decides
+        # whether the current version is in use, and this enrollment is not
+        # made in between (it would start a version whose steps then change).
+        cadence = Cadence.objects.select_for_update().get(pk=cadence.pk)
         if cadence.archived_at is not None:
             raise NurtureError("cadence", f"{cadence.name} is archived")
         version = cadence.current_version()
@@ -308,9 +313,13 @@ def _task_for(enrollment: Enrollment, step: Step, lead: Lead, now: datetime) -> 
             title = templating.render(variant.subject, templating.context_for(lead))
         except templating.TemplateProblem:
             title = variant.subject
+    notes = step.instructions
+    # A template problem leaves the words as written: a person reads them.
+    with contextlib.suppress(templating.TemplateProblem):
+        notes = templating.render(notes, templating.context_for(lead)) if notes else ""
     return Task.objects.create(lead=lead, assignee_id=lead.owner_id, kind=Task.Kind.NURTURE,
-                               title=f"Nurture: {title}"[:200], due_at=now, created_at=now,
-                               rank=lead.score_rank)
+                               title=f"Nurture: {title}"[:200], notes=notes, due_at=now,
+                               created_at=now, rank=lead.score_rank)
 
 
 def _run(enrollment: Enrollment, step: Step, status: str, now: datetime, **fields: Any) -> StepRun:
@@ -400,6 +409,7 @@ def start_next_cycles(now: datetime, *, batch: int = BATCH) -> Counter[str]:
                 done["left"] += 1
                 continue
             cadence, trigger = next_cadence(enrollment)
+            cadence = Cadence.objects.select_for_update().get(pk=cadence.pk)  # see enroll()
             version = cadence.current_version()
             steps = _steps(version) if version is not None else []
             if version is None or not steps:
