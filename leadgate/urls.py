@@ -25,7 +25,6 @@ urlpatterns = [
     path("routing/", include("leadgate.routing.urls")),
     path("settings/webhooks/", include("leadgate.api.webhook_urls")),
     path("nurture/", include("leadgate.nurture.urls")),
-    path("nurture/", include("leadgate.nurture.personal_urls")),
     # Public: the links in emails (unsubscribe, tracking) and the inbound mail hook.
     path("mail/", include("leadgate.mail.urls")),
     path("mail/", include("leadgate.mail.inbound_urls")),

@@ -82,3 +82,16 @@ def test_it_does_not_let_a_teammate_send_it(client, bob, drafted):
     client.force_login(bob)
     assert client.post(f"/nurture/emails/{drafted.pk}/",
                        {"subject": "Hi", "body": "Hello"}).status_code == 404
+
+
+def test_it_offers_the_draft_on_the_lead_page(client, alice, drafted):
+    client.force_login(alice)
+    page = client.get(f"/leads/{drafted.enrollment.lead_id}/").content.decode()
+    assert f'href="/nurture/emails/{drafted.pk}/">Review and send' in page
+
+
+def test_it_stops_offering_the_draft_once_sent(client, alice, drafted):
+    client.force_login(alice)
+    client.post(f"/nurture/emails/{drafted.pk}/", {"subject": "Hi", "body": "Hello"})
+    page = client.get(f"/leads/{drafted.enrollment.lead_id}/").content.decode()
+    assert "Review and send" not in page

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import bulk_views, personal_views, views
 
 urlpatterns = [
     path("", views.cadence_list, name="nurture-cadences"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/edit", views.cadence_edit, name="nurture-cadence-edit"),
     path("<int:pk>/preview", views.cadence_preview, name="nurture-cadence-preview"),
     path("<int:pk>/archive", views.cadence_archive, name="nurture-cadence-archive"),
+    path("<int:pk>/enroll", bulk_views.enroll_list, name="nurture-enroll-list"),
+    # A personal-email step, reviewed and sent by the lead's qualifier.
+    path("emails/<int:pk>/", personal_views.personal_email, name="nurture-personal-email"),
     # The lead page's enrollment panel.
     path("leads/<int:pk>/enroll", views.lead_enroll, name="nurture-enroll"),
     path("leads/<int:pk>/stop", views.lead_stop, name="nurture-stop"),

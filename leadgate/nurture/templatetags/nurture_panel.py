@@ -14,6 +14,7 @@ from django import template
 from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import Lead, User
 
+from .. import personal
 from ..models import Cadence, Enrollment
 
 register = template.Library()
@@ -32,6 +33,9 @@ def nurture_panel(context: template.Context, lead: Lead, user: User) -> dict[str
     panel: dict[str, Any] = {
         "lead": lead, "live": live, "history": history[:HISTORY_LIMIT], "can_act": can_act,
         "csrf_token": context.get("csrf_token"), "show": bool(enrollments) or can_act,
+        # Personal emails the cadence drafted for the owner (or a manager) to send.
+        "to_send": (personal.waiting(lead) if enrollments and personal.may_send(user, lead)
+                    else []) if getattr(user, "is_authenticated", False) else [],
     }
     if live is not None:
         steps = live.version.ordered_steps()
