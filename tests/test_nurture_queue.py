@@ -34,7 +34,7 @@ def test_it_puts_a_lead_that_came_back_at_the_top_of_the_queue_saying_so(alice, 
     react()
     first = queue_for(alice)[0]
     assert (first.lead.pk, first.reason) == (lead.pk, "sla")
-    assert first.note == 'Came back from nurture: replied - replied "Let\'s talk"'
+    assert first.note == 'Came back from nurture: replied "Let\'s talk"'
 
 
 def test_it_brings_a_nurture_call_task_to_the_owners_queue_when_due(alice, now):

@@ -83,7 +83,7 @@ def test_it_brings_a_lead_back_to_working_when_it_replies(enrolled, alice):
     assert (lead.stage, lead.owner) == (Stage.WORKING, alice)
     assert _exited(enrollment) == ("exited", "replied")
     task = Task.objects.get(lead=lead, kind=Task.Kind.CAME_BACK, done_at__isnull=True)
-    assert task.title == 'Came back from nurture: replied - replied "Yes, call me next week"'
+    assert task.title == 'Came back from nurture: replied "Yes, call me next week"'
     assert task.assignee == alice
     assert SlaClock.objects.get(lead=lead, state="running").policy.segment == "returned"
     reply = Touch.objects.get(lead=lead, direction="inbound")
@@ -226,7 +226,7 @@ def test_it_puts_the_nurture_history_in_the_dossier(enrolled, alice):
     [cycle] = compose_dossier(lead)["nurture"]
     assert (cycle["cadence"], cycle["why"], cycle["emails"], cycle["end"]) == (
         enrollment.version.cadence.name, "Long-term verdict", 1,
-        'Replied - replied "Budget is back"')
+        'replied "Budget is back"')
     assert "NURTURE" in dossier_text(compose_dossier(lead))
 
 

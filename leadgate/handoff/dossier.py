@@ -246,9 +246,8 @@ def nurture_history(lead: Lead) -> list[dict[str, Any]]:
                 current["tasks"] += 1
         elif kind in ("nurture.exited", "nurture.returned") and not current["end"]:
             current["ended_at"] = _iso(at)
-            current["end"] = " - ".join(part for part in (
-                str(data.get("why") or data.get("trigger") or ""),
-                str(data.get("detail") or "")) if part)
+            # The detail is the fuller story ('replied "Budget is back"').
+            current["end"] = str(data.get("detail") or data.get("why") or "")
     return history
 
 

@@ -503,15 +503,14 @@ def come_back(lead: Lead | int, *, trigger: str, detail: str, segment: str | Non
         enrollment = live_enrollment(row)
         if enrollment is not None:
             _end(enrollment, trigger, detail, by=by, now=now)
-        label = Exit(trigger).label if trigger in Exit.values else trigger
-        advance(row, target, by=by, reason=f"came back from nurture: {label.lower()}"
-                                           f"{': ' + detail if detail else ''}"[:500])
+        # The detail says it all ('replied "Budget is back"'); else the trigger's name.
+        what = detail or (Exit(trigger).label.lower() if trigger in Exit.values else trigger)
+        advance(row, target, by=by, reason=f"came back from nurture: {what}"[:500])
         if not _can_own(row.owner):
             route(row, now=now, force=True)
         task = Task.objects.create(
             lead=row, assignee_id=row.owner_id, kind=Task.Kind.CAME_BACK,
-            title=f"Came back from nurture: {label.lower()}"
-                  f"{' - ' + detail if detail else ''}"[:200],
+            title=f"Came back from nurture: {what}"[:200],
             due_at=now, created_at=now, created_by=by, rank=row.score_rank)
         if segment is not None:
             start_segment_clocks([(row, segment)], now=now)

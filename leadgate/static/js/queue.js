@@ -22,6 +22,11 @@
     box.querySelectorAll("time[data-countdown]").forEach(function (el) {
       var left = Math.round((Date.parse(el.getAttribute("datetime")) - now) / 1000);
       var s = Math.abs(left), text = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+      // An hour or more (an inbound clock, a lead back from nurture): hours and
+      // minutes read better than "187:22".
+      if (s >= 3600) {
+        text = Math.floor(s / 3600) + " h " + String(Math.floor(s / 60) % 60).padStart(2, "0") + " min";
+      }
       el.textContent = left >= 0 ? text + " left" : "overdue " + text;
       el.classList.toggle("overdue", left < 0);
     });
