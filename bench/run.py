@@ -21,6 +21,10 @@ BENCHMARKS = [
     ("bench_queue.py", ["--leads", "200000", "--posts", "200"]),
     ("bench_routing.py", ["--leads", "3000"]),
     ("bench_after_intake.py", ["--leads", "500"]),
+    # Nurture: the sweep, the sender against bare SMTP, a killed worker (a 10 s
+    # lease instead of 5 minutes), and due-to-sent through the real service.
+    ("bench_nurture.py", ["--leads", "20000", "--emails", "500", "--kill", "300",
+                          "--lease", "10", "--enrollments", "100", "--spread", "60"]),
     # The real service (serve, workers, scheduler) under load, on both databases.
     ("bench_serve.py", ["--seconds", "20", "--import-rows", "50000"]),
     ("bench_serve.py", ["--seconds", "20", "--import-rows", "50000", "--postgres"]),

@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
         ("bench_xlsx.py", ["--rows", "500", "--timeout", "3"], "time guarded/openpyxl"),
         ("bench_api_intake.py", ["--requests", "40", "--clients", "1,4"], "POST /api/v1/leads"),
         ("bench_after_intake.py", ["--leads", "30", "--batch", "10"], "a lead at a time"),
+        # Exits 1 unless every step is taken once and every email reaches the
+        # sink once, also with the worker killed mid-send.
+        ("bench_nurture.py", ["--parts", "scheduling,sending,kill", "--leads", "200",
+                              "--due-share", "0.2", "--rounds", "2", "--idle-samples", "20",
+                              "--emails", "20", "--kill", "30", "--kills", "1", "--lease", "2",
+                              "--sink-delay", "0.02"], "goal 0 duplicates, 0 missing: met"),
     ],
 )
 def test_it_runs_each_benchmark_at_a_small_size(script, args, expected):
