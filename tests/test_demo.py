@@ -296,3 +296,59 @@ def test_it_leaves_the_database_ready_for_new_rows(demo):
 
 def test_it_leaves_no_lead_for_the_intake_retry_sweep(demo):
     assert not Lead.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_it_enrolls_every_lead_in_nurture_with_a_due_time_or_a_rest_end(demo):
+    from leadgate.nurture.models import Enrollment
+
+    nurtured = set(Lead.objects.filter(stage=Stage.NURTURE).values_list("pk", flat=True))
+    assert nurtured
+    live = {enrollment.lead_id: enrollment for enrollment in
+            Enrollment.objects.filter(status__in=Enrollment.LIVE)}
+    assert set(live) == nurtured
+    now = timezone.now()
+    for enrollment in live.values():
+        if enrollment.status == "active":
+            assert enrollment.next_due_at is not None and enrollment.rest_until is None
+        else:
+            assert enrollment.rest_until > now and enrollment.next_due_at is None
+    assert {enrollment.status for enrollment in live.values()} == {"active", "resting"}
+    assert any(enrollment.number >= 2 for enrollment in live.values())
+
+
+def test_it_builds_the_cadences_a_marketer_would(demo):
+    from leadgate.nurture.models import Cadence
+
+    first = Cadence.objects.get(role="first")
+    assert first.next_cadence.name == "Long-term: second cycle"
+    assert Cadence.objects.get(role="quarterly").name == "Quarterly check-in"
+    steps = first.current_version().ordered_steps()
+    assert [step.kind for step in steps] == ["auto_email", "wait", "call", "auto_email"]
+    assert [variant.label for variant in steps[3].variants.all()] == ["A", "B"]
+    assert first.created_by.has_role("marketing")
+
+
+def test_it_leaves_past_nurture_emails_sent_and_none_to_send(demo):
+    from leadgate.mail.models import EmailEvent, OutboundEmail
+    from leadgate.nurture.models import StepRun
+
+    emails = OutboundEmail.objects.filter(kind="nurture")
+    assert emails.exists()
+    assert not emails.exclude(status="sent").exists()
+    assert not emails.filter(sent_at__gt=timezone.now()).exists()
+    assert StepRun.objects.filter(step__kind="auto_email", status="done").count() == emails.count()
+    email = emails.select_related("lead").first()
+    assert email.lead.first_name in email.body and "{{" not in email.body + email.subject
+    for event in EmailEvent.objects.select_related("email"):
+        assert event.at > event.email.sent_at
+
+
+def test_it_ends_the_enrollment_of_every_lead_that_left_nurture(demo):
+    from leadgate.nurture.models import Enrollment
+
+    left = Enrollment.objects.filter(status="exited")
+    assert left.filter(exit_reason="mql").exists()
+    assert not left.filter(ended_at__isnull=True).exists()
+    assert not left.filter(exit_reason="").exists()
+    assert not Enrollment.objects.filter(status__in=Enrollment.LIVE).exclude(
+        lead__stage=Stage.NURTURE).exists()

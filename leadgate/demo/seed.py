@@ -50,6 +50,7 @@ from leadgate.lib.normalize import company_key
 from leadgate.lib.vendor import vendor
 from leadgate.workspace.models import Qualification
 
+from .nurture import seed_nurture
 from .paths import START, WAYS
 from .words import (
     ANSWERS,
@@ -582,5 +583,9 @@ def generate(leads: int = 5000, seed: int = DEFAULT_SEED, *, password: str = DEF
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), list(MODELS)):
             cursor.execute(sql)
+    # The cadences, and what nurture did with every lead the walk took there.
+    nurtured = seed_nurture(now, seed, since=now - timedelta(seconds=SPAN))
+    rows = {model.__name__: ids[model] - first_ids[model] for model in MODELS}
     return {"seed": seed, "leads": leads, "password": password, "logins": company.logins,
-            "rows": {model.__name__: ids[model] - first_ids[model] for model in MODELS}}
+            "rows": {**rows, **{name: rows.get(name, 0) + count
+                                for name, count in nurtured.items()}}}
