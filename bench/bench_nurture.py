@@ -3,7 +3,7 @@ against a bare SMTP loop, a worker killed while sending, and the time from a
 step's due time to its email at a mail server.
 
     .venv/bin/python bench/bench_nurture.py [--leads 100000] [--due-share 0.1]
-        [--emails 2000] [--kill 1000] [--kills 3] [--lease SECONDS]
+        [--emails 2000] [--kill 1000] [--kills 5] [--lease SECONDS]
         [--enrollments 300] [--spread 180] [--parts scheduling,sending,kill,due]
         [--rounds 4] [--postgres | --database-url URL] [--keep]
 
@@ -30,15 +30,15 @@ rounds (two cores: timings are noisy).
    (as `leadgate serve` runs it), timed from the commit to the last message at
    the sink. Goal: the sender >= 50% of the bare loop's messages/s.
 3. kill: --kill nurture emails queued, a real urgent worker and the scheduler
-   started, the worker SIGKILLed --kills times once some messages arrived
-   (the sink answers each after a --sink-delay, so a kill can fall while a
-   message is being handed over) and restarted at once, until the outbox is
-   drained. Counted at the sink by Message-ID: duplicates, missing (sent but
-   not received; never sent), and rows failed "lost while sending" (at most
-   once: allowed by design, reported apart). A killed sender's row waits for
-   its lease (the sender's own, 5 minutes, unless --lease shortens it in the
-   worker) and the scheduler's send sweep (every 10 s). Goal: 0 duplicates,
-   0 missing.
+   started, the worker SIGKILLed --kills times once some messages arrived (at
+   a random moment up to 50 ms later; the sink answers each message after
+   --sink-delay, so a kill can fall while one is being handed over) and
+   restarted at once, until the outbox is drained. Counted at the sink by
+   Message-ID: duplicates, missing (sent but not received; never sent), and
+   rows failed "lost while sending" (at most once: allowed by design,
+   reported apart). A killed sender's row waits for its lease (the sender's
+   own, 5 minutes, unless --lease shortens it in the worker) and the
+   scheduler's send sweep (every 10 s). Goal: 0 duplicates, 0 missing.
 4. due: `leadgate serve` after `leadgate demo`, SMTP to the sink, and
    --enrollments demo leads enrolled with their first step due at times spread
    over --spread seconds: (email at the sink - step due time), against emails
@@ -549,7 +549,7 @@ def bare_connection_each(port: int, messages: list) -> None:
 
 
 def part_sending(args, engine_name: str, workdir: Path, sink: Sink) -> bool:
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from leadgate.mail import sender
@@ -658,17 +658,33 @@ def part_sending(args, engine_name: str, workdir: Path, sink: Sink) -> bool:
             ("worker", "`send_email` tasks (one per email), `leadgate worker --queue-name "
                        "urgent`, commit to last at the sink"))])
     # The sender's read of the next due row (sender._claim, without FOR UPDATE).
-    due_read = (OutboundEmail.objects.filter(status__in=sender.DUE,
-                                             next_attempt_at__lte=timezone.now())
+    due_read = (OutboundEmail.objects.filter(sender.IS_DUE, next_attempt_at__lte=timezone.now())
                 .order_by("next_attempt_at", "pk")[:1])
     plan = explain(*due_read.query.sql_with_params())
     outbox = OutboundEmail.objects.count()
+    # Timed against a bare read with the index's condition written out.
+    table_name = OutboundEmail._meta.db_table
+    literal = (f"SELECT * FROM {table_name} WHERE status IN ('pending', 'sending') "  # noqa: S608
+               "AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT 1")
+    reads: dict[str, list[float]] = {"orm": [], "literal": []}
+    for _ in range(50):
+        started = time.perf_counter()
+        list(due_read.all())  # a new query each time (a QuerySet caches its rows)
+        reads["orm"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(literal, [timezone.now()])
+            cursor.fetchall()
+        reads["literal"].append(time.perf_counter() - started)
     size = sum(len(data) for _s, _r, data in bare_messages["one"]) / len(bare_messages["one"])
     print(f"- a message is {size:,.0f} bytes (tracked links, unsubscribe headers and footer); "
           f"each received exactly once: {'yes' if not problems else 'NO: ' + '; '.join(problems)}")
     print(f"- goal >= 50% of the bare loop: send_due {100 * rate['due'] / base:.0f}%, "
           f"worker {100 * rate['worker'] / base:.0f}%")
-    print(f"- plan of the sender's next-due read over {outbox:,} outbox rows: {plan}")
+    print(f"- the sender's next-due read (sender._claim's query) over {outbox:,} outbox rows: "
+          f"p50 {percentile(reads['orm'], .5) * 1000:.2f} ms; a bare SELECT with the index's "
+          f"condition: p50 {percentile(reads['literal'], .5) * 1000:.2f} ms; "
+          f"plan: {plan}")
     return not problems
 
 
@@ -695,6 +711,7 @@ def part_kill(args, engine_name: str, workdir: Path) -> bool:
     scheduler.start()
     worker.start()
     kills: list[str] = []
+    rng = random.Random(11)
     try:
         for number in range(1, args.kills + 1):
             target = args.kill * number // (args.kills + 1)
@@ -703,6 +720,9 @@ def part_kill(args, engine_name: str, workdir: Path) -> bool:
                 time.sleep(0.005)
             if worker.process is not None and worker.process.poll() is not None:
                 raise SystemExit(f"the worker stopped by itself; see {workdir}/kill-worker.log")
+            # At a random point of the send cycle (a claim, the transmitting
+            # mark, the conversation, the record), not only after a message.
+            time.sleep(rng.uniform(0, 0.05))
             worker.kill()
             kills.append(f"{sink.received(wanted):,}")
             worker.start()
@@ -742,7 +762,7 @@ def part_kill(args, engine_name: str, workdir: Path) -> bool:
           f"SIGKILLed {args.kills} times\n")
     table(["what", "count"], [
         ["nurture emails queued (one send task each)", f"{args.kill:,}"],
-        ["worker SIGKILLed, then restarted at once, with this many at the sink",
+        ["worker SIGKILLed (then restarted at once) with this many at the sink",
          ", ".join(kills)],
         ["received exactly once", f"{once:,}"],
         ["**duplicates** (received more than once)", f"{duplicates}"],
@@ -912,7 +932,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="1: profile the sweep")
     parser.add_argument("--emails", type=int, default=2000, help="2: messages each way (2,000)")
     parser.add_argument("--kill", type=int, default=1000, help="3: emails in the outbox (1,000)")
-    parser.add_argument("--kills", type=int, default=3, help="3: SIGKILLs (3)")
+    parser.add_argument("--kills", type=int, default=5, help="3: SIGKILLs (5)")
     parser.add_argument("--lease", type=float, default=0.0,
                         help="3: the killed worker's lease in seconds (0: the sender's own)")
     parser.add_argument("--sink-delay", type=float, default=0.005,

@@ -306,3 +306,28 @@ def test_it_exits_a_lead_moved_out_of_nurture_by_hand(alice, now):
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.exit_reason) == ("exited", "left_nurture")
     assert engine.run_due(now + timedelta(days=5))["email"] == 0
+
+
+def test_it_says_more_is_due_when_its_time_runs_out(alice, now):
+    cadence = make_cadence(email_step())
+    for _ in range(2):
+        engine.enroll(make_lead(owner=alice), trigger="manual", cadence=cadence)
+    done = engine.run_due(batch=1, seconds=0)
+    assert (done["email"], done["more due"]) == (1, 1)
+    assert engine.run_due() == {"email": 1}
+
+
+def test_it_makes_the_sweep_due_again_while_steps_wait(alice, now, monkeypatch):
+    from leadgate.leads.models import PeriodicJob
+    from leadgate.nurture import tasks
+
+    job = PeriodicJob.objects.create(name=tasks.run_due_steps.module_path,
+                                     next_run_at=T0 + timedelta(seconds=15))
+    cadence = make_cadence(email_step())
+    for _ in range(3):
+        engine.enroll(make_lead(owner=alice), trigger="manual", cadence=cadence)
+    monkeypatch.setattr(engine, "SWEEP_SECONDS", 0)  # a batch, then its time is up
+    monkeypatch.setattr(engine, "BATCH", 1)
+    assert tasks.run_due_steps.call()["more due"] == 1
+    job.refresh_from_db()
+    assert job.next_run_at == T0

@@ -254,3 +254,53 @@ def test_it_records_no_activity_for_a_scanners_open(enrolled):
     tracking.record(email, "opened", "Mozilla/5.0")  # within seconds of sending
     react()
     assert not Activity.objects.filter(lead=lead).exists()
+
+
+def _lost(lead):
+    """The lead's opportunity lost (sales' move, recorded as advance() would)."""
+    from leadgate.leads.models import write_stage
+
+    change = write_stage(lead, Stage.LOST, cycle=lead.cycle, by=None, reason="lost to a rival",
+                         at=T0)
+    events.record("stage.moved", lead, at=T0, data={
+        "change": change.pk, "from": Stage.ACCEPTED, "to": Stage.LOST, "reason": change.reason})
+
+
+def test_it_nurtures_a_lost_opportunity_in_a_new_cycle_by_setting(alice, now, settings):
+    settings.LEADGATE_NURTURE_LOST = True
+    make_cadence(role=Cadence.Role.FIRST)
+    lead = make_lead(owner=alice)
+    _lost(lead)
+    react()
+    lead.refresh_from_db()
+    assert (lead.stage, lead.cycle) == (Stage.NURTURE, 2)
+    assert Enrollment.objects.get(lead=lead).trigger == "lost"
+
+
+def test_it_leaves_a_lost_opportunity_alone_by_default(alice, now):
+    make_cadence(role=Cadence.Role.FIRST)
+    lead = make_lead(owner=alice)
+    _lost(lead)
+    react()
+    lead.refresh_from_db()
+    assert (lead.stage, lead.cycle) == (Stage.LOST, 1)
+
+
+def test_it_leaves_a_lost_lead_closed_when_its_cadence_has_no_steps(alice, now, settings):
+    settings.LEADGATE_NURTURE_LOST = True
+    Cadence.objects.create(name="Empty", role=Cadence.Role.FIRST)
+    lead = make_lead(owner=alice)
+    _lost(lead)
+    react()  # the consumer reads past the event: it is not stuck on it
+    lead.refresh_from_db()
+    assert (lead.stage, lead.cycle) == (Stage.LOST, 1)
+    assert events.consume("nurture") == 0
+
+
+def test_it_resolves_the_alert_once_the_lead_left_nurture(alice, now, time_machine):
+    lead = make_lead(owner=alice)
+    advance(lead, Stage.NURTURE, by=None, reason="long-term")
+    time_machine.move_to(T0 + timedelta(minutes=10), tick=False)
+    checks.ensure_enrolled()
+    advance(lead, Stage.WORKING, by=None, reason="called back")
+    assert checks.resolve_alerts() == 1

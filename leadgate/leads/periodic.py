@@ -57,6 +57,13 @@ def run_due() -> list[str]:
     return queued
 
 
+def run_again(task: Any) -> None:
+    """Make `task`'s job due now: a job that stopped with work left is queued
+    again at the scheduler's next turn (once the copy running now is done),
+    rather than after its whole period."""
+    PeriodicJob.objects.filter(name=task.module_path).update(next_run_at=timezone.now())
+
+
 def is_pending(task: Any, result_id: str) -> bool:
     """Whether the task result is still waiting or running (a result that is
     gone, pruned or unknown to the backend is not)."""

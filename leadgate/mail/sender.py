@@ -44,7 +44,8 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from . import tracking, unsubscribe
@@ -63,6 +64,13 @@ RETRY_FOR = timedelta(hours=24)
 BACKOFF_MINUTES = (1, 2, 5, 15, 30, 60)
 BATCH = 50
 DUE = (Status.PENDING, Status.SENDING)
+# The due rows' condition as the partial index `outbound_email_due` states it,
+# with the values written out: SQLite uses a partial index only for a query
+# whose WHERE repeats its condition, and a bound `status IN (?, ?)` does not
+# (the next-due read scanned the whole outbox, 10 ms over 28,000 rows).
+IS_DUE = RawSQL(  # noqa: S611 - constants, no input
+    "status IN ({})".format(", ".join(f"'{status}'" for status in DUE)), (),
+    output_field=BooleanField())
 HOUR = timedelta(hours=1)
 LOST = "lost while sending: may have been delivered, not resent"
 
@@ -212,7 +220,7 @@ def room_at(now: datetime) -> datetime | None:
 
 def _wait_for_room(until: datetime, now: datetime) -> None:
     """Leave the due rows due when the hour has room, rather than sending them."""
-    count = OutboundEmail.objects.filter(status__in=DUE, next_attempt_at__lte=now).update(
+    count = OutboundEmail.objects.filter(IS_DUE, next_attempt_at__lte=now).update(
         next_attempt_at=until)
     if count:
         logger.warning("%d email%s waiting until %s UTC: LEADGATE_EMAIL_HOURLY_LIMIT (%d an "
@@ -242,7 +250,7 @@ def _claim(now: datetime, pk: int | None = None) -> OutboundEmail | None:
     for _ in range(10):  # a lost race: take the next row
         with transaction.atomic():
             due = OutboundEmail.objects.select_for_update(skip_locked=True).filter(
-                status__in=DUE, next_attempt_at__lte=now)
+                IS_DUE, next_attempt_at__lte=now)
             if pk is not None:
                 due = due.filter(pk=pk)
             email = due.order_by("next_attempt_at", "pk").first()

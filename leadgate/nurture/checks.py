@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import Stage
@@ -88,5 +88,6 @@ def resolve_alerts() -> int:
     """Close the not-nurtured alerts of leads that are now enrolled or out of nurture."""
     live = Enrollment.objects.filter(lead=OuterRef("lead"), status__in=Enrollment.LIVE)
     fixed = (Alert.objects.filter(kind=Alert.Kind.NOT_NURTURED, resolved_at__isnull=True)
-             .alias(enrolled=Exists(live)).filter(enrolled=True))
+             .alias(enrolled=Exists(live))
+             .filter(Q(enrolled=True) | ~Q(lead__stage=Stage.NURTURE)))
     return fixed.update(resolved_at=timezone.now())

@@ -174,19 +174,22 @@ def enroll_if_needed(lead_id: int, trigger: str, *,
 # --- taking steps ----------------------------------------------------------------------
 
 
-def run_due(now: datetime | None = None, *, batch: int = BATCH,
-            seconds: float = SWEEP_SECONDS) -> Counter[str]:
+def run_due(now: datetime | None = None, *, batch: int | None = None,
+            seconds: float | None = None) -> Counter[str]:
     """Take the steps that are due and start the cycles whose rest is over,
     a batch (at most `batch`) per transaction, for about `seconds` (the next
-    run goes on). Counts what happened, by outcome."""
+    run goes on). Counts what happened, by outcome; "more due" when the time
+    ran out before the due steps did."""
     now = now or timezone.now()
+    batch = batch or BATCH
+    seconds = SWEEP_SECONDS if seconds is None else seconds
     done: Counter[str] = Counter()
     started = time.monotonic()
     cache: dict[int, list[Step]] = {}
     # Each transaction about a tenth of a second (on SQLite it holds the one
     # write lock that the web requests and the other workers wait for).
     budget = WriteBudget(first=10, most=batch)
-    while time.monotonic() - started < seconds:
+    while True:
         size = budget.size
         ids = list(Enrollment.objects.filter(status=Status.ACTIVE, next_due_at__lte=now)
                    .order_by("next_due_at").values_list("pk", flat=True)[:size])
@@ -204,6 +207,9 @@ def run_due(now: datetime | None = None, *, batch: int = BATCH,
                 except IntegrityError:
                     done["taken elsewhere"] += 1  # another worker took the step (SQLite)
         if len(ids) < size:
+            break
+        if time.monotonic() - started >= seconds:
+            done["more due"] = 1
             break
     done.update(start_next_cycles(now, batch=batch))
     return done

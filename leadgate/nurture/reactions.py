@@ -28,6 +28,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from leadgate.intake.models import Activity, Inquiry
@@ -81,9 +82,12 @@ def react(batch: list[Event]) -> None:
         if event.lead_id is None:
             continue
         try:
-            HANDLERS[event.kind](event, event.lead_id)
-        except IllegalMove as error:
-            # The lead moved meanwhile (someone was quicker): nothing to do.
+            # A savepoint each: an event not acted on leaves nothing half done.
+            with transaction.atomic():
+                HANDLERS[event.kind](event, event.lead_id)
+        except (IllegalMove, engine.NurtureError) as error:
+            # The lead moved meanwhile (someone was quicker), or there is no
+            # cadence to take it (the check alerts the managers): nothing to do.
             logger.info("nurture: %s of lead %s not acted on: %s", event.kind, event.lead_id,
                         error)
 

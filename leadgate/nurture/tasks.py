@@ -1,11 +1,12 @@
 """Nurture's background work: the sweep that takes due steps and starts the
 next cycles (every 15 s, on the urgent queue: a step in a send window of a
-few hours must not wait behind a backlog of imports' after-intake work, and
-it works at most about a second a run), and the no-lead-left-behind check."""
+few hours must not wait behind a backlog of imports' after-intake work; it
+works at most about a second a run, and when steps are still due then, it
+runs again at the scheduler's next turn), and the no-lead-left-behind check."""
 
 from django_tasks import task
 
-from leadgate.leads.periodic import every
+from leadgate.leads.periodic import every, run_again
 from leadgate.leads.queue import URGENT_PRIORITY, URGENT_QUEUE
 
 from . import checks, engine
@@ -15,7 +16,10 @@ from . import checks, engine
 @task(queue_name=URGENT_QUEUE, priority=URGENT_PRIORITY)
 def run_due_steps() -> dict[str, int]:
     """Take the nurture steps that are due; counts by outcome."""
-    return dict(engine.run_due())
+    done = engine.run_due()
+    if done["more due"]:
+        run_again(run_due_steps)
+    return dict(done)
 
 
 @every(300)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -103,12 +103,23 @@ def problems(text: str) -> list[str]:
 def render(text: str, context: Mapping[str, Mapping[str, str]], *, html: bool = False) -> str:
     """The template filled in; TemplateProblem when it cannot be (a field
     missing from the context, a template saved before a check existed)."""
+    try:
+        return _compiled(text or "", html).render(**context)
+    except (UndefinedError, SecurityError, TypeError) as error:
+        raise TemplateProblem(str(error)) from error
+
+
+@lru_cache(maxsize=512)
+def _compiled(text: str, html: bool) -> Template:
+    """The template checked and compiled once per process: a sweep fills in
+    the same few templates for thousands of leads, and compiling is most of
+    the cost of filling one in."""
     wrong = problems(text)
     if wrong:
         raise TemplateProblem("; ".join(wrong))
     try:
-        return environment(html).from_string(text or "").render(**context)
-    except (UndefinedError, SecurityError, TemplateSyntaxError, TypeError) as error:
+        return environment(html).from_string(text)
+    except TemplateSyntaxError as error:
         raise TemplateProblem(str(error)) from error
 
 
