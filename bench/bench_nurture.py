@@ -490,7 +490,7 @@ def part_scheduling(args, engine_name: str) -> bool:
     due = sum(len(chunk) for chunk in by_round)
     runs = StepRun.objects.filter(status="done").count()
     emails = OutboundEmail.objects.filter(key__startswith="nurture:").count()
-    ok = swept == due == runs == emails and set(outcomes) == {"email"}
+    ok = swept == due == runs == emails and set(outcomes) - {"more due"} == {"email"}
     per_base = baseline_seconds * 1000 / max(baseline_rows, 1)
     per_step = sweep_seconds * 1000 / max(swept, 1)
     print(f"\n### Scheduling on {engine_name}: {args.leads:,} enrollments, {due:,} due "

@@ -419,6 +419,40 @@ def test_it_does_not_resend_a_nurture_email_whose_server_hung_up_on_it(down, tim
     assert row.last_error.startswith("lost while sending: may have been delivered, not resent (")
 
 
+class HangupAtRecipient:
+    """An SMTP server's handler that hangs up on the first recipient: the
+    message never reached it."""
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        server.transport.close()
+        return "421 closing"
+
+
+def test_it_resends_a_nurture_email_whose_server_hung_up_before_the_message_ended(
+        down, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    controller = Controller(HangupAtRecipient(), hostname="127.0.0.1", port=down.EMAIL_PORT)
+    controller.start()
+    try:
+        row = nurture()
+        assert run_email_tasks() == ["pending"]
+    finally:
+        controller.stop()
+    row.refresh_from_db()
+    assert row.transmitting_at is None
+
+
+def test_it_leaves_a_nurture_message_unfinished_when_its_lease_ran_out(smtp, time_machine):
+    time_machine.move_to(TUESDAY_10, tick=False)
+    row = nurture()
+    claimed = sender._claim(TUESDAY_10, pk=row.pk)
+    # Another sender took the row meanwhile (its lease ran out while this one was slow).
+    OutboundEmail.objects.filter(pk=row.pk).update(attempts=claimed.attempts + 1)
+    failure = sender.deliver(claimed)
+    assert failure is not None and "lease ran out" in failure.text
+    assert smtp.messages == []
+
+
 def test_it_retries_an_alert_whose_server_hung_up_on_it(down, time_machine):
     time_machine.move_to(TUESDAY_10, tick=False)
     controller = Controller(Hangup(), hostname="127.0.0.1", port=down.EMAIL_PORT)

@@ -21,10 +21,11 @@ recipients on the suppression list are left out; with none left the row ends
 `suppressed` and the server is not contacted. Past LEADGATE_EMAIL_HOURLY_LIMIT
 emails sent in the last hour, due rows wait until the hour has room again.
 
-Nurture is sent at most once: `transmitting_at` is set once the connection is
-open, just before the message is handed over; a row whose lease ran out after
-that (its sender killed mid-conversation) may have been delivered, and ends
-`failed` rather than being sent again. Other kinds are resent after a lost
+Nurture is sent at most once: `transmitting_at` is set just before the line
+that ends the message's DATA (the moment an SMTP server takes it); a row whose
+lease ran out after that (its sender killed before the server's answer was
+recorded) may have been delivered, and ends `failed` rather than being sent
+again, while one whose sender died earlier is sent again. Other kinds are resent after a lost
 lease (a duplicate alert is better than none; receivers may drop it by its
 Message-ID).
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.mime.application import MIMEApplication
@@ -285,25 +287,69 @@ def _transmitting(email: OutboundEmail) -> bool:
     return bool(marked)
 
 
+class LeaseLost(smtplib.SMTPException):
+    """The row's lease ran out before its message was complete: another
+    sender has it, and this one leaves the message unfinished."""
+
+
+# What smtplib's DATA ends with: the server takes the message on this line.
+END_OF_DATA = b"\r\n.\r\n"
+
+
+def _mark_before_end_of_data(smtp: smtplib.SMTP, mark: Callable[[], bool]) -> None:
+    """Make this open SMTP connection call `mark()` just before the line "."
+    that ends the message: a server keeps a message only once it reads that
+    line, so a sender killed before the mark leaves nothing delivered (the
+    row is sent again when its lease runs out) and only one killed between
+    the mark and the server's answer leaves a row that may have been
+    delivered (failed "lost while sending", never sent twice). smtplib sends
+    the whole message and that line in one call, hence the wrapper, on this
+    connection only (it is closed after the message). `mark()` False: the
+    lease ran out, and the message is left unfinished (LeaseLost)."""
+    send = smtp.send
+
+    def send_and_mark(data: bytes | str) -> None:
+        if isinstance(data, bytes) and data.endswith(END_OF_DATA):
+            send(data[:-3])
+            if not mark():
+                raise LeaseLost("the lease ran out before sending: another sender has it")
+            data = data[-3:]
+        send(data)
+
+    smtp.send = send_and_mark  # type: ignore[method-assign]
+
+
 def _transmit(email: OutboundEmail, message: EmailMultiAlternatives) -> Failure | None:
-    """Hand the message to the email backend. The connection is opened first
-    so that a nurture row is marked `transmitting` only once the server is
-    reached: a failure to connect is retried as for any email."""
+    """Hand the message to the email backend. A nurture row is marked
+    `transmitting` as late as can be: over SMTP just before the end of its
+    DATA (_mark_before_end_of_data), with another backend once it is open;
+    a failure before that (to connect, a refused recipient) is retried as
+    for any email."""
     connection = get_connection(fail_silently=False)
     handing_over = False
+
+    def mark() -> bool:
+        nonlocal handing_over
+        handing_over = _transmitting(email)
+        return handing_over
+
     try:
         connection.open()
         if email.kind == Kind.NURTURE:
-            if not _transmitting(email):
+            smtp = getattr(connection, "connection", None)
+            if isinstance(smtp, smtplib.SMTP):
+                _mark_before_end_of_data(smtp, mark)
+            elif not mark():
                 return Failure("the lease ran out before sending: another sender has it")
-            handing_over = True
         connection.send_messages([message])
+    except LeaseLost as error:
+        return Failure(str(error))
     except Exception as error:  # noqa: BLE001 - recorded on the row and retried
         failure = classify(error)
-        # A conversation that broke (a timeout, a hang-up) without the
-        # server's answer may have delivered the message; an answer (4xx,
-        # 5xx) says it did not, and an error of ours (a DKIM key that cannot
-        # sign) happened before anything was sent.
+        # A conversation that broke (a timeout, a hang-up) after the mark
+        # without the server's answer may have delivered the message; an
+        # answer (4xx, 5xx) says it did not, and an error of ours (a DKIM
+        # key that cannot sign) happened before anything was sent.
         broken = isinstance(error, OSError) and not isinstance(
             error, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused))
         if handing_over and broken:
