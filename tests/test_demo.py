@@ -165,7 +165,11 @@ def test_it_puts_nothing_in_the_future(demo):
     assert not Lead.objects.filter(created_at__lt=now - timezone.timedelta(days=366)).exists()
     for touch in Touch.objects.select_related("lead"):
         assert touch.at > touch.lead.created_at
-        assert touch.actor_id == touch.lead.owner_id
+        # A reply to a nurture email came in by itself (no actor); one the
+        # qualifier logged has the qualifier.
+        reply = (touch.direction, touch.disposition) == ("inbound", "replied")
+        assert touch.actor_id in ((None, touch.lead.owner_id) if reply
+                                  else (touch.lead.owner_id,))
 
 
 def test_it_hands_off_every_lead_that_reached_qualified(demo):
@@ -352,3 +356,12 @@ def test_it_ends_the_enrollment_of_every_lead_that_left_nurture(demo):
     assert not left.filter(exit_reason="").exists()
     assert not Enrollment.objects.filter(status__in=Enrollment.LIVE).exclude(
         lead__stage=Stage.NURTURE).exists()
+
+
+def test_it_shows_replies_to_nurture_emails_on_the_timeline(demo):
+    from leadgate.mail.models import EmailEvent
+
+    reply = EmailEvent.objects.filter(kind="replied").select_related("email").first()
+    assert reply is not None and reply.detail
+    assert Touch.objects.filter(lead_id=reply.email.lead_id, direction="inbound",
+                                disposition="replied", notes=reply.detail).exists()

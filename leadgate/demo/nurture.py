@@ -184,6 +184,10 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 SWEEP = timedelta(seconds=1)
 CALL_NOTES = {"connected": "Checked in: still no project before next year; happy to hear "
                            "from us.", "voicemail_left": "", "no_answer": ""}
+# What a re-engaged lead wrote back, when a reply (not a click) brought it back.
+REPLIES = ["Timing is better now: can we talk next week?", "We have budget for this in Q3. "
+           "Who should I speak to?", "Forwarding to our head of sales ops, please include her.",
+           "Interesting numbers. Do you have a case study for a team of our size?"]
 
 
 @dataclass
@@ -499,7 +503,17 @@ class _Replay:
         words = episode.reason.lower()
         if episode.to == Stage.MQL:
             reason, detail = Exit.MQL, "engagement score crossed the MQL rule"
-            if last is not None and last.links:
+            if last is not None and self.rng.random() < 0.3:
+                # A reply (on the timeline as the lead's email) tipped the score.
+                text = self.rng.choice(REPLIES)
+                self._event(last, EmailEvent.Kind.REPLIED, signal, detail=text)
+                self._add(Touch, lead_id=lead.id, cycle=enrollment.lead_cycle,
+                          channel=Touch.Channel.EMAIL, direction=Touch.Direction.INBOUND,
+                          disposition=Touch.Disposition.REPLIED, notes=text, at=signal)
+                self._add(Activity, lead_id=lead.id, at=signal, campaign_id=None, sender="mail",
+                          kind=Activity.Kind.EMAIL_REPLY, detail=text,
+                          external_id=f"demo:reply:{last.pk}", received_at=signal)
+            elif last is not None and last.links:
                 # What brought it back: a click, not an open alone.
                 self._event(last, EmailEvent.Kind.CLICKED, signal, url=last.links[0],
                             agent=self.rng.choice(AGENTS))
