@@ -316,7 +316,7 @@ def _mark_before_end_of_data(smtp: smtplib.SMTP, mark: Callable[[], bool]) -> No
             data = data[-3:]
         send(data)
 
-    smtp.send = send_and_mark  # type: ignore[method-assign]
+    smtp.send = send_and_mark  # type: ignore[method-assign,assignment]
 
 
 def _transmit(email: OutboundEmail, message: EmailMultiAlternatives) -> Failure | None:
