@@ -453,6 +453,45 @@ def test_it_leaves_a_nurture_message_unfinished_when_its_lease_ran_out(smtp, tim
     assert smtp.messages == []
 
 
+class NoSuchMailbox:
+    """An SMTP server that refuses every recipient for good."""
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        return "550 5.1.1 no such mailbox"
+
+
+def refused_by(down, queue_it):
+    controller = Controller(NoSuchMailbox(), hostname="127.0.0.1", port=down.EMAIL_PORT)
+    controller.start()
+    try:
+        row = queue_it()
+        assert run_email_tasks() == ["failed"]
+    finally:
+        controller.stop()
+    return row
+
+
+def test_it_suppresses_a_leads_address_the_server_refused_for_good(down, time_machine):
+    from leadgate.leads.models import Event
+    from leadgate.mail.models import Suppression
+
+    time_machine.move_to(TUESDAY_10, tick=False)
+    lead = make_lead(email="gone@example.com")
+    refused_by(down, lambda: queue(key="nurture:9", kind=OutboundEmail.Kind.NURTURE,
+                                   to=(lead.email,), lead=lead))
+    suppression = Suppression.objects.get(address="gone@example.com")
+    assert (suppression.reason, suppression.lead_id) == ("hard_bounce", lead.pk)
+    assert Event.objects.filter(kind="email.bounced", lead_id=lead.pk).exists()
+
+
+def test_it_does_not_suppress_a_colleagues_address_the_server_refused(down, time_machine):
+    from leadgate.mail.models import Suppression
+
+    time_machine.move_to(TUESDAY_10, tick=False)
+    refused_by(down, queue)
+    assert not Suppression.objects.exists()
+
+
 def test_it_retries_an_alert_whose_server_hung_up_on_it(down, time_machine):
     time_machine.move_to(TUESDAY_10, tick=False)
     controller = Controller(Hangup(), hostname="127.0.0.1", port=down.EMAIL_PORT)

@@ -13,8 +13,10 @@ lease runs out the row is due again and another sender retries it.
 A transient failure (the server unreachable, a timeout, a 4xx answer, a
 refused login) is retried after 1, 2, 5, 15, 30 and 60 minutes, then hourly,
 for 24 hours, then the row is `failed`; a permanent refusal (5xx for every
-recipient, or for the message) fails it at once. Each failure is one warning
-line without a traceback: the row keeps the error for the pages that show it.
+recipient, or for the message) fails it at once, and a lead's address refused
+for good goes on the suppression list as a hard bounce (which ends the lead's
+nurture cadence). Each failure is one warning line without a traceback: the
+row keeps the error for the pages that show it.
 
 Just before the SMTP conversation, whatever path queued the email, the
 recipients on the suppression list are left out; with none left the row ends
@@ -52,7 +54,7 @@ from django.utils import timezone
 
 from . import tracking, unsubscribe
 from .models import OutboundEmail, Suppression
-from .suppression import normalized
+from .suppression import normalized, suppress
 from .transport import failure_place
 
 logger = logging.getLogger("leadgate.mail")
@@ -84,6 +86,8 @@ class Failure:
     # The server could not be reached at all: the other due rows would wait
     # for the same timeout, so the sweep stops until its next run.
     unreachable: bool = False
+    # Recipients the server refused for good (5xx): a hard bounce, told at once.
+    refused: tuple[str, ...] = ()
 
 
 def backoff(failures: int) -> timedelta:
@@ -161,7 +165,10 @@ def classify(error: Exception) -> Failure:
         answers = list(error.recipients.values())
         permanent = bool(answers) and all(code >= 500 for code, _ in answers)
         text = "; ".join(sorted({_answer(code, msg) for code, msg in answers}))
-        return Failure(f"the mail server refused the recipient: {text}", permanent=permanent)
+        refused = tuple(sorted(address for address, (code, _msg) in error.recipients.items()
+                               if code >= 500))
+        return Failure(f"the mail server refused the recipient: {text}", permanent=permanent,
+                       refused=refused)
     if isinstance(error, smtplib.SMTPDataError):
         answer = _answer(error.smtp_code, error.smtp_error)
         return Failure(f"the mail server refused the message: {answer}",
@@ -409,6 +416,14 @@ def _record(email: OutboundEmail, failure: Failure | None, note: str = "") -> No
     if not OutboundEmail.objects.filter(pk=email.pk, status=Status.SENDING,
                                         attempts=email.attempts).update(**fields):
         return
+    if give_up and failure.refused and unsubscribe.is_lead_facing(email.kind):
+        # The lead's address refused for good: a hard bounce, as a DSN would
+        # say later; every path that sends checks the list, and nurture ends
+        # the lead's cadence on the event. (A colleague's address is not put
+        # on the list: a typo in it is fixed, not suppressed.)
+        for address in failure.refused:
+            suppress(address, Suppression.Reason.HARD_BOUNCE, email=email,
+                     note=failure.text, data={"smtp": failure.text[:300]})
     count = len(email.to)
     what = f"email {email.pk} ({email.kind}, {count} recipient{'s' if count != 1 else ''})"
     if give_up:
