@@ -1,6 +1,7 @@
 """The outbox: every email queued in the caller's transaction, sent once by its
 task or the sweep, retried while the mail server is down, shown where people act."""
 
+import contextlib
 import email
 import itertools
 import json
@@ -397,6 +398,17 @@ def test_it_retries_a_nurture_email_when_the_server_cannot_be_reached(down, time
     assert row.transmitting_at is None and "could not reach" in row.last_error
 
 
+@contextlib.contextmanager
+def served_by(handler, down):
+    """A real SMTP server answering with `handler` on the `down` fixture's port."""
+    controller = Controller(handler, hostname="127.0.0.1", port=down.EMAIL_PORT)
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop()
+
+
 class Hangup:
     """An SMTP server's handler that hangs up once the message is sent to it,
     before answering: the sender cannot know whether it was delivered."""
@@ -408,13 +420,9 @@ class Hangup:
 
 def test_it_does_not_resend_a_nurture_email_whose_server_hung_up_on_it(down, time_machine):
     time_machine.move_to(TUESDAY_10, tick=False)
-    controller = Controller(Hangup(), hostname="127.0.0.1", port=down.EMAIL_PORT)
-    controller.start()
-    try:
+    with served_by(Hangup(), down):
         row = nurture()
         assert run_email_tasks() == ["failed"]
-    finally:
-        controller.stop()
     row.refresh_from_db()
     assert row.last_error.startswith("lost while sending: may have been delivered, not resent (")
 
@@ -431,13 +439,9 @@ class HangupAtRecipient:
 def test_it_resends_a_nurture_email_whose_server_hung_up_before_the_message_ended(
         down, time_machine):
     time_machine.move_to(TUESDAY_10, tick=False)
-    controller = Controller(HangupAtRecipient(), hostname="127.0.0.1", port=down.EMAIL_PORT)
-    controller.start()
-    try:
+    with served_by(HangupAtRecipient(), down):
         row = nurture()
         assert run_email_tasks() == ["pending"]
-    finally:
-        controller.stop()
     row.refresh_from_db()
     assert row.transmitting_at is None
 
@@ -461,19 +465,15 @@ class NoSuchMailbox:
 
 
 def refused_by(down, queue_it):
-    controller = Controller(NoSuchMailbox(), hostname="127.0.0.1", port=down.EMAIL_PORT)
-    controller.start()
-    try:
+    with served_by(NoSuchMailbox(), down):
         row = queue_it()
         assert run_email_tasks() == ["failed"]
-    finally:
-        controller.stop()
     return row
 
 
 def test_it_suppresses_a_leads_address_the_server_refused_for_good(down, time_machine):
     from leadgate.leads.models import Event
-    from leadgate.mail.models import Suppression
+    from leadgate.mail.models import EmailEvent, Suppression
 
     time_machine.move_to(TUESDAY_10, tick=False)
     lead = make_lead(email="gone@example.com")
@@ -482,6 +482,7 @@ def test_it_suppresses_a_leads_address_the_server_refused_for_good(down, time_ma
     suppression = Suppression.objects.get(address="gone@example.com")
     assert (suppression.reason, suppression.lead_id) == ("hard_bounce", lead.pk)
     assert Event.objects.filter(kind="email.bounced", lead_id=lead.pk).exists()
+    assert EmailEvent.objects.filter(kind="bounced", email__lead=lead).exists()
 
 
 def test_it_does_not_suppress_a_colleagues_address_the_server_refused(down, time_machine):
@@ -494,13 +495,9 @@ def test_it_does_not_suppress_a_colleagues_address_the_server_refused(down, time
 
 def test_it_retries_an_alert_whose_server_hung_up_on_it(down, time_machine):
     time_machine.move_to(TUESDAY_10, tick=False)
-    controller = Controller(Hangup(), hostname="127.0.0.1", port=down.EMAIL_PORT)
-    controller.start()
-    try:
+    with served_by(Hangup(), down):
         queue()
         assert run_email_tasks() == ["pending"]
-    finally:
-        controller.stop()
 
 
 # --- the transport ---------------------------------------------------------------------------

@@ -266,33 +266,33 @@ def _lost(lead):
         "change": change.pk, "from": Stage.ACCEPTED, "to": Stage.LOST, "reason": change.reason})
 
 
-def test_it_nurtures_a_lost_opportunity_in_a_new_cycle_by_setting(alice, now, settings):
-    settings.LEADGATE_NURTURE_LOST = True
-    make_cadence(role=Cadence.Role.FIRST)
-    lead = make_lead(owner=alice)
+def _lost_and_reacted(owner):
+    """A lead of `owner`'s whose opportunity was lost, once nurture reacted."""
+    lead = make_lead(owner=owner)
     _lost(lead)
     react()
     lead.refresh_from_db()
+    return lead
+
+
+def test_it_nurtures_a_lost_opportunity_in_a_new_cycle_by_setting(alice, now, settings):
+    settings.LEADGATE_NURTURE_LOST = True
+    make_cadence(role=Cadence.Role.FIRST)
+    lead = _lost_and_reacted(alice)
     assert (lead.stage, lead.cycle) == (Stage.NURTURE, 2)
     assert Enrollment.objects.get(lead=lead).trigger == "lost"
 
 
 def test_it_leaves_a_lost_opportunity_alone_by_default(alice, now):
     make_cadence(role=Cadence.Role.FIRST)
-    lead = make_lead(owner=alice)
-    _lost(lead)
-    react()
-    lead.refresh_from_db()
+    lead = _lost_and_reacted(alice)
     assert (lead.stage, lead.cycle) == (Stage.LOST, 1)
 
 
 def test_it_leaves_a_lost_lead_closed_when_its_cadence_has_no_steps(alice, now, settings):
     settings.LEADGATE_NURTURE_LOST = True
     Cadence.objects.create(name="Empty", role=Cadence.Role.FIRST)
-    lead = make_lead(owner=alice)
-    _lost(lead)
-    react()  # the consumer reads past the event: it is not stuck on it
-    lead.refresh_from_db()
+    lead = _lost_and_reacted(alice)  # the consumer reads past the event: not stuck on it
     assert (lead.stage, lead.cycle) == (Stage.LOST, 1)
     assert events.consume("nurture") == 0
 

@@ -48,7 +48,7 @@ from leadgate.leads import events
 from leadgate.lib.jsonbody import storable
 
 from .models import EmailEvent, InboundMessage, OutboundEmail
-from .suppression import Reason, normalized, suppress
+from .suppression import Reason, hard_bounce, normalized, suppress
 
 logger = logging.getLogger("leadgate.mail.inbound")
 
@@ -186,13 +186,14 @@ def _act(inbound: InboundMessage, verdict: Verdict) -> None:
         for failure in verdict.failures:
             if failure.email is None:
                 continue
-            EmailEvent.objects.create(
-                email=failure.email, detail=storable(f"{failure.address}: {failure.detail}"),
-                kind=EmailEvent.Kind.BOUNCED if failure.permanent else EmailEvent.Kind.SOFT_BOUNCED)
             if failure.permanent:
-                suppress(failure.address, Reason.HARD_BOUNCE, email=failure.email,
-                         note=storable(f"{note}: {failure.detail}"),
-                         data={"inbound": inbound.pk})
+                hard_bounce(failure.address, failure.email, detail=storable(failure.detail),
+                            note=storable(f"{note}: {failure.detail}"),
+                            data={"inbound": inbound.pk})
+            else:
+                EmailEvent.objects.create(
+                    email=failure.email, kind=EmailEvent.Kind.SOFT_BOUNCED,
+                    detail=storable(f"{failure.address}: {failure.detail}"))
     elif verdict.kind == Kind.COMPLAINT and verdict.email is not None:
         EmailEvent.objects.create(email=verdict.email, kind=EmailEvent.Kind.COMPLAINED,
                                   detail=storable(verdict.complaint_detail))

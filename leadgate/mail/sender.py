@@ -27,9 +27,9 @@ Nurture is sent at most once: `transmitting_at` is set just before the line
 that ends the message's DATA (the moment an SMTP server takes it); a row whose
 lease ran out after that (its sender killed before the server's answer was
 recorded) may have been delivered, and ends `failed` rather than being sent
-again, while one whose sender died earlier is sent again. Other kinds are resent after a lost
-lease (a duplicate alert is better than none; receivers may drop it by its
-Message-ID).
+again, while one whose sender died earlier is sent again. Other kinds are
+resent after a lost lease (a duplicate alert is better than none; receivers
+may drop it by its Message-ID).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from django.utils import timezone
 
 from . import tracking, unsubscribe
 from .models import OutboundEmail, Suppression
-from .suppression import normalized, suppress
+from .suppression import hard_bounce, normalized
 from .transport import failure_place
 
 logger = logging.getLogger("leadgate.mail")
@@ -77,6 +77,7 @@ IS_DUE = RawSQL(  # noqa: S611 - constants, no input
     output_field=BooleanField())
 HOUR = timedelta(hours=1)
 LOST = "lost while sending: may have been delivered, not resent"
+LEASE_LOST = "the lease ran out before sending: another sender has it"
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,7 @@ def _mark_before_end_of_data(smtp: smtplib.SMTP, mark: Callable[[], bool]) -> No
         if isinstance(data, bytes) and data.endswith(END_OF_DATA):
             send(data[:-3])
             if not mark():
-                raise LeaseLost("the lease ran out before sending: another sender has it")
+                raise LeaseLost(LEASE_LOST)
             data = data[-3:]
         send(data)
 
@@ -347,7 +348,7 @@ def _transmit(email: OutboundEmail, message: EmailMultiAlternatives) -> Failure 
             if isinstance(smtp, smtplib.SMTP):
                 _mark_before_end_of_data(smtp, mark)
             elif not mark():
-                return Failure("the lease ran out before sending: another sender has it")
+                raise LeaseLost(LEASE_LOST)
         connection.send_messages([message])
     except LeaseLost as error:
         return Failure(str(error))
@@ -417,13 +418,12 @@ def _record(email: OutboundEmail, failure: Failure | None, note: str = "") -> No
                                         attempts=email.attempts).update(**fields):
         return
     if give_up and failure.refused and unsubscribe.is_lead_facing(email.kind):
-        # The lead's address refused for good: a hard bounce, as a DSN would
-        # say later; every path that sends checks the list, and nurture ends
-        # the lead's cadence on the event. (A colleague's address is not put
-        # on the list: a typo in it is fixed, not suppressed.)
+        # The lead's address refused for good: a hard bounce, as a bounce
+        # message would tell later; every path that sends checks the list,
+        # and nurture ends the lead's cadence on the event. (A colleague's
+        # address is not put on the list: a typo in it is fixed, not suppressed.)
         for address in failure.refused:
-            suppress(address, Suppression.Reason.HARD_BOUNCE, email=email,
-                     note=failure.text, data={"smtp": failure.text[:300]})
+            hard_bounce(address, email, detail=failure.text, note=failure.text)
     count = len(email.to)
     what = f"email {email.pk} ({email.kind}, {count} recipient{'s' if count != 1 else ''})"
     if give_up:

@@ -2,6 +2,8 @@
 
 `suppress()` puts an address on it (once: the first reason stays) and records
 the event that lets later stages react (a nurture cadence stops at once);
+`hard_bounce()` is a bounce for good, whoever tells it (a bounce message, or
+the server refusing the address while we send);
 `suppressed()` answers which of some addresses are on it, for the sender,
 which checks every email just before sending it, whichever path queued it.
 """
@@ -15,7 +17,7 @@ from django.db import transaction
 
 from leadgate.leads import events
 
-from .models import OutboundEmail, Suppression
+from .models import EmailEvent, OutboundEmail, Suppression
 
 Reason = Suppression.Reason
 
@@ -66,3 +68,12 @@ def suppress(address: str, reason: str, *, lead: Any = None, email: OutboundEmai
                 "address": address, "reason": reason,
                 "email": email.pk if email is not None else None, **(data or {})})
     return row, created
+
+
+def hard_bounce(address: str, email: OutboundEmail, *, detail: str, note: str,
+                data: dict | None = None) -> None:
+    """`email` to `address` bounced for good: the email's `bounced` event (its
+    cadence step's figures count it) and the address on the list."""
+    EmailEvent.objects.create(email=email, kind=EmailEvent.Kind.BOUNCED,
+                              detail=f"{address}: {detail}")
+    suppress(address, Reason.HARD_BOUNCE, email=email, note=note, data=data)
