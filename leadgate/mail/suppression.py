@@ -74,6 +74,7 @@ def hard_bounce(address: str, email: OutboundEmail, *, detail: str, note: str,
                 data: dict | None = None) -> None:
     """`email` to `address` bounced for good: the email's `bounced` event (its
     cadence step's figures count it) and the address on the list."""
-    EmailEvent.objects.create(email=email, kind=EmailEvent.Kind.BOUNCED,
-                              detail=f"{address}: {detail}")
-    suppress(address, Reason.HARD_BOUNCE, email=email, note=note, data=data)
+    with transaction.atomic():
+        EmailEvent.objects.create(email=email, kind=EmailEvent.Kind.BOUNCED,
+                                  detail=f"{address}: {detail}")
+        suppress(address, Reason.HARD_BOUNCE, email=email, note=note, data=data)
