@@ -35,6 +35,10 @@ def clock(monkeypatch, settings):
     fake = FakeClock()
     monkeypatch.setattr(queue_views, "_clock", fake)
     monkeypatch.setattr(queue_views, "_sleep", fake.sleep)
+    # Slots of this test's streams only: a browser test's live server runs in
+    # this process, and a desk page it opened may still hold a stream of a
+    # user whose id this test's user now has.
+    monkeypatch.setattr(queue_views, "SLOTS", queue_views.StreamSlots())
     settings.LEADGATE_QUEUE_STREAM_SECONDS = 25
     settings.LEADGATE_QUEUE_POLL_SECONDS = 0.2
     return fake
