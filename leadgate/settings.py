@@ -426,6 +426,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 LEADGATE_DEFAULT_PHONE_REGION = env_str("LEADGATE_DEFAULT_PHONE_REGION", "US")
 LEADGATE_DUPLICATE_THRESHOLD = env_float("LEADGATE_DUPLICATE_THRESHOLD", 88)
 LEADGATE_ACCOUNT_MATCH_THRESHOLD = env_float("LEADGATE_ACCOUNT_MATCH_THRESHOLD", 92)
+# Reports: the currency that outcome amounts, campaign costs and targets are in
+# (amounts are added up as they are: one currency per installation).
+LEADGATE_CURRENCY = env_str("LEADGATE_CURRENCY", "USD").upper()
 # Imports (CLI and web): a file is refused, or its reading stopped with an error
 # naming the limit, beyond these. Rows and columns count data, not the sheet's
 # declared dimensions; a longer cell makes its row an error. A workbook (XLSX) is
