@@ -15,8 +15,9 @@ What a row says, and why:
   (`lifecycle.FUNNEL`) within that cycle; a stage passed over (inquiry ->
   working) counts as reached when the next one was, at the same time;
 - its exit is the side stage (nurture, disqualified, rejected, lost) the cycle
-  sits in or ended in, with the reason given: a rejected lead that was worked
-  again and handed off anew has no exit;
+  went to last, with the reason given, even when it came back from it (sales'
+  rejection sends a lead straight back to its qualifier: it is still a
+  rejection to count);
 - its source, campaign and channel are those of the inquiry that opened the
   cycle (first touch); the segment (country, industry, employee band, grade)
   is the lead's now;
@@ -154,14 +155,14 @@ def _row(lead: dict[str, Any], number: int, seen: _Cycle, now: datetime) -> Cycl
         lead["created_at"]
     if seen.inquiries:
         _at, fact.source_id, fact.campaign_id, fact.channel = seen.inquiries[0]
-    elif number == 1:
-        fact.source_id, fact.campaign_id = lead["source_id"], lead["campaign_id"]
+    if number == 1:  # the lead's own source: the first inquiry's, or set by hand
+        fact.source_id = fact.source_id or lead["source_id"]
+        fact.campaign_id = fact.campaign_id or lead["campaign_id"]
     fact.country = lead["country"] or lead["account__country"] or ""
     fact.industry = lead["account__industry"] or ""
     fact.employee_band = employee_band(lead["account__employees"])
     fact.grade = lead["score__grade"] or ""
     _stages(fact, seen.moves)
-    last_stage = seen.moves[-1][0] if seen.moves else (lead["stage"] if current else "")
     fact.is_open = current and lead["stage"] not in CLOSED
     fact.nurtured = any(to == Stage.NURTURE for to, _at, _r in seen.moves)
     if seen.clocks:
@@ -170,12 +171,12 @@ def _row(lead: dict[str, Any], number: int, seen: _Cycle, now: datetime) -> Cycl
     _touches(fact, seen.touches)
     _people(fact, lead, current, seen)
     _money(fact, seen.outcomes)
-    if last_stage in SIDE_STAGES:
-        _to, fact.exit_at, reason = next(m for m in reversed(seen.moves) if m[0] == last_stage)
-        fact.exit = last_stage
-        if last_stage == Stage.REJECTED and fact.reject_reason:
+    side = [move for move in seen.moves if move[0] in SIDE_STAGES]
+    if side:
+        fact.exit, fact.exit_at, reason = side[-1]
+        if fact.exit == Stage.REJECTED and fact.reject_reason:
             reason = fact.reject_reason
-        elif last_stage == Stage.LOST and not reason:
+        elif fact.exit == Stage.LOST and not reason:
             reason = next((r for kind, _a, r in reversed(seen.outcomes) if kind == "lost"), "")
         fact.exit_reason = reason[:200]
     return fact

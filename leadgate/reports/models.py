@@ -60,8 +60,8 @@ class CycleFact(models.Model):
     qualified_seconds = models.PositiveIntegerField(null=True, blank=True)
     accepted_seconds = models.PositiveIntegerField(null=True, blank=True)
     opportunity_seconds = models.PositiveIntegerField(null=True, blank=True)
-    # The side stage it left the main line by, last: disqualified, nurture,
-    # rejected or lost (empty: none), with the reason given.
+    # The side stage it went to last (disqualified, nurture, rejected or lost;
+    # empty: none), with the reason given, even if it came back from it.
     exit = models.CharField(max_length=12, blank=True)
     exit_at = models.DateTimeField(null=True, blank=True)
     exit_reason = models.CharField(max_length=200, blank=True)
