@@ -67,6 +67,7 @@ api.add_router("/", "leadgate.api.queue.router")
 api.add_router("/", "leadgate.api.handoffs.router")
 api.add_router("/", "leadgate.api.arrivals.router")
 api.add_router("/", "leadgate.api.nurture.router")
+api.add_router("/", "leadgate.api.reports.router")
 
 
 def _field_of(loc: list | tuple) -> str | None:
