@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
+from leadgate.intake.merge import merge
 from leadgate.intake.models import Inquiry
 from leadgate.intake.pipeline import receive
 from leadgate.leads import events
@@ -165,6 +166,8 @@ ACTIONS = {
     "email.clicked": lambda p: tracking.record(_sent_email(p), "clicked", "Mozilla/5.0",
                                                index=0),
     "email.replied": _replied,
+    "lead.merged": lambda p: merge(make_lead(owner=p["alice"]), make_lead(owner=p["alice"]),
+                                   by=p["alice"]),
 }
 
 

@@ -251,3 +251,21 @@ def test_it_shows_the_page_with_charts_and_tables(client, history, mia):
     spec = json.loads(body.split('id="waterfall-chart-data" type="application/json">')[1]
                       .split("</script>")[0])
     assert spec["datasets"][0]["data"][0] == len(plain_cycles())
+
+
+def test_it_recomputes_the_survivors_rows_after_a_merge_and_its_undo(alice, mia):
+    from leadgate.intake.merge import merge, undo
+
+    survivor, merged = make_lead(owner=alice), make_lead(owner=alice)
+    advance(merged, "disqualified", by=mia, reason="duplicate")
+    facts.refresh([survivor.pk, merged.pk])
+    record = merge(survivor, merged, by=mia)
+    while events.consume("reports"):
+        pass
+    assert list(CycleFact.objects.values_list("lead_id", flat=True)) == [survivor.pk]
+    assert list(facts.drift()) == []
+    undo(record, by=mia)
+    while events.consume("reports"):
+        pass
+    assert list(facts.drift()) == []
+    assert CycleFact.objects.filter(lead_id=merged.pk).exists()

@@ -31,6 +31,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from leadgate.leads import events
 from leadgate.leads.after_save import queue_after_save
 from leadgate.leads.lifecycle import CLOSED, FUNNEL, Stage
 from leadgate.leads.models import Lead, StageChange, User, create_lead
@@ -80,6 +81,9 @@ def lead_relations() -> list[tuple[type[models.Model], str]]:
         (cast(type[models.Model], rel.related_model), rel.field.name)
         for rel in Lead._meta.related_objects
         if (rel.one_to_many or rel.one_to_one) and rel.related_model not in NOT_MOVED
+        # A later stage's summary of a lead is recomputed, not moved (it
+        # hears of the merge from the event).
+        and not getattr(rel.related_model, "merge_recomputes", False)
     ]
 
 
@@ -230,7 +234,10 @@ def merge(survivor: Lead, merged: Lead, *, by: User | None, reason: str = "") ->
     )
     if filled:
         Lead.objects.filter(pk=survivor.pk).update(**filled)
+    merged_id = merged.pk
     merged.delete()  # its duplicate candidates go with it (kept in the snapshot)
+    events.record("lead.merged", survivor, actor=by,
+                  data={"merge": record.pk, "merged": merged_id})
     # The merged lead's other likely duplicates may be the survivor's now.
     survivor_id = survivor.pk
     queue_after_save([survivor_id])
@@ -274,6 +281,9 @@ def undo(record: Merge, *, by: User | None) -> Lead:
     _restore_candidates(record.snapshot.get(CANDIDATES_KEY, []))
     record.undone_at, record.undone_by = timezone.now(), by
     record.save(update_fields=["undone_at", "undone_by"])
+    for lead in (survivor, restored):
+        events.record("lead.merged", lead, actor=by, data={
+            "merge": record.pk, "merged": record.merged_lead_id, "undone": True})
     return restored
 
 

@@ -63,6 +63,8 @@ KINDS = {
     "handoff.accepted": "sales accepted the handoff (data: handoff)",
     "handoff.rejected": "sales rejected the handoff (data: handoff, reason)",
     "outcome.recorded": "an opportunity, a win or a loss (data: outcome, kind, amount)",
+    "lead.merged": "another lead was merged into this one, or that merge was undone "
+                   "(data: merge, merged, undone)",
     "score.graded": "the lead's grade changed (data: from, to)",
     "email.opened": "a person opened an email sent to the lead (data: email, kind)",
     "email.clicked": "a person followed a link of an email (data: email, url)",

@@ -313,7 +313,7 @@ def drift(limit: int | None = None) -> Iterator[tuple[int, int, str, Any, Any]]:
 WATCHED = {"inquiry.received", "stage.moved", "lead.assigned", "sla.started", "sla.stopped",
            "sla.breached", "touch.logged", "handoff.sent", "handoff.accepted",
            "handoff.rejected", "outcome.recorded", "score.graded", "nurture.enrolled",
-           "nurture.returned"}
+           "nurture.returned", "lead.merged"}
 
 
 @events.subscribe("reports", kinds=WATCHED)

@@ -87,6 +87,10 @@ class CycleFact(models.Model):
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    # A merge recomputes the survivor's rows (event lead.merged) instead of
+    # moving the merged lead's onto it (intake.merge.lead_relations).
+    merge_recomputes = True
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["lead", "cycle"],
                                                name="cyclefact_one_per_cycle")]
