@@ -100,7 +100,8 @@ def compute(lead_ids: Iterable[int]) -> list[CycleFact]:
     ids = sorted(set(lead_ids))
     if not ids:
         return []
-    leads = {row["id"]: row for row in Lead.objects.filter(pk__in=ids).values(
+    leads: dict[int, dict[str, Any]] = {row["id"]: dict(row) for row in Lead.objects.filter(
+        pk__in=ids).values(
         "id", "cycle", "stage", "created_at", "source_id", "campaign_id", "team_id", "owner_id",
         "country", "account__country", "account__industry", "account__employees",
         "score__grade")}
@@ -193,8 +194,8 @@ def _stages(fact: CycleFact, moves: list[tuple[str, datetime, str]]) -> None:
     for index in range(fact.furthest - 1, 0, -1):
         if reached[index] is None:
             reached[index] = reached[index + 1]
-    for name, at in zip(REACHED_FIELDS, reached[1:], strict=True):
-        setattr(fact, name, at)
+    for name, when in zip(REACHED_FIELDS, reached[1:], strict=True):
+        setattr(fact, name, when)
     reached[0] = fact.entered_at
     for name, began, ended in zip(SECONDS_FIELDS, reached[:-1], reached[1:], strict=True):
         if began is not None and ended is not None:

@@ -239,7 +239,7 @@ class FilterForm(forms.Form):
         return codes
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         period = data.get("period") or "last_12_months"
         if period == "custom":
             start, end = data.get("start"), data.get("end")

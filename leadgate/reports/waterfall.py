@@ -193,7 +193,7 @@ class Waterfall(Report):
             *(Column(stage.value, STAGE_NAMES[stage]) for stage in FUNNEL)],
             note="Each stage counted in the period it was reached; leads may have come in "
                  "earlier. Switch to cohorts for conversion rates.")
-        per_bucket: dict[str, list[int]] = {}
+        per_bucket: dict[int, list[int]] = {}
         for i, column in enumerate(columns):
             for bucket, n in (segment.filter(filters.within(column))
                               .annotate(b=filters.bucket(column)).values("b")
