@@ -42,8 +42,8 @@ PERIODS = {
 }
 GROUPINGS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
 BASES = {
-    "entered": "Leads that came in during the period (cohorts)",
-    "reached": "Stages reached during the period",
+    "entered": "Cohorts: leads that came in",
+    "reached": "Stages reached in the period",
 }
 CYCLES = {"": "All cycles", "first": "First cycle", "returning": "Returning (cycle 2+)"}
 GRADES = ["A", "B", "C", "D"]
@@ -194,6 +194,9 @@ def _aware(day: date) -> datetime:
 
 
 class FilterForm(forms.Form):
+    # Shown first; the others are the segment, behind "More filters".
+    PERIOD_FIELDS = ("period", "start", "end", "by", "basis")
+    DEFAULTS = {"period": "last_12_months", "by": "month", "basis": "entered"}
     period = forms.ChoiceField(choices=PERIODS.items(), required=False, initial="last_12_months")
     start = forms.DateField(required=False, label="From",
                             widget=forms.DateInput(attrs={"type": "date"}))
@@ -228,6 +231,18 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["qualifier"].label_from_instance = (  # type: ignore[attr-defined]
             lambda user: user.get_full_name() or user.username)
+
+    @classmethod
+    def from_query(cls, query: Any) -> FilterForm:
+        """The form of a request's query string; the defaults when it has none
+        of the form's fields (so the page shows the period it computes)."""
+        if not any(name in query for name in cls.base_fields):
+            return cls(cls.DEFAULTS)
+        return cls(query)
+
+    @property
+    def segment_is_set(self) -> bool:
+        return any(self.data.get(name) for name in self.fields if name not in self.PERIOD_FIELDS)
 
     def clean_country(self) -> tuple[str, ...]:
         codes = tuple(dict.fromkeys(

@@ -99,8 +99,11 @@ class Report:
     title: ClassVar[str]
     summary: ClassVar[str] = ""
     roles: ClassVar[tuple[str, ...]] = READERS
-    # A template included below the tables (controls such as the what-if form).
+    # A template included below the charts (controls such as the what-if form).
     template: ClassVar[str | None] = None
+    # Where the report stands among the others (the lead's way, then the
+    # overviews): lower first.
+    position: ClassVar[int] = 100
 
     def compute(self, filters: Filters, user: User) -> Result:
         raise NotImplementedError
@@ -120,4 +123,5 @@ def register(cls: type[Report]) -> type[Report]:
 
 
 def readable_by(user: User) -> list[Report]:
-    return [report for report in REPORTS.values() if report.allows(user)]
+    return sorted((report for report in REPORTS.values() if report.allows(user)),
+                  key=lambda report: (report.position, report.title))

@@ -84,18 +84,15 @@ def _report(request: AuthedRequest, slug: str) -> HttpResponse:
         raise Http404("no such report")
     if not found.allows(request.user):
         raise PermissionDenied
-    form = FilterForm(request.GET or None)
+    form = FilterForm.from_query(request.GET)
     wanted = request.GET.get("format", "html")
-    if request.GET and not form.is_valid():
+    if not form.is_valid():
         if wanted in ("csv", "json"):
             return JsonResponse({"detail": "invalid filters", "errors": form.errors_by_field()},
                                 status=400)
         return render(request, "reports/report.html",
                       {"nav": "reports", "report": found, "form": form, "result": None,
                        "reports": readable_by(request.user)}, status=400)
-    if not request.GET:
-        form = FilterForm({})
-        form.is_valid()
     filters = form.filters()
     result = found.compute(filters, request.user)
     if wanted == "json":

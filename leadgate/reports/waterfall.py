@@ -53,6 +53,7 @@ def reason_label(exit: str, reason: str) -> str:
 class Waterfall(Report):
     slug = "waterfall"
     title = "Demand waterfall"
+    position = 10
     summary = ("Inquiry to won: how many reached each stage, conversion, days in each "
                "stage, and where the others left.")
 
