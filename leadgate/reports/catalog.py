@@ -1,6 +1,9 @@
 """Every report, registered on import (views, the API and tests import this)."""
 
-from . import waterfall  # noqa: F401
+from . import (  # noqa: F401 - each module registers its reports
+    sources,
+    waterfall,
+)
 from .registry import REPORTS, readable_by
 
 __all__ = ["REPORTS", "readable_by"]

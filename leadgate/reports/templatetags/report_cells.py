@@ -25,7 +25,8 @@ def money(value: Any) -> str:
 
 def percent(value: float) -> str:
     shown = value * 100
-    return f"{shown:.0f} %" if shown >= 10 or shown == 0 else f"{shown:.1f} %"
+    text = f"{abs(shown):,.0f}" if abs(shown) >= 10 or shown == 0 else f"{abs(shown):.1f}"
+    return f"{'−' if shown < 0 else ''}{text}\u00a0%"
 
 
 def duration(seconds: float) -> str:
