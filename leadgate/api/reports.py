@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -86,6 +87,11 @@ def get_report(request: HttpRequest, slug: str, filters: Query[ReportFilters]):
         if not form.is_valid():
             field, message = next(iter(form.errors_by_field().items()))
             return Status(422, problem(message, field))
+        try:
+            options = report.options(request.GET)
+        except ValidationError as error:
+            field, messages = next(iter(error.message_dict.items()))
+            return Status(422, problem(" ".join(messages), field))
         chosen = form.filters()
-        result = report.compute(chosen, user)  # type: ignore[arg-type]
+        result = report.compute(chosen, user, **options)  # type: ignore[arg-type]
         return Status(200, answer(report, result, chosen.as_dict()))

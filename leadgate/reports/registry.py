@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.http import QueryDict
+
 from leadgate.leads.lifecycle import Role
 from leadgate.leads.models import User
 from leadgate.lib.proportions import Rate
@@ -104,6 +106,12 @@ class Report:
     # Where the report stands among the others (the lead's way, then the
     # overviews): lower first.
     position: ClassVar[int] = 100
+
+    def options(self, query: QueryDict) -> dict[str, Any]:
+        """The report's own parameters in the query string, besides the
+        filters, as keyword arguments of compute(); raises ValidationError
+        ({name: message}) when one is bad (the page answers 400 naming it)."""
+        return {}
 
     def compute(self, filters: Filters, user: User) -> Result:
         raise NotImplementedError

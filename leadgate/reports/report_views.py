@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -93,8 +93,19 @@ def _report(request: AuthedRequest, slug: str) -> HttpResponse:
         return render(request, "reports/report.html",
                       {"nav": "reports", "report": found, "form": form, "result": None,
                        "reports": readable_by(request.user)}, status=400)
+    try:
+        options = found.options(request.GET)
+    except ValidationError as error:
+        errors = {name: " ".join(messages) for name, messages in error.message_dict.items()}
+        if wanted in ("csv", "json"):
+            return JsonResponse({"detail": "invalid parameters", "errors": errors}, status=400)
+        for name, message in errors.items():
+            form.add_error(None, f"{name}: {message}")
+        return render(request, "reports/report.html",
+                      {"nav": "reports", "report": found, "form": form, "result": None,
+                       "reports": readable_by(request.user)}, status=400)
     filters = form.filters()
-    result = found.compute(filters, request.user)
+    result = found.compute(filters, request.user, **options)
     if wanted == "json":
         return JsonResponse(answer(found, result, filters.as_dict()))
     if wanted == "csv":
