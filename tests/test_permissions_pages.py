@@ -91,7 +91,7 @@ def test_it_redirects_an_anonymous_lead_page_to_login(client, alice):
 
 
 @pytest.mark.parametrize(
-    ("user", "screen"), [("alice", "desk"), ("sam", "inbox"), ("mia", "funnel")]
+    ("user", "screen"), [("alice", "desk"), ("sam", "inbox"), ("mia", "dashboard")]
 )
 def test_it_sends_each_role_home_to_its_screen(client, request, user, screen):
     client.force_login(request.getfixturevalue(user))

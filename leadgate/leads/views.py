@@ -17,6 +17,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         return redirect("desk")
     if user.has_role(Role.SALES):
         return redirect("inbox")
+    if user.has_role(Role.MANAGER, Role.ADMIN):
+        return redirect("dashboard")
     return redirect("funnel")
 
 
