@@ -1,6 +1,7 @@
 """Every report, registered on import (views, the API and tests import this)."""
 
 from . import (  # noqa: F401 - each module registers its reports
+    qualifiers,
     revenue_gap,
     scorecard,
     sources,

@@ -88,8 +88,9 @@ class _Cycle:
 
     moves: list[tuple[str, datetime, str]] = field(default_factory=list)
     inquiries: list[tuple[datetime, int | None, int | None, str]] = field(default_factory=list)
-    touches: list[tuple[str, str, datetime]] = field(default_factory=list)
-    clocks: list[tuple[datetime, str, int | None, bool]] = field(default_factory=list)
+    touches: list[tuple[str, str, datetime, int | None]] = field(default_factory=list)
+    clocks: list[tuple[datetime, int | None, str, int | None, bool]] = field(
+        default_factory=list)
     handoffs: list[tuple[int | None, int | None, str, str]] = field(default_factory=list)
     outcomes: list[tuple[str, Decimal | None, str]] = field(default_factory=list)
     assignments: list[tuple[int | None, int | None]] = field(default_factory=list)
@@ -115,15 +116,16 @@ def compute(lead_ids: Iterable[int]) -> list[CycleFact]:
             .values_list("lead_id", "cycle", "received_at", "source_id", "campaign_id",
                          "channel")):
         cycles[lead_id, cycle].inquiries.append((at, source, campaign, channel))
-    for lead_id, cycle, direction, disposition, at in (
+    for lead_id, cycle, direction, disposition, at, actor in (
             Touch.objects.filter(lead_id__in=ids).order_by("at", "pk")
-            .values_list("lead_id", "cycle", "direction", "disposition", "at")):
-        cycles[lead_id, cycle].touches.append((direction, disposition, at))
-    for lead_id, cycle, started, segment, seconds, breached in (
+            .values_list("lead_id", "cycle", "direction", "disposition", "at", "actor_id")):
+        cycles[lead_id, cycle].touches.append((direction, disposition, at, actor))
+    for lead_id, cycle, started, owner, segment, seconds, breached in (
             SlaClock.objects.filter(lead_id__in=ids).order_by("started_at", "pk")
-            .values_list("lead_id", "cycle", "started_at", "policy__segment",
+            .values_list("lead_id", "cycle", "started_at", "owner_id", "policy__segment",
                          "response_seconds", "breached_at")):
-        cycles[lead_id, cycle].clocks.append((started, segment, seconds, breached is not None))
+        cycles[lead_id, cycle].clocks.append(
+            (started, owner, segment, seconds, breached is not None))
     for lead_id, cycle, sender, rep, status, reason in (
             Handoff.objects.filter(lead_id__in=ids).order_by("created_at", "pk")
             .values_list("lead_id", "cycle", "from_user_id", "to_user_id", "status",
@@ -167,8 +169,13 @@ def _row(lead: dict[str, Any], number: int, seen: _Cycle, now: datetime) -> Cycl
     fact.is_open = current and lead["stage"] not in CLOSED
     fact.nurtured = any(to == Stage.NURTURE for to, _at, _r in seen.moves)
     if seen.clocks:
-        fact.sla_started_at, fact.sla_policy, fact.response_seconds, fact.sla_breached = \
-            seen.clocks[0]
+        (fact.sla_started_at, fact.sla_owner_id, fact.sla_policy, fact.response_seconds,
+         fact.sla_breached) = seen.clocks[0]
+        if fact.response_seconds is None:  # answered after the breach, or not yet
+            fact.response_seconds = next(
+                (int((at - fact.sla_started_at).total_seconds())
+                 for _dir, _disp, at, actor in seen.touches
+                 if actor is not None and at >= fact.sla_started_at), None)
     _touches(fact, seen.touches)
     _people(fact, lead, current, seen)
     _money(fact, seen.outcomes)
@@ -202,12 +209,12 @@ def _stages(fact: CycleFact, moves: list[tuple[str, datetime, str]]) -> None:
             setattr(fact, name, max(0, int((ended - began).total_seconds())))
 
 
-def _touches(fact: CycleFact, touches: list[tuple[str, str, datetime]]) -> None:
+def _touches(fact: CycleFact, touches: list[tuple[str, str, datetime, int | None]]) -> None:
     fact.touches = len(touches)
-    fact.attempts = sum(1 for direction, _d, _at in touches
+    fact.attempts = sum(1 for direction, *_rest in touches
                         if direction == Touch.Direction.OUTBOUND)
-    fact.connects = sum(1 for _dir, disposition, _at in touches if disposition in CONNECTED)
-    fact.meetings = sum(1 for _dir, disposition, _at in touches
+    fact.connects = sum(1 for _dir, disposition, *_rest in touches if disposition in CONNECTED)
+    fact.meetings = sum(1 for _dir, disposition, *_rest in touches
                         if disposition == Touch.Disposition.MEETING_BOOKED)
     if touches:
         fact.first_touch_at, fact.last_touch_at = touches[0][2], touches[-1][2]

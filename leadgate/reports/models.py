@@ -69,9 +69,14 @@ class CycleFact(models.Model):
     # disqualified): not reaching a stage yet is not a loss.
     is_open = models.BooleanField(default=True)
     nurtured = models.BooleanField(default=False)
-    # The first response clock of the cycle.
+    # The first response clock of the cycle, and whose it was (a breach sends
+    # the lead to a teammate: the first owner's speed is the one measured).
+    sla_owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
     sla_policy = models.CharField(max_length=12, blank=True)
     sla_started_at = models.DateTimeField(null=True, blank=True)
+    # Seconds from the clock's start to the first touch by a person, also
+    # when it came after a breach (the clock itself records only a met one).
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
     sla_breached = models.BooleanField(default=False)
     # Touches by people in the cycle (outbound attempts, connections).
