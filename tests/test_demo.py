@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from leadgate.leads.models import (
     User,
     create_lead,
 )
+from leadgate.routing.models import Assignment
 from leadgate.workspace.models import Qualification
 
 pytestmark = pytest.mark.django_db
@@ -158,18 +160,32 @@ def test_it_keeps_the_lead_in_its_last_stage(demo):
                                                                     last.at)
 
 
+def owners_over_time():
+    """Each lead's owners by time: routing gave it to one, an SLA breach to another."""
+    handed = defaultdict(list)
+    for lead_id, at, to in Assignment.objects.order_by("at", "pk").values_list(
+            "lead_id", "at", "to_user_id"):
+        handed[lead_id].append((at, to))
+
+    def owner_at(lead, at):
+        return next((to for when, to in reversed(handed[lead.pk]) if when <= at), lead.owner_id)
+
+    return owner_at
+
+
 def test_it_puts_nothing_in_the_future(demo):
     now = timezone.now()
     assert not StageChange.objects.filter(at__gt=now).exists()
     assert not Touch.objects.filter(at__gt=now).exists()
     assert not Lead.objects.filter(created_at__lt=now - timezone.timedelta(days=366)).exists()
+    owner_at = owners_over_time()
     for touch in Touch.objects.select_related("lead"):
         assert touch.at > touch.lead.created_at
         # A reply to a nurture email came in by itself (no actor); one the
-        # qualifier logged has the qualifier.
+        # qualifier logged has the qualifier who owned the lead then.
         reply = (touch.direction, touch.disposition) == ("inbound", "replied")
-        assert touch.actor_id in ((None, touch.lead.owner_id) if reply
-                                  else (touch.lead.owner_id,))
+        owner = owner_at(touch.lead, touch.at)
+        assert touch.actor_id in ((None, owner) if reply else (owner,))
 
 
 def test_it_hands_off_every_lead_that_reached_qualified(demo):
@@ -365,3 +381,42 @@ def test_it_shows_replies_to_nurture_emails_on_the_timeline(demo):
     assert reply is not None and reply.detail
     assert Touch.objects.filter(lead_id=reply.email.lead_id, direction="inbound",
                                 disposition="replied", notes=reply.detail).exists()
+
+
+def test_it_stops_each_clock_with_the_first_human_touch_as_routing_would(demo):
+    from leadgate.routing.models import SlaClock
+    from leadgate.routing.sla import is_human_touch
+
+    stopped = SlaClock.objects.filter(touch__isnull=False).select_related("touch")
+    assert stopped.exists()
+    for clock in stopped:
+        touch = clock.touch
+        assert is_human_touch(touch) and touch.cycle == clock.cycle
+        assert touch.actor_id == clock.owner_id
+        assert (clock.stopped_at, clock.response_seconds) == (
+            touch.at, int((touch.at - clock.started_at).total_seconds()))
+        assert clock.state == ("met" if touch.at <= clock.due_at else "breached")
+        earlier = Touch.objects.filter(lead_id=clock.lead_id, cycle=clock.cycle,
+                                       at__gte=clock.started_at, at__lt=touch.at,
+                                       direction="outbound", actor__isnull=False)
+        assert not earlier.exists()
+    # Breached before anyone called: no response, and the lead went to a teammate.
+    late = SlaClock.objects.filter(state="breached", touch__isnull=True)
+    assert not late.filter(response_seconds__isnull=False).exists()
+    assert Assignment.objects.filter(why="sla_breach").exists()
+
+
+def test_it_counts_due_times_in_the_teams_business_hours(demo):
+    from leadgate.routing.models import SlaClock
+    from leadgate.routing.sla import due_time
+
+    clocks = SlaClock.objects.select_related("policy", "lead__team")
+    assert {clock.policy.segment for clock in clocks} >= {"hot_inbound", "inbound", "imported"}
+    for clock in clocks:
+        assert clock.due_at == due_time(clock.policy, clock.lead.team, clock.started_at)
+        if clock.state == "breached" and clock.touch_id is None:
+            assert clock.due_at < clock.breached_at <= clock.due_at + timezone.timedelta(
+                seconds=10)
+    running = SlaClock.objects.filter(state="running")
+    assert not running.exclude(lead__stage__in=ON_DESK).exists()
+    assert not running.values("lead_id").annotate(n=Count("pk")).filter(n__gt=1).exists()

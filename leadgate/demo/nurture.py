@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
-from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from jinja2 import Template
 
@@ -49,8 +46,10 @@ from leadgate.mail.models import EmailEvent, OutboundEmail, Suppression
 from leadgate.mail.tracking import HONEYPOT, links_of
 from leadgate.nurture import cadences, engine, templating, timing
 from leadgate.nurture.models import Cadence, CadenceVersion, Enrollment, Step, StepRun
+from leadgate.routing.models import Assignment
 
 from .nurture_words import CADENCES, FIRST
+from .rows import insert_rows
 
 Status, Trigger, Exit = Enrollment.Status, Enrollment.Trigger, Enrollment.Exit
 # Parents first, so foreign keys hold inside each chunk's transaction.
@@ -194,6 +193,17 @@ class _Replay:
         self.following: dict[tuple[int, bool], tuple[Track, str]] = {}
         self.dues: dict[tuple[int, timing.Calendar, datetime], datetime] = {}
         self.rendered: dict[tuple[int, str], tuple[str, str, str]] = {}
+        # Each lead's owners over time, when it changed hands (an SLA escalation).
+        self.handovers: dict[int, list[tuple[datetime, int | None]]] = {}
+
+    def owner_at(self, lead: SimpleNamespace, at: datetime) -> int | None:
+        """Who owned the lead at `at`: the last assignment by then, else its owner."""
+        owner = lead.owner_id
+        for when, to in self.handovers.get(lead.id, ()):
+            if when > at:
+                break
+            owner = to
+        return owner
 
     def _add(self, model, **fields):
         pk = self.ids[model]
@@ -369,10 +379,11 @@ class _Replay:
         done = self._later(at, 20 * MINUTE, 2 * DAY)
         if done > end:
             done = end  # done before now: the desk shows open tasks of leads on it only
-        task = self._add(Task, lead_id=lead.id, assignee_id=lead.owner_id,
+        owner = self.owner_at(lead, at)
+        task = self._add(Task, lead_id=lead.id, assignee_id=owner,
                          kind=Task.Kind.NURTURE, title=f"Nurture: {title}"[:200], due_at=at,
                          done_at=done, created_by_id=None, created_at=at)
-        if done < end and lead.owner_id:
+        if done < end and owner:
             social = step.kind == Step.Kind.SOCIAL
             outcome = "sent" if social else self.rng.choice(list(CALL_NOTES))
             self._add(Touch, lead_id=lead.id, cycle=enrollment.lead_cycle,
@@ -380,7 +391,7 @@ class _Replay:
                       direction=Touch.Direction.OUTBOUND, disposition=outcome,
                       duration_seconds=(self.rng.randint(180, 600) if outcome == "connected"
                                         else 0 if social else self.rng.randint(15, 40)),
-                      notes=CALL_NOTES.get(outcome, ""), actor_id=lead.owner_id, at=done)
+                      notes=CALL_NOTES.get(outcome, ""), actor_id=owner, at=done)
         return task
 
     def _exit(self, enrollment: Enrollment, episode: Episode, lead: SimpleNamespace,
@@ -431,34 +442,7 @@ class _Replay:
             if model is Suppression:  # a few rows; an address may be there already
                 model.objects.bulk_create(self.rows[model], ignore_conflicts=True)
             else:
-                _insert(model, self.rows[model])
-
-
-def _insert(model: type[models.Model], objs: list) -> None:
-    """Insert `objs` with one executemany: the ORM's bulk_create spends most
-    of the demo's time compiling each value. Times and JSON are adapted by the
-    backend's own functions (as bulk_create does); the rest goes as it is."""
-    if not objs:
-        return
-    ops = connections[DEFAULT_DB_ALIAS].ops  # not the proxy: a lookup less per value
-    fields = model._meta.concrete_fields
-    adapt: list[tuple[int, Callable[[Any], Any]]] = [
-        (index, ops.adapt_datetimefield_value) if isinstance(f, models.DateTimeField)
-        else (index, partial(ops.adapt_json_value, encoder=f.encoder))  # type: ignore[attr-defined]
-        for index, f in enumerate(fields) if isinstance(f, models.DateTimeField | models.JSONField)]
-    values = attrgetter(*(f.attname for f in fields))
-    rows = []
-    for obj in objs:
-        row = list(values(obj))
-        for index, how in adapt:
-            row[index] = how(row[index])
-        rows.append(row)
-    table = ops.quote_name(model._meta.db_table)
-    names = ", ".join(ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
-                           rows)
+                insert_rows(model, self.rows[model])
 
 
 def _enrollments_in_keys() -> int:
@@ -491,6 +475,10 @@ def seed_nurture(now: datetime, seed: int, *, since: datetime) -> dict[str, int]
             pk__gte=lo, pk__lt=lo + CHUNK, pk__in={episode.lead_id for episode in episodes})
             .values(*LEAD_FIELDS)}
         replay = _Replay(tracks, ids, random.Random(f"{seed}:nurture:{lo}"), now)
+        for lead_id, at, to in (Assignment.objects.filter(lead_id__gte=lo, lead_id__lt=lo + CHUNK)
+                                .order_by("lead_id", "at", "pk")
+                                .values_list("lead_id", "at", "to_user_id")):
+            replay.handovers.setdefault(lead_id, []).append((at, to))
         finals = {episode.lead_id: episode for episode in episodes}  # each lead's last
         for episode in episodes:
             key = (episode.lead_id, episode.cycle)

@@ -2,16 +2,23 @@
 
 `generate()` fills an empty database with users, teams, sources, campaigns with
 monthly costs, accounts and leads with the records their histories imply
-(touches, qualifications, handoffs, outcomes, open tasks). Each lead is walked:
-the demo's odds pick where it heads next and when, and the lifecycle's table
-(`lifecycle.TRANSITIONS`, through `demo.paths`) gives the moves that take it
-there, one StageChange each.
+(touches, qualifications, handoffs, outcomes, open tasks, assignments, SLA
+clocks). Each lead is walked: the demo's odds pick where it heads next and
+when, and the lifecycle's table (`lifecycle.TRANSITIONS`, through
+`demo.paths`) gives the moves that take it there, one StageChange each.
+
+Speed to lead is played as routing would run it (`demo.clocks`): each
+inquiry starts its SLA clock; the owner answers after their own pace in
+their working hours; a clock that runs out is breached and the lead goes to a
+teammate with a clock of their own; the first touch (which moves the lead to
+working) stops the running clock. The sooner the first answer, the likelier
+the walk qualifies the lead.
 
 It must scale to a million leads, so leads are generated in batches: each batch
 has its own RNG derived from the seed (the data never depends on what the
 database held before), primary keys are assigned here, after the current
 maximum, so children point at parents without a round trip, and each batch is
-written with `bulk_create` in one transaction, then dropped from memory.
+written (`rows.insert_rows`) in one transaction, then dropped from memory.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,13 +53,18 @@ from leadgate.leads.models import (
     Touch,
     User,
 )
+from leadgate.leads.records import RejectReason
 from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
 from leadgate.lib.vendor import vendor
+from leadgate.routing.availability import team_schedule
+from leadgate.routing.models import Assignment, SlaClock, SlaPolicy
 from leadgate.workspace.models import Qualification
 
+from .clocks import LUNCH, OpenHours, arrival, arrival_curve, speed_factor
 from .nurture import seed_nurture
 from .paths import START, WAYS
+from .rows import insert_rows
 from .words import (
     ANSWERS,
     BUYING_PLANS,
@@ -84,12 +97,16 @@ from .words import (
     PREFIXES,
     QUALITY,
     REJECT_REASONS,
+    REJECTS,
+    RESPONSE_MINUTES,
+    SEGMENT_PACE,
     SOURCES,
     TEAMS,
     TITLES,
     TOUCH_CHANNELS,
     USERS,
     UTM,
+    pick,
 )
 
 DEFAULT_SEED = 20240501
@@ -99,8 +116,12 @@ INQUIRY, MQL, WORKING, QUALIFIED = Stage.INQUIRY, Stage.MQL, Stage.WORKING, Stag
 ACCEPTED, OPPORTUNITY, WON, LOST = Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST
 NURTURE, DISQUALIFIED, REJECTED = Stage.NURTURE, Stage.DISQUALIFIED, Stage.REJECTED
 # Written parents first, so foreign keys hold inside each batch's transaction.
-MODELS = (Account, Lead, Inquiry, StageChange, Touch, Task, Qualification, Handoff, Outcome)
-
+MODELS = (Account, Lead, Inquiry, StageChange, Touch, Task, Qualification, Handoff, Outcome,
+          Assignment, SlaClock)
+# A breached clock hands the lead to a teammate (the policies escalate) at most this often.
+MAX_ESCALATIONS = 2
+Segment, Clock, Why = SlaPolicy.Segment, SlaClock.State, Assignment.Why
+REJECT_CODES = {text: code for code, text, _weight in REJECTS}
 
 
 def company_name(index: int, rng: random.Random, country: str) -> tuple[str, str, str]:
@@ -133,6 +154,16 @@ class Company:
     sources: list[tuple[int, str, list[int]]] = field(default_factory=list)  # id, kind, campaigns
     source_cum: list[float] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (role, username)
+    # Speed to lead: each qualifier's median first answer (minutes of work),
+    # their team and its members, the team's SLA hours and desk hours (less
+    # lunch), the active SLA policies by segment.
+    speed: dict[int, float] = field(default_factory=dict)
+    team_of: dict[int, int] = field(default_factory=dict)
+    members: dict[int, list[int]] = field(default_factory=dict)
+    sla_hours: dict[int, OpenHours] = field(default_factory=dict)
+    desk_hours: dict[int, OpenHours] = field(default_factory=dict)
+    policies: dict[str, SlaPolicy] = field(default_factory=dict)
+    arrivals: list[float] = field(default_factory=list)  # arrival_curve() over the year
 
 
 def check_empty() -> None:
@@ -170,15 +201,14 @@ def _create_company(leads: int, password: str, rng: random.Random, now: datetime
         if role == Role.QUALIFIER:
             assert team is not None, f"qualifier {username} needs a team"
             company.qualifiers[region].append((user.pk, team.pk))
+            company.speed[user.pk] = RESPONSE_MINUTES.get(username, 10)
+            company.team_of[user.pk] = team.pk
+            company.members.setdefault(team.pk, []).append(user.pk)
         elif role == Role.SALES:
             company.sales.append(user.pk)
         if role not in dict(company.logins):
             company.logins.append((role, username))
-    months, month = [], (now - timedelta(seconds=SPAN)).date().replace(day=1)
-    while month <= now.date():
-        following = (month + timedelta(days=32)).replace(day=1)
-        months.append((month, following - timedelta(days=1)))
-        month = following
+    months = cost_periods(now)
     for name, kind, share, cost_per_lead, campaigns in SOURCES:
         source = Source.objects.create(name=name, kind=kind)
         campaign_ids = []
@@ -186,17 +216,51 @@ def _create_company(leads: int, password: str, rng: random.Random, now: datetime
             campaign = Campaign.objects.create(name=campaign_name, source=source,
                                                starts_on=months[0][0])
             campaign_ids += [campaign.pk] * round(campaign_share * 20)
-            # Costs follow the expected lead volume, so the cost per lead stays
+            # Costs follow the expected lead volume of the month (the first
+            # and the current one in part), so the cost per lead stays
             # realistic whatever --leads is.
-            monthly = leads * share * campaign_share / len(months) * cost_per_lead
+            per_period = leads * share * campaign_share * cost_per_lead
             CampaignCost.objects.bulk_create(
                 CampaignCost(campaign=campaign, period_start=first, period_end=last,
-                             amount=Decimal(f"{monthly * rng.uniform(0.7, 1.3):.2f}"))
-                for first, last in months
+                             amount=Decimal(f"{per_period * part * rng.uniform(0.85, 1.15):.2f}"))
+                for first, last, part in months
             )
         company.sources.append((source.pk, kind, campaign_ids))
         company.source_cum.append((company.source_cum or [0])[-1] + share)
+    _clock_settings(company, teams.values(), now)
     return company
+
+
+def cost_periods(now: datetime) -> list[tuple[date, date, float]]:
+    """The demo's months (in the site's time zone) as cost periods: first day,
+    last day, and the share of the year's leads that arrived in them. The first
+    starts with the demo's year, the current one ends today."""
+    zone = timezone.get_current_timezone()
+    begin = timezone.localtime(now - timedelta(seconds=SPAN), zone)
+    end = timezone.localtime(now, zone)
+    periods, month = [], begin.date().replace(day=1)
+    while month <= end.date():
+        following = (month + timedelta(days=32)).replace(day=1)
+        lo = max(datetime.combine(month, time(0), tzinfo=zone), begin)
+        hi = min(datetime.combine(following, time(0), tzinfo=zone), end)
+        periods.append((lo.date(), min(following - timedelta(days=1), end.date()),
+                        max(0.0, (hi - lo).total_seconds() / SPAN)))
+        month = following
+    return periods
+
+
+def _clock_settings(company: Company, teams: Iterable[Team], now: datetime) -> None:
+    """What the response clocks need: the active policies, each team's SLA
+    hours (its business hours, as `routing.sla.due_time` counts them) and desk
+    hours (less lunch) over the demo's year and a little after."""
+    company.policies = {policy.segment: policy for policy in SlaPolicy.objects.filter(
+        active=True)}
+    first, last = now.timestamp() - SPAN - 7 * DAY, now.timestamp() + 90 * DAY
+    for team in teams:
+        schedule = team_schedule(team)
+        if schedule.has_open_time:
+            company.sla_hours[team.pk] = OpenHours(schedule, first, last)
+            company.desk_hours[team.pk] = OpenHours(schedule, first, last, LUNCH)
 
 
 # Instances without Model.__init__, which costs more than the whole insert at a
@@ -209,15 +273,42 @@ def _ts(seconds: float) -> datetime:
     return datetime.fromtimestamp(int(seconds), tz=UTC)
 
 
+class _Plan:
+    """A response clock as it will run unless the lead leaves the desk first:
+    its legs (owner, started, due, answered, breached), the first for the
+    owner, each next one for the teammate the breach escalated it to."""
+
+    __slots__ = ("policy", "legs")
+
+    def __init__(self, policy: int, legs: list[tuple[int, int, int, int, int]]):
+        self.policy, self.legs = policy, legs
+
+    @property
+    def answered(self) -> int:
+        return self.legs[-1][3]
+
+    def owner_at(self, at: float) -> int:
+        return next(leg[0] for leg in reversed(self.legs) if leg[1] <= at)
+
+
 class _Lead:
     """A lead while it is walked through the funnel (times in epoch seconds)."""
 
-    __slots__ = ("id", "owner", "rep", "hot", "quality", "stage", "cycle", "t", "work_start",
-                 "handoff", "amount", "title", "person")
+    __slots__ = ("id", "owner", "team", "rep", "hot", "segment", "quality", "stage", "cycle",
+                 "t", "work_start", "handoff", "amount", "title", "person", "clock", "first",
+                 "speed", "due")
     id: int
     owner: int  # user ids
+    team: int
     rep: int
     hot: bool
+    segment: str  # the SLA segment of its last inquiry
+    clock: _Plan | None  # the response clock running, not yet written
+    # The first touch of the cycle, when the lead is picked up: at, channel,
+    # disposition, the clock it stops.
+    first: tuple[float, str, str, Any] | None
+    speed: float  # clocks.speed_factor of the cycle's first answer
+    due: float | None  # the running clock's due time, at the end of the walk
     quality: tuple[float, float]
     stage: str
     cycle: int
@@ -254,8 +345,10 @@ class _Batch:
         slots = list(range(n_accounts)) + [rng.randrange(n_accounts)
                                            for _ in range(count - n_accounts)]
         rng.shuffle(slots)
-        # Leads arrive evenly over the year, in key order.
-        times = [start + (first_index + i + rng.random()) * SPAN / total for i in range(count)]
+        # Leads arrive over the year in key order, most on weekdays in office hours.
+        curve = self.company.arrivals
+        times = [arrival(curve, start, (first_index + i + rng.random()) / total)
+                 for i in range(count)]
         first_seen: dict[int, float] = {}
         for slot, t in zip(slots, times, strict=True):
             first_seen.setdefault(slot, t)
@@ -295,16 +388,23 @@ class _Batch:
         campaign_id = rng.choice(campaigns)
         lead = _Lead()
         lead.id, self.ids[Lead] = self.ids[Lead], self.ids[Lead] + 1
-        lead.owner, lead.rep, lead.title = owner, rep, rng.choice(TITLES)
+        lead.owner, lead.team, lead.rep, lead.title = owner, team, rep, rng.choice(TITLES)
         lead.quality, lead.stage, lead.cycle, lead.t = QUALITY[kind], "", 1, created
-        lead.work_start, lead.handoff = created, None
+        lead.work_start, lead.handoff, lead.clock, lead.first, lead.due = created, None, None, \
+            None, None
         # A deal with a bigger company is worth more (log-normal around the size).
         lead.amount = Decimal(round(8000 * (employees / 50) ** 0.45 * rng.lognormvariate(0, 0.4)))
         lead.person = {"first_name": first, "last_name": last, "email": email, "phone": number,
                        "company": account.name, "title": lead.title, "country": country}
         self._inquiry(lead, source_id, campaign_id, kind)
         self._go(lead, START, 0, None, "received")
+        # Routing gave it to the account's qualifier; the clock starts on arrival.
+        self._add(Assignment, lead_id=lead.id, cycle=1, from_user_id=None, to_user_id=owner,
+                  team_id=team, why=Why.ACCOUNT_OWNER, rule_id=None, note="", by_id=None,
+                  at=_ts(created))
+        self._start_clock(lead)
         self._walk(lead)
+        self._settle(lead, self.now, "open")
         self._open_task(lead)
         # The lead at the stage its walk reached (leads.history: the bulk path).
         self.rows[Lead].append(lead_with_past(
@@ -312,8 +412,9 @@ class _Batch:
             title=lead.title, company_name=account.name, domain=account.domain, country=country,
             time_zone=tz,
             account_id=account.id, source_id=source_id, campaign_id=campaign_id,
-            stage=lead.stage, cycle=lead.cycle, stage_changed_at=_ts(lead.t), owner_id=owner,
+            stage=lead.stage, cycle=lead.cycle, stage_changed_at=_ts(lead.t), owner_id=lead.owner,
             team_id=team, created_at=_ts(created), processed_at=_ts(created),
+            updated_at=_ts(self.now),
         ))
 
     def _inquiry(self, lead: _Lead, source_id: int, campaign_id: int, kind: str) -> None:
@@ -331,6 +432,9 @@ class _Batch:
         else:
             payload["file"] = f"{kind}-leads-{_ts(lead.t):%Y-%m}.csv"
             lead.hot = False
+        # The clock it starts (routing.sla.segment_of).
+        lead.segment = (Segment.HOT_INBOUND if lead.hot else Segment.IMPORTED
+                        if channel == "import" else Segment.INBOUND)
         self._add(Inquiry, lead_id=lead.id, cycle=lead.cycle, channel=channel,
                   source_id=source_id, campaign_id=campaign_id, is_hot=lead.hot,
                   payload=payload, received_at=_ts(lead.t))
@@ -371,46 +475,46 @@ class _Batch:
         """Move the lead along the funnel until its cycle ends, it stalls, or its
         next move would lie in the future. The odds (where it heads from each
         stage) give B2B conversion rates; the moves that take it there are the
-        lifecycle's (`_go`)."""
+        lifecycle's (`_go`). A lead on the desk is picked up (`_work`) or put
+        aside (`_leave`) when its owner answers (the clock's plan); the sooner
+        they answered, the likelier it is qualified (`lead.speed`)."""
         rng, r = self.rng, self.rng.random
-        (p_mql, p_qualify), owner, rep = lead.quality, lead.owner, lead.rep
+        p_mql, p_qualify = lead.quality
         recycled = renurtured = False
         while True:
             stage, x = lead.stage, r()
             if stage == INQUIRY:
                 if x < p_mql:  # hot requests skip the MQL queue and get called at once
-                    ok = (self._go(lead, WORKING, rng.uniform(1, 10) * MINUTE, owner)
-                          if lead.hot else self._go(lead, MQL, rng.uniform(2, 60) * MINUTE,
-                                                    None))
+                    ok = (self._work(lead, rng.uniform(1, 10) * MINUTE) if lead.hot
+                          else self._go(lead, MQL, self._scoring_delay(lead), None))
                 elif x < p_mql + (1 - p_mql) * 0.5:
-                    ok = self._go(lead, NURTURE, rng.uniform(0.2, 48) * HOUR, owner,
-                                  rng.choice(NURTURE_EARLY))
+                    ok = self._leave(lead, NURTURE, pick(rng, NURTURE_EARLY),
+                                     rng.uniform(0.2, 48) * HOUR)
                 elif x < p_mql + (1 - p_mql) * 0.94:
-                    ok = self._go(lead, DISQUALIFIED, rng.uniform(0.2, 48) * HOUR, owner,
-                                  rng.choice(DISQUALIFY_EARLY))
+                    ok = self._leave(lead, DISQUALIFIED, pick(rng, DISQUALIFY_EARLY),
+                                     rng.uniform(0.2, 48) * HOUR)
                 else:
                     return  # nobody worked it: the revenue gap the reports show
             elif stage == MQL:
                 if x < 0.86:
-                    ok = self._go(lead, WORKING, rng.expovariate(1 / (6 * HOUR)), owner)
+                    ok = self._work(lead, rng.expovariate(1 / (6 * HOUR)))
                 elif x < 0.98:
                     target, reasons = ((NURTURE, NURTURE_EARLY) if x < 0.95
                                        else (DISQUALIFIED, DISQUALIFY_EARLY))
-                    ok = self._go(lead, target, rng.uniform(1, 72) * HOUR, owner,
-                                  rng.choice(reasons))
+                    ok = self._leave(lead, target, pick(rng, reasons), rng.uniform(1, 72) * HOUR)
                 else:
                     return
             elif stage == WORKING:
                 delay = rng.uniform(2, 25) * DAY
-                if x < p_qualify * (0.3 if recycled else 1.0):
+                if x < p_qualify * (0.3 if recycled else 1.0) * lead.speed:
                     ok = self._qualify(lead, delay)
                 elif x < 0.62:
-                    ok = self._go(lead, NURTURE, delay, owner, rng.choice(NURTURE_WORKING))
+                    ok = self._go(lead, NURTURE, delay, lead.owner, pick(rng, NURTURE_WORKING))
                     if ok and r() < 0.6:
                         self._qualification(lead, "long_term")
                 elif x < 0.97:
-                    reason = rng.choice(DISQUALIFY_WORKING)
-                    ok = self._go(lead, DISQUALIFIED, delay, owner, reason)
+                    reason = pick(rng, DISQUALIFY_WORKING)
+                    ok = self._go(lead, DISQUALIFIED, delay, lead.owner, reason)
                     if ok and not reason.startswith("Unreachable") and r() < 0.4:
                         self._qualification(lead, "not_a_fit")
                 else:
@@ -421,32 +525,37 @@ class _Batch:
                 delay = rng.uniform(1, 10) * DAY
                 if not recycled and x < 0.5:
                     recycled = True
-                    ok = self._go(lead, WORKING, delay, owner, "Recycled after sales feedback")
+                    ok = self._go(lead, WORKING, delay, lead.owner,
+                                  "Recycled after sales feedback")
                 elif x < 0.8:
-                    ok = self._go(lead, NURTURE, delay, owner, rng.choice(NURTURE_WORKING))
+                    ok = self._go(lead, NURTURE, delay, lead.owner, pick(rng, NURTURE_WORKING))
                 else:
-                    ok = self._go(lead, DISQUALIFIED, delay, owner, rng.choice(REJECT_REASONS))
+                    ok = self._go(lead, DISQUALIFIED, delay, lead.owner,
+                                  pick(rng, REJECT_REASONS))
             elif stage == ACCEPTED:
                 if x < 0.6:
                     ok = self._outcome(lead, OPPORTUNITY, rng.uniform(2, 20) * DAY)
                 elif x < 0.85:
                     ok = self._outcome(lead, LOST, rng.uniform(3, 30) * DAY,
-                                       rng.choice(LOST_REASONS))
+                                       pick(rng, LOST_REASONS))
                 else:
-                    ok = self._go(lead, NURTURE, rng.uniform(3, 30) * DAY, rep,
+                    ok = self._go(lead, NURTURE, rng.uniform(3, 30) * DAY, lead.rep,
                                   "Project postponed by the customer")
             elif stage == OPPORTUNITY:
                 delay = rng.uniform(20, 100) * DAY
                 ok = (self._outcome(lead, WON, delay) if x < 0.28
-                      else self._outcome(lead, LOST, delay, rng.choice(LOST_REASONS)))
+                      else self._outcome(lead, LOST, delay, pick(rng, LOST_REASONS)))
             elif stage == NURTURE:
                 if not renurtured and x < 0.12:
                     renurtured = True
                     ok = self._go(lead, MQL, rng.uniform(30, 150) * DAY, None,
                                   "Re-engaged: score crossed the MQL threshold")
+                    if ok:  # nurture hands it back with a clock of its own
+                        lead.segment = Segment.RETURNED
+                        self._start_clock(lead)
                 elif x < 0.22:
                     ok = self._go(lead, DISQUALIFIED, rng.uniform(20, 200) * DAY, None,
-                                  rng.choice(DISQUALIFY_NURTURE))
+                                  pick(rng, DISQUALIFY_NURTURE))
                 else:
                     return  # stays in nurture
             elif stage in CLOSED:  # won, lost, disqualified: a few people come back
@@ -458,12 +567,140 @@ class _Batch:
                     recycled = renurtured = False
                     source_id, kind, campaigns = rng.choice(self.company.sources)
                     self._inquiry(lead, source_id, rng.choice(campaigns), kind)
+                    self._start_clock(lead)
             else:
                 return  # a stage the demo has no odds for: the lead stays there
             if not ok:
                 if lead.stage == WORKING:  # the touches so far on a lead still worked
                     self._touches(lead, min(self.now, lead.work_start + 30 * DAY), "", "")
                 return
+
+    # --- speed to lead: the response clock, as routing.sla runs it ---------------------------
+
+    def _start_clock(self, lead: _Lead) -> None:
+        """Plan the response clock the lead's arrival (or return from nurture)
+        starts: when its owner will answer it; past the due time, the breach
+        check escalates it to a teammate, whose own clock starts then (at most
+        MAX_ESCALATIONS times; nobody is available outside the team's hours).
+        Written by `_settle` once the walk knows what happened first."""
+        self._settle(lead, lead.t, "open")  # none should be left running, but be sure
+        lead.speed, lead.first = 1.0, None
+        policy = self.company.policies.get(lead.segment)
+        if policy is None:
+            return
+        rng, company = self.rng, self.company
+        hours = company.sla_hours.get(lead.team)
+        owner, start, legs = lead.owner, int(lead.t), []
+        for escalated in range(MAX_ESCALATIONS + 1):
+            allowed = policy.minutes * MINUTE
+            due = (hours.add(start, allowed) if hours is not None and policy.business_hours
+                   else start + allowed)
+            answered = self._answer(owner, start, lead.segment, escalated > 0)
+            breach = due + rng.randint(1, 8)  # the check runs every few seconds
+            legs.append((owner, start, due, answered, breach))
+            others = [user for user in company.members.get(lead.team, ()) if user != owner]
+            if (answered <= due or not policy.escalate or escalated == MAX_ESCALATIONS
+                    or not others or hours is None or not hours.is_open(breach)):
+                break
+            owner, start = rng.choice(others), breach
+        lead.clock = _Plan(policy.pk, legs)
+
+    def _answer(self, owner: int, start: int, segment: str, escalated: bool) -> int:
+        """When `owner` first answers a lead that reached their desk at `start`:
+        a pause of their working time around their own median (an escalation
+        comes with the manager's alert: quicker), counted from the desk's next
+        opening, behind the queue that built up meanwhile, when it came in
+        outside their hours or over lunch."""
+        rng = self.rng
+        minutes = (self.company.speed.get(owner, 10) * SEGMENT_PACE.get(segment, 1.0)
+                   * rng.lognormvariate(0, 0.8) * (0.5 if escalated else 1.0))
+        hours = self.company.desk_hours.get(self.company.team_of.get(owner, -1))
+        if hours is None:
+            return int(start + max(minutes, 1.5) * MINUTE)
+        if not hours.is_open(start):
+            minutes += rng.uniform(0, 40)
+        return hours.add(start, max(minutes, 1.5) * MINUTE)
+
+    def _settle(self, lead: _Lead, until: float, how: str) -> Any:
+        """Write the planned clock as it ran until `until`, when the owner
+        first touched the lead (`how` "touch"), it left the desk ("leave"), or
+        now, the lead still waiting ("open"). Each escalation reassigns the
+        lead. Returns the clock the touch stopped, if it stopped one (a clock
+        breached before the touch stays breached, without a response)."""
+        plan, lead.clock, lead.due = lead.clock, None, None
+        if plan is None:
+            return None
+        at, stopped = int(until), None
+        for number, (owner, start, due, _answered, breach) in enumerate(plan.legs):
+            if start > at:
+                break
+            if number:
+                self._add(Assignment, lead_id=lead.id, cycle=lead.cycle, from_user_id=lead.owner,
+                          to_user_id=owner, team_id=lead.team, why=Why.SLA_BREACH, rule_id=None,
+                          note=f"SLA breached (due {_ts(plan.legs[number - 1][2]):%Y-%m-%d %H:%M}"
+                               " UTC)", by_id=None, at=_ts(start))
+                lead.owner = owner
+            clock = self._add(SlaClock, lead_id=lead.id, cycle=lead.cycle, policy_id=plan.policy,
+                              owner_id=owner, state=Clock.BREACHED, started_at=_ts(start),
+                              due_at=_ts(due), stopped_at=None, touch_id=None,
+                              response_seconds=None, breached_at=_ts(breach))
+            if number + 1 < len(plan.legs) and plan.legs[number + 1][1] <= at:
+                continue  # breached and escalated
+            if at >= breach:
+                return None  # breached: what came later does not stop it
+            clock.breached_at = None
+            if how == "touch":  # stop_clock: met, or breached by the touch itself
+                clock.state = Clock.MET if at <= due else Clock.BREACHED
+                clock.breached_at = None if at <= due else _ts(at)
+                clock.stopped_at, clock.response_seconds = _ts(at), at - start
+                stopped = clock
+            elif how == "leave":  # off the desk: the clock no longer applies
+                clock.state, clock.stopped_at = Clock.CANCELLED, _ts(at)
+            else:
+                clock.state, lead.due = Clock.RUNNING, due
+        return stopped
+
+    def _scoring_delay(self, lead: _Lead) -> float:
+        """Scoring makes an inquiry an MQL within minutes, before its first call."""
+        delay = self.rng.uniform(1, 8) * MINUTE
+        if lead.clock is not None:
+            delay = min(delay, (lead.clock.answered - lead.t) / 2)
+        return delay
+
+    def _work(self, lead: _Lead, delay: float) -> bool:
+        """The owner's first touch, when their clock says (`delay` without a
+        clock), moves the lead to working (as logging a touch does) and stops
+        the clock."""
+        rng, plan = self.rng, lead.clock
+        at = max(plan.answered if plan is not None else lead.t + delay, lead.t + MINUTE)
+        if at > self.now:
+            return False
+        began = plan.legs[0][1] if plan is not None else lead.t
+        owner = plan.owner_at(at) if plan is not None else lead.owner
+        # A call within minutes finds the person still at their desk more often.
+        connect = 0.5 if at - began <= 5 * MINUTE else 0.35 if at - began <= HOUR else 0.22
+        channel = "call" if rng.random() < 0.8 else "email"
+        disposition = ("sent" if channel == "email" else "connected" if rng.random() < connect
+                       else rng.choice(("no_answer", "no_answer", "voicemail_left", "busy",
+                                        "gatekeeper")))
+        reason = f"{Touch.Channel(channel).label}: {Touch.Disposition(disposition).label}"
+        if not self._go(lead, WORKING, at - lead.t, owner, reason.lower()):
+            return False
+        at = min(max(at, lead.work_start), self.now)
+        lead.first = (at, channel, disposition, self._settle(lead, at, "touch"))
+        lead.speed = speed_factor(at - began)
+        return True
+
+    def _leave(self, lead: _Lead, target: str, reason: str, delay: float) -> bool:
+        """The owner puts the lead aside (nurture, disqualified) without a
+        touch when their clock says they got to it (`delay` without a clock)."""
+        plan = lead.clock
+        at = max(plan.answered if plan is not None else lead.t + delay, lead.t + MINUTE)
+        owner = plan.owner_at(at) if plan is not None else lead.owner
+        if not self._go(lead, target, at - lead.t, owner, reason):
+            return False
+        self._settle(lead, lead.t, "leave")
+        return True
 
     def _qualification(self, lead: _Lead, verdict: str) -> dict:
         rng = self.rng
@@ -488,11 +725,17 @@ class _Batch:
         return True
 
     def _decide(self, lead: _Lead, accept: bool, delay: float) -> bool:
-        reason = "" if accept else self.rng.choice(REJECT_REASONS)
+        """The rep accepts, or rejects with a reason from the list and a few
+        words (as handoff.flow.reject records them)."""
+        text = "" if accept else pick(self.rng, REJECT_REASONS)
+        code = REJECT_CODES.get(text, "")
+        reason = f"rejected by sales: {RejectReason(code).label}: {text}" if code else ""
         if not self._go(lead, ACCEPTED if accept else REJECTED, delay, lead.rep, reason):
             return False
-        lead.handoff.status = "accepted" if accept else "rejected"
-        lead.handoff.decided_at, lead.handoff.decision_reason = _ts(lead.t), reason
+        handoff = lead.handoff
+        handoff.status = "accepted" if accept else "rejected"
+        handoff.decided_at, handoff.decided_by_id = _ts(lead.t), lead.rep
+        handoff.reject_reason, handoff.decision_reason = code, text
         return True
 
     def _outcome(self, lead: _Lead, kind: str, delay: float, reason: str = "") -> bool:
@@ -513,42 +756,57 @@ class _Batch:
         unreachable = reason.startswith("Unreachable")
         count = (rng.randint(6, 9) if unreachable
                  else rng.randint(2, 6) if target == QUALIFIED else rng.randint(1, 4))
-        # Speed to lead: the first touch within minutes of picking the lead up.
-        first = lead.work_start + rng.uniform(0.5, 5 if lead.hot else 60) * MINUTE
-        if first >= end - MINUTE:
-            return
+        # The first touch: the one that picked the lead up (`_work`), or
+        # within the hour of taking it back to work.
+        picked, lead.first = lead.first, None
+        if picked is not None:
+            first, stopped = picked[0], picked[3]
+            if first >= end - MINUTE:
+                count = 1
+        else:
+            first, stopped = lead.work_start + rng.uniform(0.5, 60) * MINUTE, None
+            if first >= end - MINUTE:
+                return
         times = sorted([first] + [rng.uniform(first, end - MINUTE) for _ in range(count - 1)])
         for i, at in enumerate(times):
             channel = rng.choice(TOUCH_CHANNELS)
             disposition = rng.choice(DISPOSITIONS[channel])
+            if i == 0 and picked is not None:
+                channel, disposition = picked[1], picked[2]
             if unreachable and disposition in ("connected", "replied", "call_back",
                                                "not_interested"):
                 disposition = "no_answer" if channel == "call" else "sent"
             if target == QUALIFIED and i == len(times) - 1:
                 channel, disposition = "meeting", "connected"
-            connected = disposition == "connected"
+            elif target == QUALIFIED and i == len(times) - 2 and channel == "call":
+                disposition = "meeting_booked"  # the call that set up that meeting
+            connected = disposition in ("connected", "meeting_booked")
             duration = (rng.randint(900, 3600) if channel == "meeting"
                         else rng.randint(120, 1500) if connected
                         else rng.randint(10, 45) if channel == "call" else 0)
-            self._add(Touch, lead_id=lead.id, cycle=lead.cycle, channel=channel,
-                      direction="inbound" if disposition == "replied" else "outbound",
-                      disposition=disposition, duration_seconds=duration,
-                      notes=rng.choice(NOTES) if connected else "", actor_id=lead.owner,
-                      at=_ts(at))
+            touch = self._add(Touch, lead_id=lead.id, cycle=lead.cycle, channel=channel,
+                              direction="inbound" if disposition == "replied" else "outbound",
+                              disposition=disposition, duration_seconds=duration,
+                              notes=rng.choice(NOTES) if connected else "",
+                              actor_id=lead.owner, at=_ts(at))
+            if i == 0 and stopped is not None:
+                stopped.touch_id = touch.id
 
     def _open_task(self, lead: _Lead) -> None:
         """Every lead still on a desk has its next step."""
         if lead.stage not in ON_DESK:
             return
         titles, due_in = NEXT_STEPS[Stage(lead.stage)]
+        due = lead.t + due_in * self.rng.uniform(0.5, 1.5)
         self._add(Task, lead_id=lead.id, assignee_id=lead.owner, title=self.rng.choice(titles),
-                  due_at=_ts(lead.t + due_in * self.rng.uniform(0.5, 1.5)),
+                  # The first call is due when the running clock runs out (routing.sla).
+                  due_at=_ts(lead.due if lead.due is not None else due),
                   created_by_id=None if lead.stage == INQUIRY else lead.owner,
                   created_at=_ts(lead.t))
 
     def write(self) -> None:
         for model in MODELS:
-            model.objects.bulk_create(self.rows[model], batch_size=2000)
+            insert_rows(model, self.rows[model])
 
 
 def generate(leads: int = 5000, seed: int = DEFAULT_SEED, *, password: str = DEFAULT_PASSWORD,
@@ -561,6 +819,7 @@ def generate(leads: int = 5000, seed: int = DEFAULT_SEED, *, password: str = DEF
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
         company = _create_company(leads, password, random.Random(f"{seed}:company"), now)
+    company.arrivals = arrival_curve(now.timestamp() - SPAN, SPAN, [tz for *_, tz in TEAMS])
     if vendor() == "sqlite":  # PostgreSQL: its own settings
         # A bigger page cache keeps index inserts fast once tables outgrow the default 2 MB.
         with connection.cursor() as cursor:
@@ -587,5 +846,6 @@ def generate(leads: int = 5000, seed: int = DEFAULT_SEED, *, password: str = DEF
     nurtured = seed_nurture(now, seed, since=now - timedelta(seconds=SPAN))
     rows = {model.__name__: ids[model] - first_ids[model] for model in MODELS}
     return {"seed": seed, "leads": leads, "password": password, "logins": company.logins,
+            "now": now,
             "rows": {**rows, **{name: rows.get(name, 0) + count
                                 for name, count in nurtured.items()}}}

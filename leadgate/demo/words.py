@@ -1,6 +1,9 @@
 """The demo company's vocabulary: small built-in word lists (no Faker, no
 network), so `leadgate demo` builds the same data everywhere."""
 
+import random
+from bisect import bisect_right
+
 from leadgate.leads.lifecycle import Stage
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -8,6 +11,25 @@ INQUIRY, MQL, WORKING, REJECTED = Stage.INQUIRY, Stage.MQL, Stage.WORKING, Stage
 
 def _words(text: str) -> list[str]:
     return [word.strip() for word in text.split("|")]
+
+
+Weighted = tuple[list[str], list[float]]
+
+
+def _weighted(text: str) -> Weighted:
+    """"reason=weight|...": the reasons and their cumulative weights (`pick`)."""
+    pairs = [item.rsplit("=", 1) for item in _words(text)]
+    total, cumulative = 0.0, []
+    for _reason, weight in pairs:
+        total += float(weight)
+        cumulative.append(total)
+    return [reason.strip() for reason, _weight in pairs], cumulative
+
+
+def pick(rng: random.Random, table: Weighted) -> str:
+    """One reason of `table`, as often as its weight says."""
+    reasons, cumulative = table
+    return reasons[bisect_right(cumulative, rng.random() * cumulative[-1])]
 
 
 FIRST_NAMES = _words(
@@ -93,18 +115,29 @@ USERS = [tuple(user.split(",")) for user in _words(
     "sales4,Sam,Okoye,sales,|manager,Paula,Lindqvist,manager,|"
     "marketing,Marco,Bianchi,marketing,|admin,Ada,Admin,admin,"
 )]
-# name, kind, share of leads, cost per lead (USD), [(campaign, share of the source)]
+# How quickly each qualifier first answers a new lead: the median pause, in
+# minutes of their working time, before the first call on an ordinary inbound
+# lead. Nina is the team's sprinter, Jan lets leads wait.
+RESPONSE_MINUTES = {"qualifier": 1.5, "qualifier2": 7, "qualifier3": 12, "qualifier4": 55,
+                    "qualifier5": 4, "qualifier6": 9, "qualifier7": 22, "qualifier8": 30}
+# ... times this, by SLA segment: hot requests jump the queue, imported lists
+# wait for a calling session, a lead back from nurture is an ordinary one.
+SEGMENT_PACE = {"hot_inbound": 0.4, "inbound": 1.0, "imported": 6.0, "returned": 1.2}
+# name, kind, share of leads, cost per lead (USD), [(campaign, share of the source)].
+# What a lead costs by kind: the website's own traffic next to nothing (hosting
+# and tools), a purchased list little per name, partners a referral fee, paid
+# search and social a lot, a booth at an event most of all.
 SOURCES = [
-    ("Website", "web", 0.28, 60, [("Website: demo requests", 0.55),
-                                  ("Content: guides and webinars", 0.45)]),
+    ("Website", "web", 0.28, 4, [("Website: demo requests", 0.55),
+                                 ("Content: guides and webinars", 0.45)]),
     ("Google Ads", "paid", 0.22, 180, [("Google Ads: brand", 0.4),
                                        ("Google Ads: competitor terms", 0.6)]),
     ("LinkedIn Ads", "paid", 0.15, 260, [("LinkedIn: RevOps leaders", 0.5),
                                          ("LinkedIn: webinar promotion", 0.5)]),
     ("Events", "event", 0.12, 350, [("SaaStr Annual booth", 0.5),
                                     ("Regional roadshow", 0.5)]),
-    ("Partners", "partner", 0.10, 120, [("Reseller program", 0.6),
-                                        ("Co-marketing with integrators", 0.4)]),
+    ("Partners", "partner", 0.10, 70, [("Reseller program", 0.6),
+                                       ("Co-marketing with integrators", 0.4)]),
     ("Purchased lists", "list", 0.13, 25, [("List: mid-market IT buyers", 0.5),
                                            ("List: EMEA finance leaders", 0.5)]),
 ]
@@ -122,22 +155,32 @@ MESSAGES = _words(
     "Can you integrate with our CRM?|Our SDR team is growing, we need routing.|"
     "Please send the case study.|We are evaluating tools this quarter."
 )
-NURTURE_EARLY = _words("Low fit score: nurture|Early research, no project yet|"
-                       "Content download only: nurture|Student project: newsletter only")
-DISQUALIFY_EARLY = _words("Student or job seeker|Competitor|Spam or fake details|"
-                          "Company too small (under 10 employees)|Outside our markets|"
-                          "Duplicate submission")
-NURTURE_WORKING = _words("Timing: not before next fiscal year|Budget frozen until next quarter|"
-                         "Champion left; re-engage later|Interested, not a priority this year|"
-                         "Renewal with current vendor in 9 months")
-DISQUALIFY_WORKING = _words("No need: happy with current solution|Unreachable after 8 attempts|"
-                            "No budget, no plans to buy|Wrong person, no referral|"
-                            "Bought a competitor last quarter|Unreachable: wrong number")
-DISQUALIFY_NURTURE = _words("Unsubscribed from nurture|Email bounced|No engagement in 6 months")
-REJECT_REASONS = _words("Not the decision maker|Budget not confirmed|Timeline over 6 months|"
-                        "Already in an open opportunity|Outside my territory|Need too vague")
-LOST_REASONS = _words("Chose a competitor|No decision: went dark|Price too high|"
-                      "Project cancelled|Missing feature|Budget cut")
+# Reasons, each with its weight: how often qualifiers and reps give it.
+NURTURE_EARLY = _weighted("Low fit score: nurture=30|Early research, no project yet=35|"
+                          "Content download only: nurture=28|Student project: newsletter only=7")
+DISQUALIFY_EARLY = _weighted("Student or job seeker=20|Competitor=5|Spam or fake details=22|"
+                             "Company too small (under 10 employees)=25|Outside our markets=16|"
+                             "Duplicate submission=12")
+NURTURE_WORKING = _weighted("Timing: not before next fiscal year=28|"
+                            "Budget frozen until next quarter=22|Champion left; re-engage later=8|"
+                            "Interested, not a priority this year=30|"
+                            "Renewal with current vendor in 9 months=12")
+DISQUALIFY_WORKING = _weighted("No need: happy with current solution=24|"
+                               "Unreachable after 8 attempts=30|No budget, no plans to buy=16|"
+                               "Wrong person, no referral=12|Bought a competitor last quarter=10|"
+                               "Unreachable: wrong number=8")
+DISQUALIFY_NURTURE = _weighted("Unsubscribed from nurture=38|Email bounced=14|"
+                               "No engagement in 6 months=48")
+# Sales rejects a handoff: the reason from the list (handoff.RejectReason) and
+# what the rep wrote.
+REJECTS = [(code, text, weight) for code, text, weight in [
+    ("bad_timing", "Timeline over 6 months", 27), ("no_budget", "Budget not confirmed", 22),
+    ("not_a_fit", "Not the decision maker", 18), ("not_a_fit", "Need too vague", 12),
+    ("duplicate_opportunity", "Already in an open opportunity", 9),
+    ("other", "Outside my territory", 12)]]
+REJECT_REASONS = _weighted("|".join(f"{text}={weight}" for _code, text, weight in REJECTS))
+LOST_REASONS = _weighted("Chose a competitor=27|No decision: went dark=31|Price too high=14|"
+                         "Project cancelled=8|Missing feature=11|Budget cut=9")
 NEEDS = _words("Route inbound leads within minutes|Replace spreadsheets for lead follow-up|"
                "Hand off qualified leads to sales with context|Measure cost per qualified lead|"
                "Nurture long-term leads across channels")

@@ -3,14 +3,17 @@
 import io
 import sys
 import time
+from datetime import datetime
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from leadgate.demo.seed import DEFAULT_PASSWORD, DEFAULT_SEED, DemoError, generate
+from leadgate.demo.targets import seed_targets
 from leadgate.demo.words import USERS
 from leadgate.leads.models import Lead, User
+from leadgate.reports import facts
 from leadgate.scoring.predict import score_with_model
 from leadgate.scoring.rules import score_leads
 from leadgate.sqlite.base import as_background
@@ -57,6 +60,7 @@ class Command(BaseCommand):
             f"Demo data ready in {time.monotonic() - started:.1f}s (seed {seed}): {rows}."
         ))
         self.score()
+        self.report(summary["now"], seed)
         self.print_logins(summary["logins"], summary["password"])
 
     def score(self) -> None:
@@ -73,6 +77,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Scored {scored:,} leads by rules and {with_model:,} open leads by the model "
             f"in {time.monotonic() - started:.1f}s.")
+
+    def report(self, now: datetime, seed: int) -> None:
+        """Once everything is written: the reports' summary table from the
+        demo's history, then the manager's targets (set near what it shows)."""
+        started = time.monotonic()
+        with as_background():
+            rows = facts.rebuild()
+            targets = seed_targets(now, seed)
+        self.stdout.write(f"Reports: {rows:,} summary rows and {targets:,} targets "
+                          f"in {time.monotonic() - started:.1f}s.")
 
     def existing_demo_logins(self) -> list[tuple[str, str]]:
         """The first demo user of each role that is still in the database."""

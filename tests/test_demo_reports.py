@@ -1,0 +1,170 @@
+"""`leadgate demo` gives the reports something true to show: campaign costs,
+response clocks whose speed matters, the manager's targets, and the summary
+table rebuilt from it all."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from leadgate.demo.management.commands import demo as demo_command
+from leadgate.intake.models import Campaign, CampaignCost
+from leadgate.leads.models import Lead
+from leadgate.reports.models import CycleFact, Target
+from leadgate.routing.models import SlaClock
+
+pytestmark = pytest.mark.django_db
+NOW = "2025-06-18 15:30:00+00:00"
+
+
+def run_demo(leads: int) -> str:
+    out = StringIO()
+    call_command("demo", leads=leads, quiet=True, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def at_a_fixed_time(db, time_machine, monkeypatch):
+    """The demo as of NOW, without training the lead model (most of its time
+    in a test, and nothing these tests read): it says so and goes on."""
+    time_machine.move_to(NOW, tick=False)
+
+    def no_training(*args, **kwargs):
+        raise CommandError("not in this test")
+
+    monkeypatch.setattr(demo_command, "call_command", no_training)
+
+
+@pytest.fixture
+def demo(at_a_fixed_time):
+    return run_demo(300)
+
+
+def shift(month: date, by: int) -> date:
+    """The first of the month `by` months after `month`'s."""
+    index = month.year * 12 + month.month - 1 + by
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_until(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = shift(month, 1)
+    return months
+
+
+def test_it_costs_every_campaign_in_every_month_of_the_demo(demo):
+    today = timezone.localdate()
+    first = timezone.localdate(timezone.now() - timezone.timedelta(days=365))
+    for campaign in Campaign.objects.all():
+        costs = {cost.period_start.replace(day=1): cost for cost in campaign.costs.all()}
+        assert sorted(costs) == months_until(first, today), campaign.name
+        assert all(cost.amount > 0 and cost.period_end >= cost.period_start
+                   for cost in costs.values())
+
+
+def test_it_makes_paid_search_and_events_cost_more_per_lead_than_organic_and_referrals(demo):
+    spent = dict(CampaignCost.objects.values("campaign__source__kind").annotate(s=Sum("amount"))
+                 .values_list("campaign__source__kind", "s"))
+    came = dict(Lead.objects.values("source__kind").annotate(n=Count("pk"))
+                .values_list("source__kind", "n"))
+    per_lead = {kind: spent[kind] / came[kind] for kind in spent}
+    assert per_lead["web"] < 10  # the website's own traffic: next to nothing
+    assert min(per_lead["paid"], per_lead["event"]) > 2 * per_lead["partner"] > per_lead["web"]
+    assert per_lead["event"] > per_lead["list"]
+
+
+def test_it_rebuilds_the_reports_summary_for_every_lead_and_cycle(demo):
+    assert "summary rows" in demo
+    cycles = sum(Lead.objects.values_list("cycle", flat=True))
+    assert CycleFact.objects.count() == cycles
+    assert not Lead.objects.exclude(pk__in=CycleFact.objects.values("lead_id")).exists()
+    with_clock = CycleFact.objects.filter(sla_started_at__isnull=False)
+    assert with_clock.count() == CycleFact.objects.count()  # every inquiry starts a clock
+    assert with_clock.filter(response_seconds__isnull=False).exists()
+    assert with_clock.filter(sla_breached=True).exists()
+
+
+def test_it_sets_a_company_target_for_every_metric_last_year_and_next_quarter(demo):
+    current = timezone.localdate().replace(day=1)
+    months = months_until(shift(current, -11), shift(current, 3))
+    company = Target.objects.filter(team=None)
+    assert len(months) == 15
+    for metric in Target.Metric.values:
+        assert sorted(company.filter(metric=metric).values_list("month", flat=True)) == months
+    assert set(Target.objects.values_list("set_by__username", flat=True)) == {"manager"}
+    assert not Target.objects.filter(set_at__gt=timezone.now()).exists()
+    assert Target.objects.exclude(team=None).filter(metric=Target.Metric.MQLS).exists()
+
+
+def test_it_sets_targets_near_the_months_figures_some_above_some_below(demo):
+    current = timezone.localdate().replace(day=1)
+    counted = defaultdict(int)
+    for when in CycleFact.objects.values_list("entered_at", flat=True):
+        counted[timezone.localtime(when).date().replace(day=1)] += 1
+    above = below = 0
+    for target in Target.objects.filter(team=None, metric=Target.Metric.INQUIRIES,
+                                        month__lt=current):
+        actual = Decimal(counted[target.month])
+        assert target.value != actual
+        assert abs(target.value - actual) <= actual * Decimal("0.2") + 1
+        above += target.value > actual
+        below += target.value < actual
+    assert above >= 2 and below >= 2
+
+
+def test_it_qualifies_leads_answered_within_five_minutes_far_more_often(at_a_fixed_time):
+    run_demo(1500)
+    # Cycles old enough to have been worked out, by the first clock's response.
+    settled = CycleFact.objects.filter(
+        sla_started_at__lt=timezone.now() - timezone.timedelta(days=60))
+    bands = settled.aggregate(
+        fast=Count("pk", filter=Q(response_seconds__lte=300)),
+        fast_qualified=Count("pk", filter=Q(response_seconds__lte=300,
+                                            qualified_at__isnull=False)),
+        slow=Count("pk", filter=Q(response_seconds__gt=3600)),
+        slow_qualified=Count("pk", filter=Q(response_seconds__gt=3600,
+                                            qualified_at__isnull=False)))
+    assert bands["fast"] >= 40 and bands["slow"] >= 80
+    fast = bands["fast_qualified"] / bands["fast"]
+    slow = bands["slow_qualified"] / bands["slow"]
+    assert fast >= 1.5 * slow
+
+
+def responses(clocks) -> list[int]:
+    return sorted(clocks.filter(response_seconds__isnull=False)
+                  .values_list("response_seconds", flat=True))
+
+
+def median(values: list[int]) -> float:
+    return values[len(values) // 2]
+
+
+def test_it_has_a_fast_qualifier_and_a_slow_one(demo):
+    fast = responses(SlaClock.objects.filter(owner__username="qualifier"))
+    slow = responses(SlaClock.objects.filter(owner__username="qualifier4"))
+    assert len(fast) >= 10 and len(slow) >= 5
+    assert median(fast) * 5 < median(slow)
+
+
+def test_it_answers_slower_out_of_office_hours_and_over_lunch(demo):
+    by_time: dict[str, list[int]] = defaultdict(list)
+    for started, zone, seconds in SlaClock.objects.filter(response_seconds__isnull=False) \
+            .values_list("started_at", "lead__team__time_zone", "response_seconds"):
+        local = started.astimezone(ZoneInfo(zone))
+        office = local.weekday() < 5 and 9 <= local.hour < 17
+        by_time["lunch" if office and local.hour == 12 else "office" if office
+                else "closed"].append(seconds)
+    office, lunch, closed = (median(sorted(by_time[key])) for key in ("office", "lunch",
+                                                                       "closed"))
+    assert office < 20 * 60
+    assert lunch > 2 * office
+    assert closed > 4 * 3600
