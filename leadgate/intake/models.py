@@ -2,6 +2,8 @@
 submission (an Inquiry), kept as received even when it is a duplicate."""
 
 import secrets
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -65,6 +67,17 @@ class CampaignCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign}: {self.amount} {self.currency} from {self.period_start}"
+
+    @staticmethod
+    def spread(amount: Decimal, first: date, last: date, start: date, end: date) -> Decimal:
+        """The part of a cost over `first`..`last` (both days included) that
+        falls from `start` to `end` (the day after the last), by days: a cost
+        is taken as spent evenly over its period."""
+        days = (last - first).days + 1
+        overlap = (min(last + timedelta(days=1), end) - max(first, start)).days
+        if overlap <= 0 or days <= 0:
+            return Decimal(0)
+        return amount * overlap / days
 
 
 class MatchedBy(models.TextChoices):

@@ -148,12 +148,9 @@ def monthly_costs(first: date, end: date,
     if campaigns is not None:
         costs = costs.filter(campaign_id__in=campaigns)
     for start, last, amount in costs.values_list("period_start", "period_end", "amount"):
-        days = (last - start).days + 1
         for month in months:
-            after = _add_months(month, 1)
-            overlap = (min(last + timedelta(days=1), after) - max(start, month)).days
-            if overlap > 0:
-                totals[month] += amount * overlap / days
+            totals[month] += CampaignCost.spread(amount, start, last, month,
+                                                 _add_months(month, 1))
     return {month: total.quantize(CENT) for month, total in totals.items()}
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -102,16 +101,6 @@ class Credit:
     even: Decimal = ZERO
 
 
-def prorated(amount: Decimal, first: Any, last: Any, filters: Filters) -> Decimal:
-    """The part of a cost row (first..last day, both included) that falls in
-    the period, by days."""
-    days = (last - first).days + 1
-    overlap = (min(last + timedelta(days=1), filters.end) - max(first, filters.start)).days
-    if overlap <= 0 or days <= 0:
-        return ZERO
-    return amount * overlap / days
-
-
 def period_costs(filters: Filters) -> tuple[dict[int, Decimal], set[str]]:
     """Each campaign's cost in the period (to the cent), and the currencies of
     cost rows left out (not LEADGATE_CURRENCY)."""
@@ -129,7 +118,8 @@ def period_costs(filters: Filters) -> tuple[dict[int, Decimal], set[str]]:
         if (row_currency or currency).upper() != currency:
             others.add(row_currency)
             continue
-        costs[campaign_id] += prorated(amount, first, last, filters)
+        costs[campaign_id] += CampaignCost.spread(amount, first, last, filters.start,
+                                                     filters.end)
     return {pk: cost.quantize(CENT) for pk, cost in costs.items()}, others
 
 
