@@ -292,12 +292,13 @@ def test_it_credits_sals_wins_and_revenue_to_who_handed_the_lead_off(client, his
 
 
 def first_response(clock):
-    """Seconds to the first touch by a person after the clock started (the
-    clock's own figure when it was met)."""
-    if clock.response_seconds is not None:
+    """The clock's own figure when it was met; after a breach, seconds to the
+    first outbound touch by a person."""
+    if clock.response_seconds is not None or clock.breached_at is None:
         return clock.response_seconds
     touch = (Touch.objects.filter(lead_id=clock.lead_id, cycle=clock.cycle, actor__isnull=False,
-                                  at__gte=clock.started_at).order_by("at", "pk").first())
+                                  direction="outbound", at__gte=clock.started_at)
+             .order_by("at", "pk").first())
     return None if touch is None else int((touch.at - clock.started_at).total_seconds())
 
 

@@ -1,10 +1,12 @@
 """Every report, registered on import (views, the API and tests import this)."""
 
 from . import (  # noqa: F401 - each module registers its reports
+    coverage,
     qualifiers,
     revenue_gap,
     scorecard,
     sources,
+    speed,
     waterfall,
 )
 from .registry import REPORTS, readable_by

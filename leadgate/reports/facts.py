@@ -171,11 +171,14 @@ def _row(lead: dict[str, Any], number: int, seen: _Cycle, now: datetime) -> Cycl
     if seen.clocks:
         (fact.sla_started_at, fact.sla_owner_id, fact.sla_policy, fact.response_seconds,
          fact.sla_breached) = seen.clocks[0]
-        if fact.response_seconds is None:  # answered after the breach, or not yet
+        if fact.response_seconds is None and fact.sla_breached:
+            # Answered after the breach (the clock records only a met one):
+            # the first outbound touch by a person, as a clock is stopped.
             fact.response_seconds = next(
                 (int((at - fact.sla_started_at).total_seconds())
-                 for _dir, _disp, at, actor in seen.touches
-                 if actor is not None and at >= fact.sla_started_at), None)
+                 for direction, _disp, at, actor in seen.touches
+                 if actor is not None and direction == Touch.Direction.OUTBOUND
+                 and at >= fact.sla_started_at), None)
     _touches(fact, seen.touches)
     _people(fact, lead, current, seen)
     _money(fact, seen.outcomes)
