@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
         ("bench_xlsx.py", ["--rows", "500", "--timeout", "3"], "time guarded/openpyxl"),
         ("bench_api_intake.py", ["--requests", "40", "--clients", "1,4"], "POST /api/v1/leads"),
         ("bench_after_intake.py", ["--leads", "30", "--batch", "10"], "a lead at a time"),
+        # Every registered report, cold in a new process, one filter set.
+        ("bench_reports.py", ["--leads", "300", "--sets", "a"], "report runs within the"),
         # Exits 1 unless every step is taken once and every email reaches the
         # sink once, also with the worker killed mid-send.
         ("bench_nurture.py", ["--parts", "scheduling,sending,kill", "--leads", "200",
