@@ -22,6 +22,7 @@ from leadgate.mail import inbound, tracking
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.suppression import suppress
 from leadgate.nurture import engine
+from leadgate.routing import experiments
 from leadgate.routing.assign import reassign
 from leadgate.routing.sla import check_breaches, start_clock
 from leadgate.scoring.models import Rule, RuleSet
@@ -136,6 +137,13 @@ def _replied(p):
                      "\r\n\r\nYes, call me.\r\n").encode())
 
 
+def _in_a_test(p):
+    experiments.start(name="Call within 5 minutes or an hour", kind="response_time",
+                      goal="qualified", arms=[experiments.ArmSpec("5 min", "5"),
+                                              experiments.ArmSpec("1 h", "60")])
+    experiments.assign([make_lead(owner=p["alice"])], experiments.INTAKE, now=T0)
+
+
 ACTIONS = {
     "inquiry.received": lambda p: receive({"email": "ada@analytical.example"}, channel="api"),
     "stage.moved": lambda p: advance(make_lead(), "mql", by=None, reason="scored"),
@@ -166,6 +174,7 @@ ACTIONS = {
     "email.clicked": lambda p: tracking.record(_sent_email(p), "clicked", "Mozilla/5.0",
                                                index=0),
     "email.replied": _replied,
+    "experiment.assigned": _in_a_test,
     "lead.merged": lambda p: merge(make_lead(owner=p["alice"]), make_lead(owner=p["alice"]),
                                    by=p["alice"]),
 }

@@ -81,6 +81,8 @@ KINDS = {
     "nurture.rested": "a cadence ended without engagement: the lead rests (data: enrollment, "
                       "until)",
     "nurture.exited": "the lead left its cadence (data: enrollment, reason, detail)",
+    "experiment.assigned": "the lead joined a segment test in one of its arms (data: "
+                           "experiment, name, arm, label)",
     "nurture.returned": "the lead came back from nurture to the desk (data: enrollment, "
                         "trigger, detail, to)",
 }

@@ -35,6 +35,7 @@ from leadgate.lib.write_budget import WriteBudget
 from leadgate.mail.models import OutboundEmail, Suppression
 from leadgate.mail.outbox import Email, queue_emails
 from leadgate.mail.suppression import suppressed
+from leadgate.routing import experiments
 from leadgate.routing.assign import route
 from leadgate.routing.models import SlaPolicy
 from leadgate.routing.sla import start_segment_clocks
@@ -68,6 +69,24 @@ class NurtureError(ValueError):
 
 
 # --- enrolling -----------------------------------------------------------------------
+
+
+def _cadence_choices() -> list[tuple[str, str]]:
+    return [(str(pk), name) for pk, name in
+            Cadence.objects.filter(archived_at__isnull=True).values_list("pk", "name")]
+
+
+# A cadence test: a lead enrolled without a cadence named takes its arm's.
+CADENCE_TEST = experiments.register(experiments.Kind(
+    "cadence", "Nurture cadence", experiments.ENROLLMENT, "Cadence", _cadence_choices))
+
+
+def tested_cadence(lead: Lead, now: datetime) -> Cadence | None:
+    """The cadence of the lead's arm in the running cadence test (the lead
+    joins the test now if it is in its segment), or None."""
+    experiments.assign([lead], experiments.ENROLLMENT, now=now)
+    arm = experiments.arm_value(lead, CADENCE_TEST.slug)
+    return Cadence.objects.filter(pk=arm, archived_at__isnull=True).first() if arm else None
 
 
 def first_cadence() -> Cadence | None:
@@ -116,7 +135,7 @@ def enroll(lead: Lead, *, trigger: str, cadence: Cadence | None = None, by: User
         if current is not None:
             raise NurtureError("lead", f"already enrolled in {current.version.cadence.name} "
                                        "(stop it first)")
-        cadence = cadence or first_cadence()
+        cadence = cadence or tested_cadence(locked, now) or first_cadence()
         if cadence is None:
             raise NurtureError("cadence", "no cadence to enroll in: name one, or mark one as "
                                           "the first cadence on the nurture pages")

@@ -15,6 +15,8 @@ from leadgate.leads.periodic import every
 from leadgate.leads.queue import pending_args, runs_in_batches
 from leadgate.routing.acknowledge import acknowledge_many
 from leadgate.routing.assign import route_many
+from leadgate.routing.experiments import INTAKE
+from leadgate.routing.experiments import assign as assign_arms
 from leadgate.routing.sla import start_clocks
 from leadgate.scoring.rules import score_leads
 
@@ -83,6 +85,8 @@ def after_intake_many(lead_ids: list[int]) -> list[int]:
     score_leads(present)
     routed = list(Lead.objects.filter(pk__in=present).order_by("pk"))
     route_many(routed)
+    # Before the clocks: a response-time test's arm sets the lead's due time.
+    assign_arms(routed, INTAKE)
     latest = latest_inquiries(present)
     pairs = [(lead, latest[lead.pk]) for lead in routed if lead.pk in latest]
     start_clocks(pairs)

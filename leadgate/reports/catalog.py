@@ -5,6 +5,7 @@ from . import (  # noqa: F401 - each module registers its reports
     qualifiers,
     revenue_gap,
     scorecard,
+    segment_tests,
     sources,
     speed,
     waterfall,

@@ -222,3 +222,78 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message[:60]}"
+
+
+class Experiment(models.Model):
+    """A segment test: leads of a segment are split at random between arms
+    that are treated differently (an SLA, a call script, a cadence: the
+    `kind`, see experiments.KINDS), and the report compares how far each arm
+    gets. The first arm (by position) is the control."""
+
+    class Point(models.TextChoices):
+        INTAKE = "intake", "when the lead arrives"
+        ENROLLMENT = "enrollment", "when the lead enters nurture"
+
+    name = models.CharField(max_length=200)
+    hypothesis = models.TextField(blank=True)
+    kind = models.CharField(max_length=20)
+    conditions = models.JSONField(default=list, blank=True,
+                                  help_text="the segment it applies to, as in routing rules")
+    goal = models.CharField(max_length=12, help_text="the stage an arm converts to")
+    min_effect = models.FloatField(
+        default=0.05, help_text="the smallest difference in conversion worth seeing (0.05: "
+                                "5 points); sets the sample size")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
+
+
+class Arm(models.Model):
+    """One way of treating the leads of a test: `value` is what the kind
+    reads (minutes to the first call, a script's or a cadence's id)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="arms")
+    position = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=60)
+    value = models.CharField(max_length=60)
+    weight = models.PositiveSmallIntegerField(default=1, help_text="its share of the split")
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "label"],
+                                               name="arm_label_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ExperimentAssignment(models.Model):
+    """The arm a lead was given, once per test, with the cycle it was in:
+    the report follows that cycle and the later ones from `at` on."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE,
+                                   related_name="assignments")
+    arm = models.ForeignKey(Arm, on_delete=models.CASCADE, related_name="assignments")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE,
+                             related_name="experiment_arms")
+    cycle = models.PositiveIntegerField(default=1)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["experiment", "lead"],
+                                               name="assignment_one_per_test")]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}: {self.arm_id} of test {self.experiment_id}"

@@ -25,6 +25,7 @@ from leadgate.leads.models import Event, Lead, Task, Team, Touch
 from leadgate.lib.business_hours import add_business_time
 from leadgate.lib.write_budget import WriteBudget
 
+from . import experiments
 from .alerts import manager_emails, raise_alert
 from .assign import FIRST_CALL_TITLE, Plan, next_available, reassign
 from .availability import team_schedule
@@ -48,11 +49,13 @@ def segment_of(inquiry: Inquiry) -> str | None:
     return Segment.INBOUND
 
 
-def due_time(policy: SlaPolicy, team: Team | None, start: datetime) -> datetime:
+def due_time(policy: SlaPolicy, team: Team | None, start: datetime,
+             minutes: int | None = None) -> datetime:
     """When a clock of this policy started at `start` runs out: counted in the
     team's business hours, or around the clock (also when the team's hours are
-    all closed, rather than never)."""
-    allowed = timedelta(minutes=policy.minutes)
+    all closed, rather than never). `minutes`: a response-time test's arm
+    instead of the policy's."""
+    allowed = timedelta(minutes=policy.minutes if minutes is None else minutes)
     schedule = team_schedule(team)
     if policy.business_hours and schedule.has_open_time:
         return add_business_time(schedule, start, allowed)
@@ -100,7 +103,9 @@ def start_segment_clocks(pairs: Sequence[tuple[Lead, str | None]], *,
         running = {clock.lead_id: clock for clock in SlaClock.objects.filter(
             lead_id__in=locked, state=RUNNING).select_related("policy")}
         plan = Plan(now)  # the default team, read once for the batch
-        dues: dict[tuple[int, int | None], datetime] = {}
+        # A lead in a response-time test is due when its arm says.
+        arms = experiments.arm_values(locked, experiments.RESPONSE_TIME.slug)
+        dues: dict[tuple[int, int | None, str | None], datetime] = {}
         new: list[SlaClock] = []
         tightened: list[tuple[Lead, datetime]] = []
         for number, (lead, policy) in enumerate(wanted):
@@ -108,9 +113,10 @@ def start_segment_clocks(pairs: Sequence[tuple[Lead, str | None]], *,
             if policy is None or row is None or row.stage not in ON_DESK:
                 continue
             team = row.team or plan.default_team()
-            key = (policy.pk, team.pk if team is not None else None)
+            arm = arms.get(row.pk)
+            key = (policy.pk, team.pk if team is not None else None, arm)
             if key not in dues:
-                dues[key] = due_time(policy, team, now)
+                dues[key] = due_time(policy, team, now, int(arm) if arm else None)
             due = dues[key]
             clock = running.get(row.pk)
             if clock is not None:

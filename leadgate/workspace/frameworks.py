@@ -13,9 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from leadgate.leads.models import Lead
+from leadgate.routing import experiments
 from leadgate.routing.conditions import Facts, holds
 
 from .models import CallScript, Framework, Qualification
+
+
+def _script_choices() -> list[tuple[str, str]]:
+    return [(str(pk), name) for pk, name in
+            CallScript.objects.filter(active=True).values_list("pk", "name")]
+
+
+# A call-script test: the desk shows the lead its arm's script.
+SCRIPT_TEST = experiments.register(experiments.Kind(
+    "script", "Call script", experiments.INTAKE, "Call script", _script_choices))
 
 # Answers that never meet a question, whatever the qualifier ticked.
 UNKNOWN = {"", "unknown"}
@@ -30,7 +41,13 @@ class AnswerError(ValueError):
 
 
 def script_for(lead: Lead, facts: Facts | None = None) -> CallScript | None:
-    """The first active call script (by position) whose conditions hold for the lead."""
+    """The lead's arm's script in a running call-script test, else the
+    first active call script (by position) whose conditions hold for it."""
+    arm = experiments.arm_value(lead, SCRIPT_TEST.slug)
+    if arm is not None:
+        script = CallScript.objects.filter(pk=arm, active=True).select_related("framework").first()
+        if script is not None:
+            return script
     facts = facts or Facts(lead)
     for script in CallScript.objects.filter(active=True).select_related("framework"):
         if holds(script.conditions or [], facts):

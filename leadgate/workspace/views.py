@@ -29,7 +29,7 @@ from leadgate.leads.http import AuthedRequest, is_htmx, page_number
 from leadgate.leads.lifecycle import FUNNEL, TRANSITIONS, IllegalMove, Role, Stage, check_move
 from leadgate.leads.models import Handoff, Lead, Outcome, Task, Team, Touch, User
 from leadgate.leads.transitions import advance
-from leadgate.routing import pools
+from leadgate.routing import experiments, pools
 from leadgate.routing.assign import reassign
 from leadgate.routing.forms import ReassignForm, active_qualifiers, reassign_refusal
 from leadgate.routing.models import Assignment
@@ -221,6 +221,7 @@ def lead_context(
         "panel_errors": panel_errors,
         "tasks": lead.tasks.open().select_related("assignee").order_by("due_at")[:20],
         "events": timeline(lead),
+        "segment_tests": experiments.arms_of(lead),
         "notice": notice,
         # An inquiry that joined by email or phone may be split off again.
         "can_split": request.user.has_role(*DESK_ROLES) and lead.inquiries.count() > 1,
