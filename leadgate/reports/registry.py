@@ -51,6 +51,8 @@ class Table:
     note: str = ""
     # A last row that sums or averages the others, shown apart.
     total: dict[str, Any] | None = None
+    # What an empty table says on the page.
+    empty: str = "No leads match these filters."
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "note": self.note,

@@ -32,7 +32,7 @@ ARM_ROWS = experiments.MAX_ARMS
 
 class TestForm(forms.Form):
     name = forms.CharField(max_length=200)
-    hypothesis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    hypothesis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "wide"}),
                                  help_text="what you expect, and why")
     goal = forms.ChoiceField(label="An arm's lead converts when it is")
     min_effect = forms.FloatField(
@@ -94,6 +94,7 @@ def new_test(request: AuthedRequest) -> HttpResponse:
     arms = ArmFormSet(data, prefix="arms", form_kwargs={"kind": kind},
                       initial=None if data else [{"label": "A"}, {"label": "B"}])
     conditions = cast(BaseConditionFormSet, ConditionFormSet(data, prefix="conditions"))
+    refused: dict[str, str] = {}  # what start() refused in the arms or the segment
     if data is not None and form.is_valid() and arms.is_valid() and conditions.is_valid():
         specs = [experiments.ArmSpec(row.cleaned_data["label"], str(row.cleaned_data["value"]),
                                      row.cleaned_data.get("weight") or 1)
@@ -107,6 +108,10 @@ def new_test(request: AuthedRequest) -> HttpResponse:
         except experiments.ExperimentError as error:
             if error.field in form.fields:
                 form.add_error(error.field, str(error))
+            elif error.field.startswith("arm"):
+                refused["arms"] = f"{error.field}: {error}"
+            elif error.field == "conditions":
+                refused["conditions"] = str(error)
             else:
                 form.add_error(None, f"{error.field}: {error}")
         else:
@@ -114,7 +119,8 @@ def new_test(request: AuthedRequest) -> HttpResponse:
                                       f"join it {kind.point_label}.")
             return redirect(f"{reverse('report', args=['tests'])}?test={experiment.pk}")
     return render(request, "reports/segment_test_new.html", {
-        "nav": "reports", "kind": kind, "form": form, "arms": arms, "conditions": conditions},
+        "nav": "reports", "kind": kind, "form": form, "arms": arms, "conditions": conditions,
+        "refused": refused},
         status=400 if data is not None else 200)
 
 

@@ -21,6 +21,7 @@ day and stopping when it dips under 0.05 finds effects that are not there
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,12 @@ def comparison_p(arms: list[ArmResult]) -> float | None:
     return chi_square([[arm.converted, arm.leads - arm.converted] for arm in arms])
 
 
+def segment_text(conditions: list[dict[str, Any]]) -> str:
+    """A test's conditions as a manager typed them: `inquiry.hot eq true`."""
+    return ", ".join(f"{c.get('field')} {c.get('operator', 'eq')} {json.dumps(c.get('value'))}"
+                     for c in conditions) or "every lead"
+
+
 def points(value: float | None) -> str:
     return "" if value is None else f"{value * 100:+.1f}"
 
@@ -160,7 +167,9 @@ class SegmentTests(Report):
             Column("name", "Test", "text"), Column("kind", "Changes", "text"),
             Column("arms", "Arms", "text"), Column("goal", "Converts when", "text"),
             Column("started", "Started", "text"), Column("state", "State", "text"),
-            Column("leads", "Leads"), Column("progress", "Of the leads needed", "percent")])
+            Column("leads", "Leads"), Column("progress", "Of the leads needed", "percent"),
+            Column("verdict", "Verdict", "text")],
+            empty="No segment test yet.")
         detail: dict[str, Any] = {}
         for experiment in experiments:
             arms = arm_results(experiment, filters)
@@ -173,7 +182,7 @@ class SegmentTests(Report):
                 "goal": GOALS.get(experiment.goal, experiment.goal),
                 "started": day_text(experiment.started_at), "state": "running" if experiment.running
                 else "stopped", "leads": sum(arm.leads for arm in arms),
-                "progress": judged.progress})
+                "progress": judged.progress, "verdict": judged.text})
             if experiment is chosen:
                 detail = {"experiment": experiment, "verdict": judged, "arms": arms}
         result.tables.append(overview)
@@ -181,13 +190,13 @@ class SegmentTests(Report):
             arms_table = self._arms(chosen, detail["arms"])
             result.tables.append(arms_table)
             result.charts.append(self._chart(chosen, arms_table))
-            result.notes.append(f"{chosen.name}: {detail['verdict'].text}")
         result.tables.append(email_variants())
         result.notes.append(
             "Leads are counted by the test they joined, whatever the period; the segment "
             "filters (source, team, country...) narrow them. Still open: the lead's cycle has "
             "not ended, so it may yet convert.")
         result.extra = {"chosen": chosen, "verdict": detail.get("verdict"),
+                        "segment": segment_text(chosen.conditions) if chosen else "",
                         "can_edit": user.has_role(*EDITORS)}
         return result
 
@@ -243,6 +252,7 @@ def email_variants() -> Table:
         Column("sent", "Sent"), Column("opened", "Opened", "rate"),
         Column("clicked", "Clicked", "rate"), Column("replied", "Replied", "rate"),
         Column("p_value", "Clicks differ: p-value", "number")],
+        empty="No nurture email step has two variants with emails sent yet.",
         note="A variant is chosen at random for each enrollment. Opens are undercounted by "
              "mail clients that block images; clicks and replies are the firmer signal.")
     tested = (StepVariant.objects.filter(step__kind__in=Step.EMAILS)
