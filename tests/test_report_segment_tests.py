@@ -18,6 +18,7 @@ from leadgate.routing import experiments
 from leadgate.routing.experiments import ArmSpec
 from leadgate.routing.models import Arm, Experiment, ExperimentAssignment
 from leadgate.workspace.models import CallScript
+from tests.api_helpers import api_get, make_key
 from tests.factories import hand_off, make_lead
 from tests.test_nurture_ui import figures  # noqa: F401 - an A/B email step with its results
 
@@ -208,3 +209,17 @@ def test_it_keeps_qualifiers_from_stopping_tests(client, alice, history):
     assert client.post(f"/reports/tests/{history.pk}/stop/").status_code == 403
     history.refresh_from_db()
     assert history.running
+
+
+@pytest.mark.django_db
+def test_it_answers_the_api_as_the_page_does(client, mia, history):
+    body = api_get(make_key(scopes=("read",)), "/reports/tests").json()
+    assert rows(body, "arms") == rows(report(client, mia), "arms")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["first", "999999"])
+def test_it_names_a_test_it_cannot_show(value):
+    answer = api_get(make_key(scopes=("read",)), "/reports/tests", test=value)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "test"

@@ -32,8 +32,9 @@ ARM_ROWS = experiments.MAX_ARMS
 
 class TestForm(forms.Form):
     name = forms.CharField(max_length=200)
-    hypothesis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "wide"}),
-                                 help_text="what you expect, and why")
+    hypothesis = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "wide"}),
+        help_text="what you expect, and why")
     goal = forms.ChoiceField(label="An arm's lead converts when it is")
     min_effect = forms.FloatField(
         label="Smallest difference worth seeing (points)", initial=5, min_value=0.5,
