@@ -45,9 +45,15 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("raw", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
+@pytest.mark.parametrize("raw", ["=1+1", "+1+1", "-1-1", "+A1", "-SUM(A1)", "+1 (555) 010",
+                                 "-2+3", "@x", "\tx", "\rx"])
 def test_it_neutralises_every_dangerous_start(raw):
     assert cell(raw).startswith("'")
+
+
+@pytest.mark.parametrize("raw", ["+4915011303882", "+49 150 11303882", "-12.5", "+3", "42"])
+def test_it_leaves_phone_numbers_and_plain_numbers_intact(raw):
+    assert cell(raw) == raw
 
 
 def test_it_exports_salesforce_csv_with_formulas_neutralised(evil, tmp_path):
@@ -55,6 +61,14 @@ def test_it_exports_salesforce_csv_with_formulas_neutralised(evil, tmp_path):
     row = read_csv(tmp_path / "sf.csv")[0]
     assert (row["FirstName"], row["Company"], row["Title"]) == (
         "'" + FORMULA, "'@SUM(A1)", "'-2+3")
+
+
+def test_it_exports_the_phone_number_as_the_crm_must_read_it(alice, sam, tmp_path):
+    handed_off(alice, sam, phone="+4915011303882")
+    run("--format", "salesforce", "--as", "csv", "--out", str(tmp_path / "sf.csv"))
+    run("--format", "hubspot", "--as", "csv", "--out", str(tmp_path / "hs.csv"))
+    assert read_csv(tmp_path / "sf.csv")[0]["Phone"] == "+4915011303882"
+    assert read_csv(tmp_path / "hs.csv")[0]["Phone Number"] == "+4915011303882"
 
 
 def test_it_exports_hubspot_xlsx_with_formulas_neutralised(evil, tmp_path):

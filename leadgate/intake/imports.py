@@ -88,6 +88,11 @@ logger = logging.getLogger("leadgate.imports")
 
 CHUNK_SIZE = 2000
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+# A sign starts a formula only when an operator or a reference follows it:
+# a signed number or an international phone number (digits and spaces after
+# the "+") is read as a value, so it is left as it is.
+SIGNS = ("+", "-")
+PLAIN_NUMBER_OR_PHONE = re.compile(r"^(\+\d[\d ]*\d|[+-]\d+([.,]\d+)?)$")
 # The rows read so far are written to the run at most this often (seconds).
 PROGRESS_SECONDS = 1.0
 
@@ -169,6 +174,8 @@ def spreadsheet_safe(value: str) -> str:
     """Printable, valid UTF-8, and never a formula when a spreadsheet opens it."""
     if has_bad_bytes(value):
         value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if value.startswith(SIGNS) and PLAIN_NUMBER_OR_PHONE.match(value):
+        return value  # "+4915011303882", "-12.5": what a CRM must receive intact
     return "'" + value if value.startswith(DANGEROUS_START) else value
 
 
