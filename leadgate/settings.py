@@ -420,7 +420,8 @@ LEADGATE_WORKER_PROCESSES = env_int("LEADGATE_WORKER_PROCESSES", 0)
 
 NINJA_PAGINATION_PER_PAGE = 50
 
-# Intake: phone numbers without a country code are read in this region; fuzzy
+# Intake: phone numbers without a country code are read in the lead's country
+# (or its email's or website's country domain), else in this region; fuzzy
 # matches of people (name + company) and companies at or above these scores
 # (0-100) are proposed as duplicates / taken as the same account.
 LEADGATE_DEFAULT_PHONE_REGION = env_str("LEADGATE_DEFAULT_PHONE_REGION", "US")

@@ -128,6 +128,12 @@ def test_it_reads_a_national_number_in_the_default_region(settings):
     assert (facts["phone_region"], facts["time_zone"]) == ("Chicago, IL", "America/Chicago")
 
 
+def test_it_reads_a_national_number_in_the_leads_country(settings):
+    settings.LEADGATE_DEFAULT_PHONE_REGION = "US"
+    facts = PhoneProvider().enrich(make_lead(phone="030 1234567", country="DE"))
+    assert (facts["phone_country"], facts["time_zone"]) == ("DE", "Europe/Berlin")
+
+
 def test_it_fills_the_empty_time_zone_and_country_of_the_lead():
     lead = make_lead(phone="+12125550123")
     enrich_lead(lead, ["phone"])

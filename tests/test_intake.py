@@ -102,6 +102,24 @@ def test_it_keeps_an_invalid_phone_as_given_and_flags_it():
     assert (result.lead.phone, result.lead.phone_invalid) == ("12", True)
 
 
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"email": "jan@firma.de"}, "+49301234567"),
+    ({"email": "jan@gmail.com", "country": "Germany"}, "+49301234567"),
+    ({"email": "jan@gmail.com", "website": "https://www.firma.de/"}, "+49301234567"),
+])
+def test_it_reads_a_national_phone_in_the_leads_country(fields, expected, settings):
+    settings.LEADGATE_DEFAULT_PHONE_REGION = "US"
+    result = receive({**fields, "phone": "030 1234567"}, channel="form")
+    assert (result.lead.phone, result.lead.phone_invalid, result.lead.country) == (
+        expected, False, "DE")
+
+
+def test_it_reads_a_national_phone_in_the_default_region_without_a_country_hint(settings):
+    settings.LEADGATE_DEFAULT_PHONE_REGION = "US"
+    result = receive({"email": "ada@acme.com", "phone": "(202) 456-1111"}, channel="form")
+    assert result.lead.phone == "+12024561111"
+
+
 def test_it_names_a_field_over_its_length():
     with pytest.raises(IntakeError, match="limit is 200") as refused:
         receive(ada(title="x" * 201), channel="api")

@@ -18,6 +18,7 @@ from leadgate.lib.normalize import (
     normalize_email,
     normalize_name,
     normalize_phone,
+    phone_region,
     registrable_domain,
     split_full_name,
 )
@@ -147,7 +148,10 @@ def parse(data: dict) -> LeadData:
     values = {name: text_value(data, name) for name in FIELDS}
     lead = LeadData()
     email = normalize_email(values["email"])
-    phone = normalize_phone(values["phone"], settings.LEADGATE_DEFAULT_PHONE_REGION)
+    country = country_code(values["country"])
+    phone = normalize_phone(values["phone"], phone_region(
+        country, email.domain, registrable_domain(values["website"]),
+        default=settings.LEADGATE_DEFAULT_PHONE_REGION))
     if not email.value and not phone.value:
         raise IntakeError("email", "an email address or a phone number is required")
     if email.value and not email.valid and not phone.valid:
@@ -171,5 +175,5 @@ def parse(data: dict) -> LeadData:
     lead.domain = company_domain(email, values["website"])
     if values["website"] and not registrable_domain(values["website"]):
         lead.warnings["website"] = "not a web address"
-    lead.country = country_code(values["country"]) or phone.country
+    lead.country = country or phone.country
     return lead

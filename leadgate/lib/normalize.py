@@ -133,6 +133,37 @@ def normalize_phone(raw: object, default_region: str = "US") -> Phone:
     )
 
 
+# Country-code top-level domains whose code is not the ISO region's.
+TLD_REGIONS = {"UK": "GB"}
+
+
+def domain_region(domain: str) -> str:
+    """The region of a country-code top-level domain ("firma.de" -> "DE",
+    "acme.co.uk" -> "GB"), or "" for a generic one (.com, .io is British
+    Indian Ocean Territory but read as generic: start-ups use it)."""
+    tld = domain.rstrip(".").rpartition(".")[2].upper()
+    region = TLD_REGIONS.get(tld, tld)
+    if len(region) != 2 or region == "IO" or region not in phonenumbers.SUPPORTED_REGIONS:
+        return ""
+    return region
+
+
+def phone_region(*hints: str, default: str) -> str:
+    """The region to read a number without a country code in: the first of
+    `hints` that is a region (the lead's country) or a domain with a country
+    code (its email's, its website's), else `default`. A German lead with a
+    .de address and "030 1234567" is in Berlin, not invalid in the US."""
+    for hint in hints:
+        hint = (hint or "").strip()
+        if len(hint) == 2 and hint.upper() in phonenumbers.SUPPORTED_REGIONS:
+            return hint.upper()
+        if "." in hint:
+            region = domain_region(hint)
+            if region:
+                return region
+    return default
+
+
 def _case_word(word: str, first: bool) -> str:
     if "-" in word:
         return "-".join(_case_word(part, first) for part in word.split("-"))

@@ -11,6 +11,7 @@ from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
 from leadgate.leads.models import Lead
+from leadgate.lib.normalize import phone_region
 from leadgate.lib.timezones import is_time_zone
 
 from .base import Provider, register
@@ -53,7 +54,10 @@ class PhoneProvider(Provider):
         if not lead.phone:
             return {}
         try:
-            number = phonenumbers.parse(lead.phone, settings.LEADGATE_DEFAULT_PHONE_REGION)
+            number = phonenumbers.parse(lead.phone, phone_region(
+                lead.country, lead.email.rpartition("@")[2], lead.website,
+                lead.account.country if lead.account_id else "",
+                default=settings.LEADGATE_DEFAULT_PHONE_REGION))
         except phonenumbers.NumberParseException:
             return {}
         if not phonenumbers.is_valid_number(number):
