@@ -147,6 +147,9 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    # Its templates and static files: /api/docs from our own server (Swagger UI
+    # is otherwise loaded from a CDN, blank on a machine without internet).
+    "ninja",
     # The lead's way, in order.
     "leadgate.leads",
     # The outbox every stage sends email through (it needs only the core).
