@@ -302,3 +302,23 @@ def test_it_names_the_user_a_service_keys_queue_request_needs(alice):
     assert response.status_code == 422
     body = response.json()
     assert (body["field"], body["errors"][0]["field"]) == ("user", "user")
+
+
+def test_it_leaves_the_lead_to_its_qualifier_when_a_manager_opens_it(client, alice, bob, mia,
+                                                                    noon):
+    worked = lead(alice, "A1")
+    client.force_login(mia)
+    page = client.get(f"/leads/{worked.pk}/").content.decode()
+    assert not Claim.objects.exists()
+    assert "Being worked by" not in page
+    claim(worked, alice)
+    page = client.get(f"/leads/{worked.pk}/").content.decode()
+    assert "Being worked by" in page
+    assert Claim.objects.get(lead=worked).user == alice
+
+
+def test_it_claims_the_lead_a_teammate_opens(client, alice, bob, noon):
+    worked = lead(alice, "A1")
+    client.force_login(bob)
+    client.get(f"/leads/{worked.pk}/")
+    assert Claim.objects.get(lead=worked).user == bob

@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from leadgate.leads import events
-from leadgate.leads.lifecycle import ON_DESK, Stage
+from leadgate.leads.lifecycle import ON_DESK, Role, Stage
 from leadgate.leads.models import Account, Lead, Task, User
 from leadgate.lib.timezones import is_time_zone, zone
 from leadgate.lib.vendor import vendor
@@ -408,6 +408,15 @@ def claim(lead: Lead, user: User, *, now: datetime | None = None) -> User | None
         if fresh and lead.owner_id != user.pk:
             events.record("claim.taken", lead, actor=user, at=now)
     return None
+
+
+def claims_on_opening(lead: Lead, user: User) -> bool:
+    """Whether opening the lead claims it: a qualifier who may work it (its
+    owner, a teammate, or anyone on a lead nobody owns). A manager or an
+    admin looking at a lead does not take it from the qualifier's desk."""
+    return user.has_role(Role.QUALIFIER) and (
+        lead.owner_id in (None, user.pk) or (lead.team_id is not None
+                                             and lead.team_id == user.team_id))
 
 
 def release(lead: Lead, user: User) -> bool:

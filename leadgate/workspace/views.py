@@ -37,7 +37,7 @@ from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
 
 from .forms import StageForm
-from .queue import claim
+from .queue import claim, claimed_by_other, claims_on_opening
 
 DESK_PAGE_SIZE = 50
 # Each kind of event shown on the lead page, newest first; older ones stay in
@@ -247,9 +247,10 @@ def score_context(lead: Lead) -> dict:
 def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = visible_lead(request, pk)
     context = lead_context(request, lead)
-    # Opening a lead claims it (others see it is being worked); None: it is ours now.
-    context["claimed_by"] = (claim(lead, request.user) if request.user.has_role(*DESK_ROLES)
-                             else None)
+    # A qualifier who may work the lead claims it by opening it (others see it
+    # is being worked; None: it is theirs now); anyone else only sees who has it.
+    context["claimed_by"] = (claim(lead, request.user) if claims_on_opening(lead, request.user)
+                             else claimed_by_other(lead, request.user))
     template = "workspace/_lead_panel.html" if is_htmx(request) else "workspace/lead.html"
     return render(request, template, context)
 
