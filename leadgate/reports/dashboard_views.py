@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leadgate.leads.http import AuthedRequest
@@ -23,7 +22,6 @@ ROLES = (Role.MANAGER, Role.ADMIN)
 def dashboard(request: AuthedRequest) -> HttpResponse:
     if not request.user.has_role(*ROLES):
         raise PermissionDenied
-    # "This month" is the manager's month.
-    with timezone.override(request.user.display_time_zone):
-        figures = today()
+    # "This month" is the manager's month (their zone is the current one).
+    figures = today()
     return render(request, "reports/dashboard.html", {"nav": "reports", "today": figures})

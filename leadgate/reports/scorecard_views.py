@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leadgate.leads.http import AuthedRequest
@@ -31,8 +30,7 @@ def wants_print(request: AuthedRequest) -> bool:
 def scorecard(request: AuthedRequest) -> HttpResponse:
     if not wants_print(request):
         return report_views.report(request, SLUG)
-    with timezone.override(request.user.display_time_zone):
-        return printable(request)
+    return printable(request)
 
 
 def printable(request: AuthedRequest) -> HttpResponse:

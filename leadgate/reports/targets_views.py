@@ -206,26 +206,25 @@ def targets(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and not may_edit:
         raise PermissionDenied
     params = request.POST if request.method == "POST" else request.GET
-    with timezone.override(user.display_time_zone):
-        try:
-            year, team = choose(params)
-        except BadChoice as bad:
-            return render(request, "reports/targets.html", {
-                "nav": "reports", "choice_error": str(bad), "choice_field": bad.field,
-                "teams": Team.objects.order_by("name"), "may_edit": may_edit,
-                "year": timezone.localdate().year, "team": None}, status=400)
-        if request.method == "POST":
-            rows, wrong = grid(year, team, request.POST)
-            if not wrong:
-                changed, removed = save(year, team, rows, user)
-                scope = team.name if team is not None else "the company"
-                messages.success(request, f"Targets for {year}, {scope}, saved: {changed} set "
-                                          f"or changed, {removed} removed.")
-                return redirect(page_url(year, team))
-        else:
-            rows, wrong = grid(year, team)
-        return render(request, "reports/targets.html", context(
-            year, team, rows, wrong, may_edit), status=400 if wrong else 200)
+    try:
+        year, team = choose(params)
+    except BadChoice as bad:
+        return render(request, "reports/targets.html", {
+            "nav": "reports", "choice_error": str(bad), "choice_field": bad.field,
+            "teams": Team.objects.order_by("name"), "may_edit": may_edit,
+            "year": timezone.localdate().year, "team": None}, status=400)
+    if request.method == "POST":
+        rows, wrong = grid(year, team, request.POST)
+        if not wrong:
+            changed, removed = save(year, team, rows, user)
+            scope = team.name if team is not None else "the company"
+            messages.success(request, f"Targets for {year}, {scope}, saved: {changed} set "
+                                      f"or changed, {removed} removed.")
+            return redirect(page_url(year, team))
+    else:
+        rows, wrong = grid(year, team)
+    return render(request, "reports/targets.html", context(
+        year, team, rows, wrong, may_edit), status=400 if wrong else 200)
 
 
 def context(year: int, team: Team | None, rows: list[dict[str, Any]], wrong: list[Cell],
