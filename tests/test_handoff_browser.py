@@ -92,8 +92,12 @@ def test_it_hands_off_rejects_and_hands_off_again_to_a_win(
     page.get_by_label("Disposition").select_option(label="Connected")
     page.get_by_label("Verdict").select_option(label="Sales-ready")
     page.get_by_label("Notes").fill("Budget approved after all")
+    page.evaluate("window.notReloaded = true")
     page.get_by_role("button", name="Log touch").click()
     expect(page.get_by_role("status")).to_contain_text("Sales-ready")
+    # Offered at once, in the panel the touch re-drew: no reload needed.
+    expect(page.locator("#handoff-link")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
 
     # Handed off again; this time the rep accepts and records the win.
     hand_off(page, lead, "Budget approved after all")
