@@ -407,13 +407,17 @@ def test_it_stops_each_clock_with_the_first_human_touch_as_routing_would(demo):
 
 
 def test_it_counts_due_times_in_the_teams_business_hours(demo):
-    from leadgate.routing.models import SlaClock
+    from leadgate.routing.models import ExperimentAssignment, SlaClock
     from leadgate.routing.sla import due_time
 
     clocks = SlaClock.objects.select_related("policy", "lead__team")
     assert {clock.policy.segment for clock in clocks} >= {"hot_inbound", "inbound", "imported"}
+    # A response-time test's arm sets the first clock of the cycle its lead joined in.
+    arms = {(lead_id, at): int(minutes) for lead_id, at, minutes in ExperimentAssignment.objects
+            .filter(experiment__kind="response_time").values_list("lead_id", "at", "arm__value")}
     for clock in clocks:
-        assert clock.due_at == due_time(clock.policy, clock.lead.team, clock.started_at)
+        minutes = arms.get((clock.lead_id, clock.started_at))
+        assert clock.due_at == due_time(clock.policy, clock.lead.team, clock.started_at, minutes)
         if clock.state == "breached" and clock.touch_id is None:
             assert clock.due_at < clock.breached_at <= clock.due_at + timezone.timedelta(
                 seconds=10)

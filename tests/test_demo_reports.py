@@ -1,6 +1,6 @@
 """`leadgate demo` gives the reports something true to show: campaign costs,
-response clocks whose speed matters, the manager's targets, and the summary
-table rebuilt from it all."""
+response clocks whose speed matters, the manager's targets, segment tests,
+and the summary table rebuilt from it all."""
 
 from collections import defaultdict
 from datetime import date
@@ -15,10 +15,11 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from leadgate.demo.management.commands import demo as demo_command
-from leadgate.intake.models import Campaign, CampaignCost
+from leadgate.intake.models import Campaign, CampaignCost, Inquiry
 from leadgate.leads.models import Lead
 from leadgate.reports.models import CycleFact, Target
-from leadgate.routing.models import SlaClock
+from leadgate.routing.models import Experiment, SlaClock
+from leadgate.routing.sla import due_time
 
 pytestmark = pytest.mark.django_db
 NOW = "2025-06-18 15:30:00+00:00"
@@ -168,3 +169,40 @@ def test_it_answers_slower_out_of_office_hours_and_over_lunch(demo):
     assert office < 20 * 60
     assert lunch > 2 * office
     assert closed > 4 * 3600
+
+
+def test_it_shows_a_running_response_time_test_whose_arms_differ(at_a_fixed_time):
+    run_demo(1500)
+    test = Experiment.objects.get(kind="response_time", stopped_at=None)
+    assert test.conditions == [{"field": "inquiry.hot", "operator": "eq", "value": True}]
+    assert test.started_at < timezone.now() - timezone.timedelta(days=90)
+    # The report lists a stopped test beside it, with the reason it was stopped.
+    stopped = Experiment.objects.get(stopped_at__isnull=False)
+    assert stopped.kind == "script" and stopped.stop_reason
+    assert stopped.assignments.values("arm").distinct().count() == 2
+    arms = {arm.value: arm for arm in test.arms.all()}
+    assert sorted(arms) == ["5", "60"]
+    converted: dict[str, list[bool]] = defaultdict(list)
+    answered: dict[str, list[float]] = defaultdict(list)
+    for joined in test.assignments.select_related("arm", "lead__team"):
+        minutes = int(joined.arm.value)
+        # It joined on a hot inquiry that arrived while the test ran.
+        assert joined.at >= test.started_at
+        assert Inquiry.objects.filter(lead=joined.lead, cycle=joined.cycle, is_hot=True,
+                                      received_at=joined.at).exists()
+        # Its clock was due when its arm says (in the team's business hours).
+        clock = SlaClock.objects.select_related("policy").get(
+            lead=joined.lead, cycle=joined.cycle, started_at=joined.at)
+        assert clock.due_at == due_time(clock.policy, joined.lead.team, joined.at, minutes)
+        # It converts as the report counts: qualified from its arrival on.
+        facts = CycleFact.objects.filter(lead=joined.lead, cycle__gte=joined.cycle)
+        converted[joined.arm.value].append(facts.filter(qualified_at__gte=joined.at).exists())
+        worked = facts.filter(cycle=joined.cycle).values_list("working_at", flat=True).first()
+        if worked is not None:
+            answered[joined.arm.value].append((worked - joined.at).total_seconds())
+    assert min(len(converted["5"]), len(converted["60"])) >= 50
+    # Given an hour, the qualifiers take longer (half the leads come in out
+    # of hours and wait for the morning in either arm).
+    assert median(sorted(answered["5"])) * 2 < median(sorted(answered["60"]))
+    fast, slow = (sum(converted[arm]) / len(converted[arm]) for arm in ("5", "60"))
+    assert fast > slow

@@ -117,6 +117,21 @@ def test_it_starts_each_arms_clock_with_the_arms_minutes(alice, time_machine):
 
 
 @pytest.mark.django_db
+def test_it_sets_only_the_first_clock_of_the_cycle_the_lead_joined_in(alice, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    SlaPolicy.objects.filter(segment="hot_inbound").update(business_hours=False, minutes=15)
+    response_test(conditions=HOT)
+    lead = hot_lead(alice)
+    after_intake_many([lead.pk])
+    first = SlaClock.objects.get(lead=lead)
+    SlaClock.objects.filter(pk=first.pk).update(state="met")  # answered
+    time_machine.move_to(NOW + timedelta(days=1), tick=False)
+    after_intake_many([lead.pk])  # another hot request, the same cycle
+    second = SlaClock.objects.exclude(pk=first.pk).get(lead=lead)
+    assert second.due_at == NOW + timedelta(days=1, minutes=15)
+
+
+@pytest.mark.django_db
 def test_it_keeps_the_policys_minutes_for_leads_outside_the_test(alice, time_machine):
     time_machine.move_to(NOW, tick=False)
     SlaPolicy.objects.filter(segment="inbound").update(business_hours=False, minutes=240)

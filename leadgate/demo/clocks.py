@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from leadgate.lib.business_hours import MIDNIGHT, Schedule
@@ -128,3 +128,8 @@ def speed_factor(seconds: float) -> float:
     if minutes <= 60:
         return 1.65 - 0.85 * math.log(minutes / 5) / math.log(12)
     return max(0.6, 0.8 - 0.2 * math.log(minutes / 60) / math.log(DAY / HOUR))
+
+
+def ts(seconds: float) -> datetime:
+    """The instant of epoch `seconds` (whole), as the rows store it."""
+    return datetime.fromtimestamp(int(seconds), tz=UTC)

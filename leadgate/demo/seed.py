@@ -7,12 +7,15 @@ clocks). Each lead is walked: the demo's odds pick where it heads next and
 when, and the lifecycle's table (`lifecycle.TRANSITIONS`, through
 `demo.paths`) gives the moves that take it there, one StageChange each.
 
-Speed to lead is played as routing would run it (`demo.clocks`): each
-inquiry starts its SLA clock; the owner answers after their own pace in
-their working hours; a clock that runs out is breached and the lead goes to a
-teammate with a clock of their own; the first touch (which moves the lead to
-working) stops the running clock. The sooner the first answer, the likelier
-the walk qualifies the lead.
+The company itself (users, teams, sources, campaigns and their costs) is
+`demo.company`'s. Speed to lead is played as routing would run it
+(`demo.response`): each inquiry starts its SLA clock; the owner answers after
+their own pace in their working hours; a clock that runs out is breached and
+the lead goes to a teammate with a clock of their own; the first touch (which
+moves the lead to working) stops the running clock. The sooner the first
+answer, the likelier the walk qualifies the lead. An inquiry that arrives in
+a running segment test's segment joins one of its arms (`demo.segment_tests`);
+a response-time arm sets its clock.
 
 It must scale to a million leads, so leads are generated in batches: each batch
 has its own RNG derived from the seed (the data never depends on what the
@@ -26,50 +29,37 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from leadgate.intake.models import Campaign, CampaignCost, Inquiry, Source
+from leadgate.intake.models import Inquiry
 from leadgate.leads.history import lead_with_past, past_move
-from leadgate.leads.lifecycle import CLOSED, ON_DESK, Role, Stage
-from leadgate.leads.models import (
-    Account,
-    Handoff,
-    Lead,
-    Outcome,
-    StageChange,
-    Task,
-    Team,
-    Touch,
-    User,
-)
+from leadgate.leads.lifecycle import CLOSED, ON_DESK, Stage
+from leadgate.leads.models import Account, Handoff, Lead, Outcome, StageChange, Task, Touch
 from leadgate.leads.records import RejectReason
 from leadgate.lib.instances import Instances
 from leadgate.lib.normalize import company_key
 from leadgate.lib.vendor import vendor
-from leadgate.routing.availability import team_schedule
-from leadgate.routing.models import Assignment, SlaClock, SlaPolicy
+from leadgate.routing.models import Assignment, ExperimentAssignment, SlaClock, SlaPolicy
 from leadgate.workspace.models import Qualification
 
-from .clocks import LUNCH, OpenHours, arrival, arrival_curve, speed_factor
+from .clocks import arrival, arrival_curve, speed_factor, ts
+from .company import SPAN, Company, DemoError, check_empty, create_company
 from .nurture import seed_nurture
 from .paths import START, WAYS
+from .response import Plan, ResponseClocks
 from .rows import insert_rows
+from .segment_tests import RESPONSE_TIME, seed_tests
 from .words import (
     ANSWERS,
     BUYING_PLANS,
     CHANNELS,
-    CORES,
     COUNTRIES,
     COUNTRY_CUM,
     DAY,
@@ -77,14 +67,12 @@ from .words import (
     DISQUALIFY_EARLY,
     DISQUALIFY_NURTURE,
     DISQUALIFY_WORKING,
-    DOMAIN_FORMS,
     EMAIL_PATTERNS,
     EMPLOYEES,
     FIRST_NAMES,
     FORMS,
     HOUR,
     LAST_NAMES,
-    LEGAL_FORMS,
     LOST_REASONS,
     MESSAGES,
     MINUTE,
@@ -94,173 +82,28 @@ from .words import (
     NURTURE_EARLY,
     NURTURE_WORKING,
     PAINS,
-    PREFIXES,
     QUALITY,
     REJECT_REASONS,
     REJECTS,
-    RESPONSE_MINUTES,
-    SEGMENT_PACE,
-    SOURCES,
     TEAMS,
     TITLES,
     TOUCH_CHANNELS,
-    USERS,
     UTM,
+    company_name,
+    phone,
     pick,
 )
 
 DEFAULT_SEED = 20240501
 DEFAULT_PASSWORD = "leadgate-demo"  # noqa: S105 - the documented demo login
-SPAN = 365 * DAY
 INQUIRY, MQL, WORKING, QUALIFIED = Stage.INQUIRY, Stage.MQL, Stage.WORKING, Stage.QUALIFIED
 ACCEPTED, OPPORTUNITY, WON, LOST = Stage.ACCEPTED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST
 NURTURE, DISQUALIFIED, REJECTED = Stage.NURTURE, Stage.DISQUALIFIED, Stage.REJECTED
 # Written parents first, so foreign keys hold inside each batch's transaction.
 MODELS = (Account, Lead, Inquiry, StageChange, Touch, Task, Qualification, Handoff, Outcome,
-          Assignment, SlaClock)
-# A breached clock hands the lead to a teammate (the policies escalate) at most this often.
-MAX_ESCALATIONS = 2
-Segment, Clock, Why = SlaPolicy.Segment, SlaClock.State, Assignment.Why
+          Assignment, SlaClock, ExperimentAssignment)
+Segment, Why = SlaPolicy.Segment, Assignment.Why
 REJECT_CODES = {text: code for code, text, _weight in REJECTS}
-
-
-def company_name(index: int, rng: random.Random, country: str) -> tuple[str, str, str]:
-    """Name, domain (without TLD) and industry of the account number `index`.
-    A fixed stride scrambles the order; past the list size a number keeps it unique."""
-    size = len(PREFIXES) * len(CORES) * len(DOMAIN_FORMS)
-    mixed = (index * 7919) % size
-    prefix, rest = PREFIXES[mixed % len(PREFIXES)], mixed // len(PREFIXES)
-    (core, industry), form = CORES[rest % len(CORES)], DOMAIN_FORMS[rest // len(CORES)]
-    suffix = str(index // size + 1) if index >= size else ""
-    domain = form.format(f"{prefix}{core}".lower()) + suffix
-    return f"{prefix} {core} {rng.choice(LEGAL_FORMS[country])}", domain, industry
-
-
-def phone(pattern: str, rng: random.Random) -> str:
-    return "".join(str(rng.randint(2, 9)) if ch == "N" else str(rng.randint(0, 9))
-                   if ch == "X" else ch for ch in pattern)
-
-
-class DemoError(Exception):
-    """The database is not fit for demo data (it already holds leads, say)."""
-
-
-@dataclass
-class Company:
-    """The fixed part of the demo company, as the ids the lead generator needs."""
-
-    qualifiers: dict[str, list[tuple[int, int]]]  # region -> [(user id, team id)]
-    sales: list[int] = field(default_factory=list)
-    sources: list[tuple[int, str, list[int]]] = field(default_factory=list)  # id, kind, campaigns
-    source_cum: list[float] = field(default_factory=list)
-    logins: list[tuple[str, str]] = field(default_factory=list)  # (role, username)
-    # Speed to lead: each qualifier's median first answer (minutes of work),
-    # their team and its members, the team's SLA hours and desk hours (less
-    # lunch), the active SLA policies by segment.
-    speed: dict[int, float] = field(default_factory=dict)
-    team_of: dict[int, int] = field(default_factory=dict)
-    members: dict[int, list[int]] = field(default_factory=dict)
-    sla_hours: dict[int, OpenHours] = field(default_factory=dict)
-    desk_hours: dict[int, OpenHours] = field(default_factory=dict)
-    policies: dict[str, SlaPolicy] = field(default_factory=dict)
-    arrivals: list[float] = field(default_factory=list)  # arrival_curve() over the year
-
-
-def check_empty() -> None:
-    if Lead.objects.exists():
-        raise DemoError("the database already holds leads: demo data only goes into an "
-                        "empty database (e.g. point LEADGATE_SQLITE_PATH at a new file)")
-    taken = User.objects.filter(username__in=[user[0] for user in USERS])
-    if taken.exists():
-        names = ", ".join(sorted(taken.values_list("username", flat=True)))
-        raise DemoError(f"demo users already exist ({names}): use an empty database")
-    if Source.objects.filter(name__in=[source[0] for source in SOURCES]).exists():
-        raise DemoError("demo sources already exist: use an empty database")
-
-
-def _create_company(leads: int, password: str, rng: random.Random, now: datetime) -> Company:
-    # Hashing is deliberately slow: hash once, reuse the hash for every demo user.
-    hashed = make_password(password)
-    groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
-    if len(groups) != len(Role.values):
-        raise DemoError("role groups are missing: run `leadgate migrate` first")
-    # The first team takes the leads no routing rule sends elsewhere: no new lead is unrouted.
-    teams = {region: Team.objects.create(name=name, time_zone=tz, is_default=index == 0)
-             for index, (region, name, tz) in enumerate(TEAMS)}
-    company = Company(qualifiers={region: [] for region in teams})
-    for username, first, last, role, region in USERS:
-        team = teams.get(region)
-        user = User.objects.create_user(
-            username=username, email=f"{username}@leadgate.example", first_name=first,
-            last_name=last, team=team, time_zone=team.time_zone if team else "UTC",
-            is_staff=role in (Role.ADMIN, Role.MANAGER), is_superuser=role == Role.ADMIN,
-        )
-        user.password = hashed
-        user.save(update_fields=["password"])
-        user.groups.add(groups[role])
-        if role == Role.QUALIFIER:
-            assert team is not None, f"qualifier {username} needs a team"
-            company.qualifiers[region].append((user.pk, team.pk))
-            company.speed[user.pk] = RESPONSE_MINUTES.get(username, 10)
-            company.team_of[user.pk] = team.pk
-            company.members.setdefault(team.pk, []).append(user.pk)
-        elif role == Role.SALES:
-            company.sales.append(user.pk)
-        if role not in dict(company.logins):
-            company.logins.append((role, username))
-    months = cost_periods(now)
-    for name, kind, share, cost_per_lead, campaigns in SOURCES:
-        source = Source.objects.create(name=name, kind=kind)
-        campaign_ids = []
-        for campaign_name, campaign_share in campaigns:
-            campaign = Campaign.objects.create(name=campaign_name, source=source,
-                                               starts_on=months[0][0])
-            campaign_ids += [campaign.pk] * round(campaign_share * 20)
-            # Costs follow the expected lead volume of the month (the first
-            # and the current one in part), so the cost per lead stays
-            # realistic whatever --leads is.
-            per_period = leads * share * campaign_share * cost_per_lead
-            CampaignCost.objects.bulk_create(
-                CampaignCost(campaign=campaign, period_start=first, period_end=last,
-                             amount=Decimal(f"{per_period * part * rng.uniform(0.85, 1.15):.2f}"))
-                for first, last, part in months
-            )
-        company.sources.append((source.pk, kind, campaign_ids))
-        company.source_cum.append((company.source_cum or [0])[-1] + share)
-    _clock_settings(company, teams.values(), now)
-    return company
-
-
-def cost_periods(now: datetime) -> list[tuple[date, date, float]]:
-    """The demo's months (in the site's time zone) as cost periods: first day,
-    last day, and the share of the year's leads that arrived in them. The first
-    starts with the demo's year, the current one ends today."""
-    zone = timezone.get_current_timezone()
-    begin = timezone.localtime(now - timedelta(seconds=SPAN), zone)
-    end = timezone.localtime(now, zone)
-    periods, month = [], begin.date().replace(day=1)
-    while month <= end.date():
-        following = (month + timedelta(days=32)).replace(day=1)
-        lo = max(datetime.combine(month, time(0), tzinfo=zone), begin)
-        hi = min(datetime.combine(following, time(0), tzinfo=zone), end)
-        periods.append((lo.date(), min(following - timedelta(days=1), end.date()),
-                        max(0.0, (hi - lo).total_seconds() / SPAN)))
-        month = following
-    return periods
-
-
-def _clock_settings(company: Company, teams: Iterable[Team], now: datetime) -> None:
-    """What the response clocks need: the active policies, each team's SLA
-    hours (its business hours, as `routing.sla.due_time` counts them) and desk
-    hours (less lunch) over the demo's year and a little after."""
-    company.policies = {policy.segment: policy for policy in SlaPolicy.objects.filter(
-        active=True)}
-    first, last = now.timestamp() - SPAN - 7 * DAY, now.timestamp() + 90 * DAY
-    for team in teams:
-        schedule = team_schedule(team)
-        if schedule.has_open_time:
-            company.sla_hours[team.pk] = OpenHours(schedule, first, last)
-            company.desk_hours[team.pk] = OpenHours(schedule, first, last, LUNCH)
 
 
 # Instances without Model.__init__, which costs more than the whole insert at a
@@ -269,46 +112,28 @@ def _clock_settings(company: Company, teams: Iterable[Team], now: datetime) -> N
 _INSTANCES = Instances()
 
 
-def _ts(seconds: float) -> datetime:
-    return datetime.fromtimestamp(int(seconds), tz=UTC)
-
-
-class _Plan:
-    """A response clock as it will run unless the lead leaves the desk first:
-    its legs (owner, started, due, answered, breached), the first for the
-    owner, each next one for the teammate the breach escalated it to."""
-
-    __slots__ = ("policy", "legs")
-
-    def __init__(self, policy: int, legs: list[tuple[int, int, int, int, int]]):
-        self.policy, self.legs = policy, legs
-
-    @property
-    def answered(self) -> int:
-        return self.legs[-1][3]
-
-    def owner_at(self, at: float) -> int:
-        return next(leg[0] for leg in reversed(self.legs) if leg[1] <= at)
-
-
 class _Lead:
     """A lead while it is walked through the funnel (times in epoch seconds)."""
 
     __slots__ = ("id", "owner", "team", "rep", "hot", "segment", "quality", "stage", "cycle",
                  "t", "work_start", "handoff", "amount", "title", "person", "clock", "first",
-                 "speed", "due")
+                 "speed", "due", "tests", "arm")
     id: int
     owner: int  # user ids
     team: int
     rep: int
     hot: bool
     segment: str  # the SLA segment of its last inquiry
-    clock: _Plan | None  # the response clock running, not yet written
+    clock: Plan | None  # the response clock running, not yet written
     # The first touch of the cycle, when the lead is picked up: at, channel,
     # disposition, the clock it stops.
     first: tuple[float, str, str, Any] | None
     speed: float  # clocks.speed_factor of the cycle's first answer
     due: float | None  # the running clock's due time, at the end of the walk
+    tests: tuple[int, ...]  # the segment tests it joined
+    # Its arm in a response-time test: minutes to the first call, and until
+    # when (epoch seconds, None: still running) the test gives them.
+    arm: tuple[int, float | None] | None
     quality: tuple[float, float]
     stage: str
     cycle: int
@@ -326,6 +151,7 @@ class _Batch:
     def __init__(self, company: Company, ids: dict, rng: random.Random, now: float):
         self.company, self.ids, self.rng, self.now = company, ids, rng, now
         self.rows: dict[type, list] = {model: [] for model in MODELS}
+        self.clocks = ResponseClocks(company, rng, self._add)
 
     def _add(self, model, **fields):
         return self._keep(model, _INSTANCES.new(model, **fields))
@@ -369,7 +195,7 @@ class _Batch:
             Account, name=name, name_key=company_key(name), domain=domain,
             website=f"https://www.{domain}", industry=industry,
             employees=employees, annual_revenue=Decimal(employees * rng.randint(90, 320) * 1000),
-            country=code, state=state, city=city, owner_id=owner, created_at=_ts(created),
+            country=code, state=state, city=city, owner_id=owner, created_at=ts(created),
         )
         # Leads of one company go to the account's qualifier and one sales rep.
         rep = self.company.sales[index % len(self.company.sales)]
@@ -392,6 +218,7 @@ class _Batch:
         lead.quality, lead.stage, lead.cycle, lead.t = QUALITY[kind], "", 1, created
         lead.work_start, lead.handoff, lead.clock, lead.first, lead.due = created, None, None, \
             None, None
+        lead.tests, lead.arm = (), None
         # A deal with a bigger company is worth more (log-normal around the size).
         lead.amount = Decimal(round(8000 * (employees / 50) ** 0.45 * rng.lognormvariate(0, 0.4)))
         lead.person = {"first_name": first, "last_name": last, "email": email, "phone": number,
@@ -401,10 +228,11 @@ class _Batch:
         # Routing gave it to the account's qualifier; the clock starts on arrival.
         self._add(Assignment, lead_id=lead.id, cycle=1, from_user_id=None, to_user_id=owner,
                   team_id=team, why=Why.ACCOUNT_OWNER, rule_id=None, note="", by_id=None,
-                  at=_ts(created))
-        self._start_clock(lead)
+                  at=ts(created))
+        self._join_tests(lead)
+        self.clocks.start(lead)
         self._walk(lead)
-        self._settle(lead, self.now, "open")
+        self.clocks.settle(lead, self.now, "open")
         self._open_task(lead)
         # The lead at the stage its walk reached (leads.history: the bulk path).
         self.rows[Lead].append(lead_with_past(
@@ -412,9 +240,9 @@ class _Batch:
             title=lead.title, company_name=account.name, domain=account.domain, country=country,
             time_zone=tz,
             account_id=account.id, source_id=source_id, campaign_id=campaign_id,
-            stage=lead.stage, cycle=lead.cycle, stage_changed_at=_ts(lead.t), owner_id=lead.owner,
-            team_id=team, created_at=_ts(created), processed_at=_ts(created),
-            updated_at=_ts(self.now),
+            stage=lead.stage, cycle=lead.cycle, stage_changed_at=ts(lead.t), owner_id=lead.owner,
+            team_id=team, created_at=ts(created), processed_at=ts(created),
+            updated_at=ts(self.now),
         ))
 
     def _inquiry(self, lead: _Lead, source_id: int, campaign_id: int, kind: str) -> None:
@@ -430,14 +258,14 @@ class _Batch:
             payload["partner_ref"] = f"P-{rng.randint(1000, 9999)}"
             lead.hot = rng.random() < 0.2
         else:
-            payload["file"] = f"{kind}-leads-{_ts(lead.t):%Y-%m}.csv"
+            payload["file"] = f"{kind}-leads-{ts(lead.t):%Y-%m}.csv"
             lead.hot = False
         # The clock it starts (routing.sla.segment_of).
         lead.segment = (Segment.HOT_INBOUND if lead.hot else Segment.IMPORTED
                         if channel == "import" else Segment.INBOUND)
         self._add(Inquiry, lead_id=lead.id, cycle=lead.cycle, channel=channel,
                   source_id=source_id, campaign_id=campaign_id, is_hot=lead.hot,
-                  payload=payload, received_at=_ts(lead.t))
+                  payload=payload, received_at=ts(lead.t))
 
     def _go(self, lead: _Lead, target: str, delay: float, by, reason: str = "") -> bool:
         """Take the lead to `target` by the lifecycle's moves (`paths.WAYS`), the
@@ -465,7 +293,7 @@ class _Batch:
             lead.cycle += 1
         self._keep(StageChange, past_move(
             _INSTANCES, lead_id=lead.id, cycle=lead.cycle, from_stage=lead.stage,
-            to_stage=target, at=_ts(at), by_id=by, reason=reason))
+            to_stage=target, at=ts(at), by_id=by, reason=reason))
         lead.stage, lead.t = target, at
         if target == WORKING:
             lead.work_start = at
@@ -552,7 +380,7 @@ class _Batch:
                                   "Re-engaged: score crossed the MQL threshold")
                     if ok:  # nurture hands it back with a clock of its own
                         lead.segment = Segment.RETURNED
-                        self._start_clock(lead)
+                        self.clocks.start(lead)
                 elif x < 0.22:
                     ok = self._go(lead, DISQUALIFIED, rng.uniform(20, 200) * DAY, None,
                                   pick(rng, DISQUALIFY_NURTURE))
@@ -567,7 +395,8 @@ class _Batch:
                     recycled = renurtured = False
                     source_id, kind, campaigns = rng.choice(self.company.sources)
                     self._inquiry(lead, source_id, rng.choice(campaigns), kind)
-                    self._start_clock(lead)
+                    self._join_tests(lead)
+                    self.clocks.start(lead)
             else:
                 return  # a stage the demo has no odds for: the lead stays there
             if not ok:
@@ -575,90 +404,20 @@ class _Batch:
                     self._touches(lead, min(self.now, lead.work_start + 30 * DAY), "", "")
                 return
 
-    # --- speed to lead: the response clock, as routing.sla runs it ---------------------------
-
-    def _start_clock(self, lead: _Lead) -> None:
-        """Plan the response clock the lead's arrival (or return from nurture)
-        starts: when its owner will answer it; past the due time, the breach
-        check escalates it to a teammate, whose own clock starts then (at most
-        MAX_ESCALATIONS times; nobody is available outside the team's hours).
-        Written by `_settle` once the walk knows what happened first."""
-        self._settle(lead, lead.t, "open")  # none should be left running, but be sure
-        lead.speed, lead.first = 1.0, None
-        policy = self.company.policies.get(lead.segment)
-        if policy is None:
-            return
-        rng, company = self.rng, self.company
-        hours = company.sla_hours.get(lead.team)
-        owner, start, legs = lead.owner, int(lead.t), []
-        for escalated in range(MAX_ESCALATIONS + 1):
-            allowed = policy.minutes * MINUTE
-            due = (hours.add(start, allowed) if hours is not None and policy.business_hours
-                   else start + allowed)
-            answered = self._answer(owner, start, lead.segment, escalated > 0)
-            breach = due + rng.randint(1, 8)  # the check runs every few seconds
-            legs.append((owner, start, due, answered, breach))
-            others = [user for user in company.members.get(lead.team, ()) if user != owner]
-            if (answered <= due or not policy.escalate or escalated == MAX_ESCALATIONS
-                    or not others or hours is None or not hours.is_open(breach)):
-                break
-            owner, start = rng.choice(others), breach
-        lead.clock = _Plan(policy.pk, legs)
-
-    def _answer(self, owner: int, start: int, segment: str, escalated: bool) -> int:
-        """When `owner` first answers a lead that reached their desk at `start`:
-        a pause of their working time around their own median (an escalation
-        comes with the manager's alert: quicker), counted from the desk's next
-        opening, behind the queue that built up meanwhile, when it came in
-        outside their hours or over lunch."""
-        rng = self.rng
-        minutes = (self.company.speed.get(owner, 10) * SEGMENT_PACE.get(segment, 1.0)
-                   * rng.lognormvariate(0, 0.8) * (0.5 if escalated else 1.0))
-        hours = self.company.desk_hours.get(self.company.team_of.get(owner, -1))
-        if hours is None:
-            return int(start + max(minutes, 1.5) * MINUTE)
-        if not hours.is_open(start):
-            minutes += rng.uniform(0, 40)
-        return hours.add(start, max(minutes, 1.5) * MINUTE)
-
-    def _settle(self, lead: _Lead, until: float, how: str) -> Any:
-        """Write the planned clock as it ran until `until`, when the owner
-        first touched the lead (`how` "touch"), it left the desk ("leave"), or
-        now, the lead still waiting ("open"). Each escalation reassigns the
-        lead. Returns the clock the touch stopped, if it stopped one (a clock
-        breached before the touch stays breached, without a response)."""
-        plan, lead.clock, lead.due = lead.clock, None, None
-        if plan is None:
-            return None
-        at, stopped = int(until), None
-        for number, (owner, start, due, _answered, breach) in enumerate(plan.legs):
-            if start > at:
-                break
-            if number:
-                self._add(Assignment, lead_id=lead.id, cycle=lead.cycle, from_user_id=lead.owner,
-                          to_user_id=owner, team_id=lead.team, why=Why.SLA_BREACH, rule_id=None,
-                          note=f"SLA breached (due {_ts(plan.legs[number - 1][2]):%Y-%m-%d %H:%M}"
-                               " UTC)", by_id=None, at=_ts(start))
-                lead.owner = owner
-            clock = self._add(SlaClock, lead_id=lead.id, cycle=lead.cycle, policy_id=plan.policy,
-                              owner_id=owner, state=Clock.BREACHED, started_at=_ts(start),
-                              due_at=_ts(due), stopped_at=None, touch_id=None,
-                              response_seconds=None, breached_at=_ts(breach))
-            if number + 1 < len(plan.legs) and plan.legs[number + 1][1] <= at:
-                continue  # breached and escalated
-            if at >= breach:
-                return None  # breached: what came later does not stop it
-            clock.breached_at = None
-            if how == "touch":  # stop_clock: met, or breached by the touch itself
-                clock.state = Clock.MET if at <= due else Clock.BREACHED
-                clock.breached_at = None if at <= due else _ts(at)
-                clock.stopped_at, clock.response_seconds = _ts(at), at - start
-                stopped = clock
-            elif how == "leave":  # off the desk: the clock no longer applies
-                clock.state, clock.stopped_at = Clock.CANCELLED, _ts(at)
-            else:
-                clock.state, lead.due = Clock.RUNNING, due
-        return stopped
+    def _join_tests(self, lead: _Lead) -> None:
+        """At intake, routed and before its clock starts (`experiments.assign`):
+        an arm of each test running then whose segment the inquiry is in, at
+        random by the arms' shares, once per test."""
+        for test in self.company.tests:
+            if (test.experiment in lead.tests or not test.running_at(lead.t)
+                    or not test.joins(lead.segment)):
+                continue
+            arm, value, _weight = self.rng.choices(test.arms, [arm[2] for arm in test.arms])[0]
+            lead.tests += (test.experiment,)
+            self._add(ExperimentAssignment, experiment_id=test.experiment, arm_id=arm,
+                      lead_id=lead.id, cycle=lead.cycle, at=ts(lead.t))
+            if test.kind == RESPONSE_TIME:
+                lead.arm = (int(value), test.stopped)
 
     def _scoring_delay(self, lead: _Lead) -> float:
         """Scoring makes an inquiry an MQL within minutes, before its first call."""
@@ -687,7 +446,7 @@ class _Batch:
         if not self._go(lead, WORKING, at - lead.t, owner, reason.lower()):
             return False
         at = min(max(at, lead.work_start), self.now)
-        lead.first = (at, channel, disposition, self._settle(lead, at, "touch"))
+        lead.first = (at, channel, disposition, self.clocks.settle(lead, at, "touch"))
         lead.speed = speed_factor(at - began)
         return True
 
@@ -699,7 +458,7 @@ class _Batch:
         owner = plan.owner_at(at) if plan is not None else lead.owner
         if not self._go(lead, target, at - lead.t, owner, reason):
             return False
-        self._settle(lead, lead.t, "leave")
+        self.clocks.settle(lead, lead.t, "leave")
         return True
 
     def _qualification(self, lead: _Lead, verdict: str) -> dict:
@@ -709,7 +468,7 @@ class _Batch:
                    "authority": f"{lead.title}, {rng.choice(authority)}",
                    "timeframe": rng.choice(timeframes)}
         self._add(Qualification, lead_id=lead.id, cycle=lead.cycle, framework="bant",
-                  answers=answers, verdict=verdict, by_id=lead.owner, at=_ts(lead.t))
+                  answers=answers, verdict=verdict, by_id=lead.owner, at=ts(lead.t))
         return answers
 
     def _qualify(self, lead: _Lead, delay: float) -> bool:
@@ -720,7 +479,7 @@ class _Batch:
                        buying_plan=self.rng.choice(BUYING_PLANS))
         lead.handoff = self._add(
             Handoff, lead_id=lead.id, cycle=lead.cycle, from_user_id=lead.owner,
-            to_user_id=lead.rep, dossier=dossier, status="pending", created_at=_ts(lead.t),
+            to_user_id=lead.rep, dossier=dossier, status="pending", created_at=ts(lead.t),
         )
         return True
 
@@ -734,7 +493,7 @@ class _Batch:
             return False
         handoff = lead.handoff
         handoff.status = "accepted" if accept else "rejected"
-        handoff.decided_at, handoff.decided_by_id = _ts(lead.t), lead.rep
+        handoff.decided_at, handoff.decided_by_id = ts(lead.t), lead.rep
         handoff.reject_reason, handoff.decision_reason = code, text
         return True
 
@@ -747,7 +506,7 @@ class _Batch:
         elif kind == OPPORTUNITY:
             amount = lead.amount
         self._add(Outcome, lead_id=lead.id, cycle=lead.cycle, kind=kind, amount=amount,
-                  reason=reason, by_id=lead.rep, at=_ts(lead.t))
+                  reason=reason, by_id=lead.rep, at=ts(lead.t))
         return True
 
     def _touches(self, lead: _Lead, end: float, target: str, reason: str) -> None:
@@ -788,7 +547,7 @@ class _Batch:
                               direction="inbound" if disposition == "replied" else "outbound",
                               disposition=disposition, duration_seconds=duration,
                               notes=rng.choice(NOTES) if connected else "",
-                              actor_id=lead.owner, at=_ts(at))
+                              actor_id=lead.owner, at=ts(at))
             if i == 0 and stopped is not None:
                 stopped.touch_id = touch.id
 
@@ -800,9 +559,9 @@ class _Batch:
         due = lead.t + due_in * self.rng.uniform(0.5, 1.5)
         self._add(Task, lead_id=lead.id, assignee_id=lead.owner, title=self.rng.choice(titles),
                   # The first call is due when the running clock runs out (routing.sla).
-                  due_at=_ts(lead.due if lead.due is not None else due),
+                  due_at=ts(lead.due if lead.due is not None else due),
                   created_by_id=None if lead.stage == INQUIRY else lead.owner,
-                  created_at=_ts(lead.t))
+                  created_at=ts(lead.t))
 
     def write(self) -> None:
         for model in MODELS:
@@ -818,7 +577,8 @@ def generate(leads: int = 5000, seed: int = DEFAULT_SEED, *, password: str = DEF
     check_empty()
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
-        company = _create_company(leads, password, random.Random(f"{seed}:company"), now)
+        company = create_company(leads, password, random.Random(f"{seed}:company"), now)
+        company.tests = seed_tests(now)
     company.arrivals = arrival_curve(now.timestamp() - SPAN, SPAN, [tz for *_, tz in TEAMS])
     if vendor() == "sqlite":  # PostgreSQL: its own settings
         # A bigger page cache keeps index inserts fast once tables outgrow the default 2 MB.

@@ -1,5 +1,6 @@
 """The demo company's vocabulary: small built-in word lists (no Faker, no
-network), so `leadgate demo` builds the same data everywhere."""
+network), so `leadgate demo` builds the same data everywhere, and the
+account names and phone numbers made of them."""
 
 import random
 from bisect import bisect_right
@@ -214,3 +215,20 @@ NEXT_STEPS = {
                "Try another channel"], 2 * DAY),
     REJECTED: (["Review sales feedback and recycle"], DAY),
 }
+
+
+def company_name(index: int, rng: random.Random, country: str) -> tuple[str, str, str]:
+    """Name, domain (without TLD) and industry of the account number `index`.
+    A fixed stride scrambles the order; past the list size a number keeps it unique."""
+    size = len(PREFIXES) * len(CORES) * len(DOMAIN_FORMS)
+    mixed = (index * 7919) % size
+    prefix, rest = PREFIXES[mixed % len(PREFIXES)], mixed // len(PREFIXES)
+    (core, industry), form = CORES[rest % len(CORES)], DOMAIN_FORMS[rest // len(CORES)]
+    suffix = str(index // size + 1) if index >= size else ""
+    domain = form.format(f"{prefix}{core}".lower()) + suffix
+    return f"{prefix} {core} {rng.choice(LEGAL_FORMS[country])}", domain, industry
+
+
+def phone(pattern: str, rng: random.Random) -> str:
+    return "".join(str(rng.randint(2, 9)) if ch == "N" else str(rng.randint(0, 9))
+                   if ch == "X" else ch for ch in pattern)

@@ -214,11 +214,18 @@ def _kinds_at(point: str) -> list[str]:
     return [slug for slug, kind in KINDS.items() if kind.point == point]
 
 
+def running_arms(lead_ids: Iterable[int], kind: str) -> dict[int, tuple[str, int]]:
+    """Each lead's arm value in the running test of `kind`, with the cycle it
+    joined in (leads in none left out)."""
+    return {lead_id: (value, cycle) for lead_id, value, cycle in
+            ExperimentAssignment.objects.filter(
+                lead_id__in=list(lead_ids), experiment__kind=kind,
+                experiment__stopped_at=None).values_list("lead_id", "arm__value", "cycle")}
+
+
 def arm_values(lead_ids: Iterable[int], kind: str) -> dict[int, str]:
     """Each lead's arm value in the running test of `kind` (leads in none left out)."""
-    return dict(ExperimentAssignment.objects.filter(
-        lead_id__in=list(lead_ids), experiment__kind=kind, experiment__stopped_at=None)
-        .values_list("lead_id", "arm__value"))
+    return {lead_id: value for lead_id, (value, _cycle) in running_arms(lead_ids, kind).items()}
 
 
 def arm_value(lead: Lead | int, kind: str) -> str | None:

@@ -103,8 +103,11 @@ def start_segment_clocks(pairs: Sequence[tuple[Lead, str | None]], *,
         running = {clock.lead_id: clock for clock in SlaClock.objects.filter(
             lead_id__in=locked, state=RUNNING).select_related("policy")}
         plan = Plan(now)  # the default team, read once for the batch
-        # A lead in a response-time test is due when its arm says.
-        arms = experiments.arm_values(locked, experiments.RESPONSE_TIME.slug)
+        # A response-time test's arm sets the first clock of the cycle the lead
+        # joined it in (the response the test measures), not a later clock of
+        # another segment, nor the teammate's after a breach.
+        arms = experiments.running_arms(locked, experiments.RESPONSE_TIME.slug)
+        clocked = set(SlaClock.objects.filter(lead_id__in=arms).values_list("lead_id", "cycle"))
         dues: dict[tuple[int, int | None, str | None], datetime] = {}
         new: list[SlaClock] = []
         tightened: list[tuple[Lead, datetime]] = []
@@ -113,7 +116,9 @@ def start_segment_clocks(pairs: Sequence[tuple[Lead, str | None]], *,
             if policy is None or row is None or row.stage not in ON_DESK:
                 continue
             team = row.team or plan.default_team()
-            arm = arms.get(row.pk)
+            value, joined_in = arms.get(row.pk, (None, None))
+            first_clock = joined_in == row.cycle and (row.pk, row.cycle) not in clocked
+            arm = value if first_clock else None
             key = (policy.pk, team.pk if team is not None else None, arm)
             if key not in dues:
                 dues[key] = due_time(policy, team, now, int(arm) if arm else None)
