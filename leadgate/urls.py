@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", lead_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", include("leadgate.leads.profile_urls")),  # one's name, time zone, password
     path("", include("leadgate.workspace.queue_urls")),  # /desk/: the live queue
     path("", include("leadgate.workspace.urls")),
     path("", include("leadgate.workspace.touch_urls")),  # /leads/<id>/touch, /desk/aging/

@@ -28,6 +28,7 @@ from .database import lead_rows
 from .model import pipeline, tabular
 from .models import LeadScore, ModelVersion
 from .ranks import apply_ranks
+from .reasons import about_the_lead, in_words
 from .rules import id_batches
 
 BATCH = 20_000
@@ -99,12 +100,23 @@ def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
 
 def explain(lead: Lead, top: int = 3) -> list[dict[str, str]]:
     """Why the lead model scores this lead as it does: the `top` features that
-    moved its probability most ([] without a lead model)."""
+    moved its probability most ([] without a lead model), each with its
+    `words` for a person ("title says Head of Sales"). Features that are not
+    about the lead (`reasons.LEFT_OUT`: the weekday it came in...) are skipped
+    before the top are taken, here as in the API and the dossier."""
     version = lead_model()
     if version is None:
         return []
     table, _ = lead_rows([lead.pk])
     if not table.n_rows:
         return []
-    X = tabular.encode(version.features, table)
-    return pipeline.reasons(_artifact(version), version.features, X, top=top)[0]
+    spec = version.features
+    X = tabular.encode(spec, table)
+    ranked = pipeline.reasons(_artifact(version), spec, X, top=len(spec["features"]))[0]
+    features = {feature["name"]: feature for feature in spec["features"]}
+    chosen = [reason for reason in ranked if about_the_lead(reason["feature"])][:top]
+    for reason in chosen:
+        feature = features[reason["feature"]]
+        raw = table.columns.get(feature["column"], [""])[0]
+        reason["words"] = in_words(feature, reason["value"], raw)
+    return chosen

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 urlpatterns = [
+    path("search/", search_views.search_page, name="search"),
+    path("accounts/<int:pk>/", search_views.account_page, name="account"),
     path("leads/<int:pk>/", views.lead_detail, name="lead"),
     path("leads/<int:pk>/stage", views.lead_stage, name="lead-stage"),
     path(

@@ -56,7 +56,7 @@ class PhoneProvider(Provider):
         try:
             number = phonenumbers.parse(lead.phone, phone_region(
                 lead.country, lead.email.rpartition("@")[2], lead.website,
-                lead.account.country if lead.account_id else "",
+                lead.account.country if lead.account is not None else "",
                 default=settings.LEADGATE_DEFAULT_PHONE_REGION))
         except phonenumbers.NumberParseException:
             return {}
