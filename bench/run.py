@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("bench_queue.py", ["--leads", "200000", "--posts", "200"]),
     ("bench_routing.py", ["--leads", "3000"]),
     ("bench_reports.py", ["--leads", "100000"]),
+    ("bench_search.py", ["--leads", "100000"]),
     ("bench_after_intake.py", ["--leads", "500"]),
     # Nurture: the sweep, the sender against bare SMTP, a killed worker (a 10 s
     # lease instead of 5 minutes), and due-to-sent through the real service.

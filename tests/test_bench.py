@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("bench_after_intake.py", ["--leads", "30", "--batch", "10"], "a lead at a time"),
         # Every registered report, cold in a new process, one filter set.
         ("bench_reports.py", ["--leads", "300", "--sets", "a"], "report runs within the"),
+        ("bench_search.py", ["--leads", "500", "--samples", "3"], "slowest page p95"),
         # Exits 1 unless every step is taken once and every email reaches the
         # sink once, also with the worker killed mid-send.
         ("bench_nurture.py", ["--parts", "scheduling,sending,kill", "--leads", "200",
