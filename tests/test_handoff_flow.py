@@ -78,7 +78,7 @@ def test_it_gathers_pains_and_stakeholders_from_answers_and_touch_notes(ready):
     assert "Need: month-end close takes a week" in dossier["pains"]
     assert any(item.startswith("manual reconciliations") for item in dossier["pains"])
     assert any(item.startswith("the CFO signs") for item in dossier["stakeholders"])
-    assert dossier["timeframe"] == ["Timeframe: this quarter"]
+    assert dossier["timeframe"] == ["this quarter"]  # under Timeframe: not said twice
     assert dossier["buying_plan"] == ["Budget: 50k approved"]
 
 

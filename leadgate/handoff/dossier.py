@@ -164,7 +164,7 @@ def compose_dossier(lead: Lead) -> dict[str, Any]:
         for key in keys:
             given = by_key.get(key)
             if given and given["value"]:
-                sections[section].append(f"{given['label']}: {given['value']}")
+                sections[section].append(section_item(section, given["label"], given["value"]))
 
     touches = list(Touch.objects.filter(lead=lead, cycle=lead.cycle)
                    .select_related("actor").order_by("at", "pk"))
@@ -176,8 +176,9 @@ def compose_dossier(lead: Lead) -> dict[str, Any]:
             prefix = match.group(1).strip().casefold()
             for section, prefixes in NOTE_PREFIXES.items():
                 if prefix in prefixes:
+                    noted = timezone.localtime(touch.at)
                     sections[section].append(
-                        f"{match.group(2)} (noted {touch.at:%Y-%m-%d})")
+                        f"{match.group(2)} (noted {noted:%b} {noted.day}, {noted.year})")
                     break
     touch_summary = {
         "total": len(touches),
@@ -272,6 +273,22 @@ def _score(lead: Lead) -> dict[str, Any]:
     }
 
 
+def section_item(section: str, label: str, value: str) -> str:
+    """An answer as an item of its section: "Need: a faster close" in Pains,
+    the bare value when the question is the section ("this quarter" under
+    Timeframe, not "Timeframe: this quarter")."""
+    if label.strip().casefold() == SECTION_LABELS[section].casefold():
+        return value
+    return f"{label}: {value}"
+
+
+def sentence(text: str) -> str:
+    """`text` ended with one full stop: "Acme B.V." stays, never "B.V..";
+    a question or exclamation mark is kept."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def _default_summary(dossier: dict[str, Any]) -> str:
     who, company = dossier["who"], dossier["company"]
     head = who["name"] or who["email"] or "The lead"
@@ -279,10 +296,11 @@ def _default_summary(dossier: dict[str, Any]) -> str:
         head += f", {who['title']}"
     if company.get("name"):
         head += f" at {company['name']}"
-    lines = [head + "."]
+    lines = [sentence(head)]
     for section in ("pains", "timeframe", "stakeholders"):
         if dossier[section]:
-            lines.append(f"{SECTION_LABELS[section]}: {'; '.join(dossier[section][:2])}.")
+            lines.append(sentence(f"{SECTION_LABELS[section]}: "
+                                  f"{'; '.join(dossier[section][:2])}"))
     return "\n".join(lines)
 
 

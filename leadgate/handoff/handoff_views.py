@@ -22,7 +22,7 @@ from leadgate.leads.models import Handoff, Lead, RejectReason, User
 from leadgate.workspace.forms import sales_reps
 
 from . import flow
-from .views import inbox_response
+from .views import furthest_outcomes, inbox_response
 
 HANDOFF_ROLES = (Role.QUALIFIER, Role.MANAGER, Role.ADMIN)
 
@@ -51,11 +51,20 @@ def can_hand_off(user: User, lead: Lead) -> bool:
             and flow.has_sales_ready(lead))
 
 
+class RepChoiceField(forms.ModelChoiceField):
+    """A sales rep by the name people know them by."""
+
+    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+        return obj.get_full_name() or obj.username
+
+
 class HandoffForm(forms.Form):
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "class": "wide"}),
+                              max_length=5000,
                               required=False, label="Summary for the rep")
-    to_user = forms.ModelChoiceField(
+    to_user = RepChoiceField(
         queryset=User.objects.none(), required=False, label="Sales rep",
+        empty_label="Choose a sales rep…",
         error_messages={"invalid_choice": "choose an active sales rep from the list"},
     )
     meeting_at = forms.DateTimeField(
@@ -64,7 +73,8 @@ class HandoffForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         error_messages={"invalid": "enter a date and time"},
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "class": "wide"}),
+                           max_length=5000,
                            required=False, label="Note to the rep (optional)")
 
     def __init__(self, *args, zone: str = "UTC", **kwargs):
@@ -73,6 +83,9 @@ class HandoffForm(forms.Form):
         rep_field = self.fields["to_user"]
         assert isinstance(rep_field, forms.ModelChoiceField)
         rep_field.queryset = sales_reps()
+        # A placeholder only while no rep is chosen (none suggested, none sent).
+        if self.initial.get("to_user") or (self.is_bound and self.data.get("to_user")):
+            rep_field.empty_label = None
 
     def clean_meeting_at(self) -> datetime | None:
         value = self.cleaned_data.get("meeting_at")
@@ -129,6 +142,7 @@ def handoff_lead(request: AuthedRequest, lead_id: int) -> HttpResponse:
 def handoff_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     handoff = get_object_or_404(handoffs_visible_to(request.user), pk=pk)
     flow.rep_emails([handoff])
+    furthest_outcomes([handoff])
     return render(request, "handoff/detail.html", {
         "nav": "inbox", "handoff": handoff, "dossier": handoff.dossier or {},
         "may_decide": handoff.status == Handoff.Status.PENDING

@@ -3,6 +3,7 @@ Accept and Reject (reason from the list) and its acceptance due time."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,11 +11,12 @@ from django.views.decorators.http import require_GET
 
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
-from leadgate.leads.models import Handoff, RejectReason
+from leadgate.leads.models import Handoff, Outcome, RejectReason
 
 from . import flow
 
 INBOX_LIMIT = 100
+DECIDED_PAGE_SIZE = 25
 DOSSIER_ITEMS = 4
 DOSSIER_CHARS = 140
 # Parts of a composed dossier (flow.compose_dossier) the inbox row shows.
@@ -26,10 +28,14 @@ def _short(text: str) -> str:
 
 
 def dossier_summary(dossier) -> list[tuple[str, str]]:
-    """The first few answers of a dossier as (label, text), shortened."""
+    """What the inbox row says of a dossier, as (label, text): a composed
+    dossier's summary in full (it already names the pains, timeframe and
+    stakeholders), else its key parts, else the first few answers, shortened."""
     if not isinstance(dossier, dict):
         return [("notes", str(dossier)[:DOSSIER_CHARS])] if dossier else []
-    if "version" in dossier:  # composed: the summary and the key parts
+    if "version" in dossier and str(dossier.get("summary") or "").strip():
+        return [("summary", str(dossier["summary"]).strip())]
+    if "version" in dossier:  # composed, without a summary: the key parts
         items = [(key, dossier.get(key)) for key in SUMMARY_KEYS if dossier.get(key)]
     else:
         items = list(dossier.items())
@@ -38,6 +44,25 @@ def dossier_summary(dossier) -> list[tuple[str, str]]:
         text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         summary.append((str(key).replace("_", " "), _short(text)))
     return summary
+
+
+def furthest_outcomes(handoffs: list[Handoff]) -> None:
+    """Set `outcome` on each accepted handoff: what sales made of the lead in
+    that cycle, the furthest of won or lost, else opportunity (None when
+    nothing yet). The inbox shows it in place of "Accepted"."""
+    accepted = [h for h in handoffs if h.status == Handoff.Status.ACCEPTED]
+    furthest: dict[tuple[int, int], Outcome] = {}
+    if accepted:
+        rank: dict[str, int] = {Outcome.Kind.OPPORTUNITY: 0, Outcome.Kind.WON: 1,
+                                Outcome.Kind.LOST: 1}
+        for outcome in Outcome.objects.filter(lead__in={h.lead_id for h in accepted}).order_by(
+                "at", "pk"):
+            key = (outcome.lead_id, outcome.cycle)
+            known = furthest.get(key)
+            if known is None or rank[outcome.kind] >= rank[known.kind]:
+                furthest[key] = outcome
+    for handoff in handoffs:
+        setattr(handoff, "outcome", furthest.get((handoff.lead_id, handoff.cycle)))  # noqa: B010
 
 
 @login_required
@@ -68,11 +93,12 @@ def inbox_response(
     pending = list(
         handoffs.filter(status=Handoff.Status.PENDING).order_by("created_at", "pk")[:INBOX_LIMIT]
     )
-    decided = list(
-        handoffs.exclude(status=Handoff.Status.PENDING).order_by("-created_at", "-pk")[
-            :INBOX_LIMIT
-        ]
-    )
+    decided_page = Paginator(
+        handoffs.exclude(status=Handoff.Status.PENDING).order_by("-created_at", "-pk"),
+        DECIDED_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    decided = list(decided_page.object_list)
+    furthest_outcomes(decided)
     flow.rep_emails(pending + decided)
     errors, values = errors or {}, values or {}
     # Everything listed is the rep's to decide (their own, or their team's by
@@ -90,6 +116,7 @@ def inbox_response(
             "nav": "inbox",
             "pending": [(h, dossier_summary(h.dossier)) for h in pending],
             "decided": [(h, dossier_summary(h.dossier)) for h in decided],
+            "decided_page": decided_page,
             "overview": overview,
             "reasons": RejectReason.choices,
             "now": timezone.now(),

@@ -50,7 +50,8 @@ class SeatRow:
     form: SeatForm
     absence_form: AbsenceForm
     absences: list[Absence]
-    open_count: int
+    open_count: int  # every lead not closed: what the seat's cap limits
+    desk_count: int  # of those, the ones on the desk ("All my leads")
     unavailable: str | None
 
 
@@ -60,8 +61,13 @@ def seat_rows(bound_seat: SeatForm | None = None,
     users = list(active_qualifiers())
     ensure_seats(users)
     seats = {seat.user_id: seat for seat in Seat.objects.filter(user__in=users)}
+    # Two counts, labelled on the page: the open leads (the cap counts these:
+    # nurture, handed off and with sales too) and those on the desk, which the
+    # qualifier's "All my leads" lists.
     counts = dict(Lead.objects.open().filter(owner__in=users).values("owner_id")
                   .annotate(n=Count("pk")).values_list("owner_id", "n"))
+    on_desk = dict(Lead.objects.on_desk().filter(owner__in=users).values("owner_id")
+                   .annotate(n=Count("pk")).values_list("owner_id", "n"))
     since = timezone.localdate() - ABSENCES_SHOWN_AFTER
     absences: dict[int, list[Absence]] = {}
     for absence in Absence.objects.filter(user__in=users, ends_on__gte=since).order_by(
@@ -80,7 +86,7 @@ def seat_rows(bound_seat: SeatForm | None = None,
         if why is None and seat.max_open is not None and count >= seat.max_open:
             why = "at the cap of open leads"
         rows.append(SeatRow(user, seat, form, absence_form, absences.get(user.pk, []),
-                            count, why))
+                            count, on_desk.get(user.pk, 0), why))
     return rows
 
 

@@ -39,7 +39,7 @@ from .frameworks import (
 )
 from .models import Framework, Qualification
 from .touches import DISQUALIFY_REASONS, VERDICTS, TouchError, default_next_step, log_touch
-from .views import DESK_ROLES, lead_context, visible_lead
+from .views import DESK_ROLES, desk_tabs, lead_context, visible_lead
 
 AGING_PAGE_SIZE = 50
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
@@ -224,5 +224,6 @@ def aging_view(request: AuthedRequest) -> HttpResponse:
         leads = leads.filter(owner=user)
     page = Paginator(aging(leads, days), AGING_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"nav": "desk", "days": days, "days_input": raw, "error": error, "page": page,
-               "now": timezone.now(), "sees_all": user.has_role(Role.MANAGER, Role.ADMIN)}
+               "now": timezone.now(), "sees_all": user.has_role(Role.MANAGER, Role.ADMIN),
+               "tab": "aging", **desk_tabs(user)}
     return render(request, "workspace/aging.html", context, status=400 if error else 200)

@@ -158,8 +158,12 @@ def timeline(lead: Lead) -> list[Event]:
         events.append(Event(touch.at, "touch", touch))
     for activity in Activity.objects.filter(lead=lead).order_by("-at")[:TIMELINE_LIMIT]:
         events.append(Event(activity.at, "activity", activity))
+    # When each won or lost move was made (by cycle): its outcome is placed there.
+    closed_moves: dict[tuple[int, str], datetime] = {}
     for change in lead.stage_changes.select_related("by").order_by("-at", "-pk")[:TIMELINE_LIMIT]:
         events.append(Event(change.at, "stage", change))
+        if change.to_stage in (Outcome.Kind.WON, Outcome.Kind.LOST):
+            closed_moves.setdefault((change.cycle, change.to_stage), change.at)
     for handoff in (
         Handoff.objects.filter(lead=lead)
         .select_related("from_user", "to_user")
@@ -169,10 +173,17 @@ def timeline(lead: Lead) -> list[Event]:
         if handoff.decided_at:
             events.append(Event(handoff.decided_at, "decision", handoff))
     for outcome in (
-        Outcome.objects.filter(lead=lead).select_related("by").order_by("-at")[:TIMELINE_LIMIT]
+        Outcome.objects.filter(lead=lead).select_related("by")
+        .order_by("-at", "-pk")[:TIMELINE_LIMIT]
     ):
-        events.append(Event(outcome.at, "outcome", outcome))
-    # Stable sort: within one instant the order above (stage after handoff) holds.
+        # A win or loss is entered with the day it closed ("closed on", noon
+        # UTC): it sits where it was recorded, with its stage move, and says
+        # the day it closed; not among the touches of that day.
+        recorded = closed_moves.get((outcome.cycle, outcome.kind), outcome.at)
+        extra = {"closed_on": outcome.at.date()} if recorded != outcome.at else {}
+        events.append(Event(recorded, "outcome", outcome, extra))
+    # Stable sort: within one instant the order above holds, newest first
+    # (a stage move shows above the handoff or outcome that made it).
     events.sort(key=lambda event: event.at, reverse=True)
     return events
 

@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from leadgate.handoff.flow import rep_emails
 from leadgate.handoff.handoff_views import can_hand_off
 from leadgate.leads.models import Handoff
+from leadgate.workspace.templatetags.figures import amount
 
 register = template.Library()
 
@@ -56,3 +57,26 @@ def from_iso(value: object) -> datetime | None:
     """A dossier's time (kept as ISO text in its JSON) as a datetime, for the
     `date` filter to show in the viewer's time zone."""
     return parse_datetime(str(value)) if value else None
+
+
+@register.filter
+def company_value(value: object, key: str) -> str:
+    """A value of the dossier's company part as people read it: revenue as an
+    amount, head count with thousands separators."""
+    if key == "annual_revenue":
+        return amount(value)  # the account's revenue has no currency of its own
+    if key == "employees" and str(value).isdigit():
+        return f"{int(str(value)):,}"
+    return str(value)
+
+
+@register.filter
+def without_label(item: object, label: str) -> str:
+    """A dossier item under its heading, without the heading repeated: under
+    "Timeframe", "Timeframe: this quarter" (as dossiers composed before kept
+    it) reads "this quarter"."""
+    text = str(item)
+    prefix = f"{label}:"
+    if text[: len(prefix)].casefold() == prefix.casefold():
+        return text[len(prefix):].strip()
+    return text
