@@ -80,3 +80,11 @@ def without_label(item: object, label: str) -> str:
     if text[: len(prefix)].casefold() == prefix.casefold():
         return text[len(prefix):].strip()
     return text
+
+
+@register.simple_tag
+def inbox_count(user) -> int:
+    """Handoffs waiting for this rep's answer: the count on the header's Sales inbox."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Handoff.objects.filter(to_user=user, status=Handoff.Status.PENDING).count()

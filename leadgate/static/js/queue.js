@@ -7,12 +7,40 @@
   if (!box || !window.EventSource) return;
   var fetching = false, again = false;
 
+  // A browser notification for each hot (SLA) lead that appears while the
+  // desk is open, once the user allowed them (the button asks).
+  function hotLeads() {
+    var found = {};
+    box.querySelectorAll("tr.reason-sla[data-lead]").forEach(function (row) {
+      var link = row.querySelector("a");
+      found[row.dataset.lead] = {name: link ? link.textContent.trim() : "", href: link ? link.href : ""};
+    });
+    return found;
+  }
+  var known = hotLeads();
+  function announce() {
+    var now = hotLeads();
+    Object.keys(now).forEach(function (id) {
+      if (known[id] || !window.Notification || Notification.permission !== "granted") return;
+      var note = new Notification("New hot lead", {body: now[id].name, tag: "lead-" + id});
+      note.onclick = function () { window.focus(); window.location.href = now[id].href; };
+    });
+    known = now;
+  }
+  var ask = document.getElementById("notify-on");
+  if (ask && window.Notification && Notification.permission === "default") {
+    ask.hidden = false;
+    ask.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { ask.hidden = true; });
+    });
+  }
+
   function refresh() {
     if (fetching) { again = true; return; }
     fetching = true;
     fetch(box.dataset.rowsUrl, {credentials: "same-origin", headers: {"HX-Request": "true"}})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { box.innerHTML = html; tick(); })
+      .then(function (html) { box.innerHTML = html; tick(); announce(); })
       .catch(function () {})
       .then(function () { fetching = false; if (again) { again = false; refresh(); } });
   }
