@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.run-installed
 	$(BIN)/leadgate migrate --noinput
-	$(BIN)/leadgate demo --if-empty
+	$(BIN)/leadgate demo --if-empty --today
 	$(BIN)/leadgate serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed

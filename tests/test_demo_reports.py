@@ -206,3 +206,23 @@ def test_it_shows_a_running_response_time_test_whose_arms_differ(at_a_fixed_time
     assert median(sorted(answered["5"])) * 2 < median(sorted(answered["60"]))
     fast, slow = (sum(converted[arm]) / len(converted[arm]) for arm in ("5", "60"))
     assert fast > slow
+
+
+def test_it_opens_on_a_working_day_with_today(at_a_fixed_time):
+    from leadgate.demo.today import HOT_REQUESTS, STALE
+    from leadgate.leads.lifecycle import ON_DESK
+    from leadgate.leads.models import Task
+
+    out = StringIO()
+    call_command("demo", leads=300, quiet=True, today=True, stdout=out)
+    now = timezone.now()
+    assert Lead.objects.count() == 300 + HOT_REQUESTS
+    fresh = Lead.objects.filter(created_at__gt=now - timezone.timedelta(minutes=15))
+    assert fresh.count() == HOT_REQUESTS
+    # Each went the service's way: scored, routed, its hot clock running.
+    assert SlaClock.objects.filter(lead__in=fresh, state="running",
+                                   policy__segment="hot_inbound").count() == HOT_REQUESTS
+    assert not fresh.filter(team=None).exists()
+    stale = Task.objects.open().filter(lead__stage__in=ON_DESK, due_at__lt=now - STALE)
+    assert not stale.filter(kind__in=("follow_up", "first_call", "call_back")).exists()
+    assert "Today: 3 hot requests" in out.getvalue()

@@ -34,8 +34,8 @@ def hot(owner, first, last):
     return lead
 
 
-def test_it_tells_the_qualifier_of_a_hot_lead_arriving_on_an_open_desk(  # noqa: F811
-        browser_page, alice, settings):
+def test_it_tells_the_qualifier_of_a_hot_lead_arriving_on_an_open_desk(
+        browser_page, alice, settings):  # noqa: F811
     settings.LEADGATE_QUEUE_STREAM_SECONDS = 3
     page = browser_page
     page.add_init_script(FAKE_NOTIFICATIONS)

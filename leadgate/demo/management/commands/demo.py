@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leadgate.demo.seed import DEFAULT_PASSWORD, DEFAULT_SEED, DemoError, generate
 from leadgate.demo.targets import seed_targets
+from leadgate.demo.today import liven
 from leadgate.demo.words import USERS
 from leadgate.leads.models import Lead, User
 from leadgate.reports import facts
@@ -38,8 +39,14 @@ class Command(BaseCommand):
             "--if-empty", action="store_true",
             help="do nothing (but print the demo logins) when the database already has leads",
         )
+        parser.add_argument(
+            "--today", action="store_true",
+            help="and today's desk: hot requests arriving now (three more leads), follow-ups "
+                 "left long overdue rescheduled over the next days (`make run` does this)",
+        )
 
-    def handle(self, *args, leads, seed, password, batch_size, quiet, if_empty, **options):
+    def handle(self, *args, leads, seed, password, batch_size, quiet, if_empty, today,
+               **options):
         if if_empty and Lead.objects.exists():
             # `make run` the second time: keep what is there, remind the logins.
             self.stdout.write(f"The database already has leads ({Lead.objects.count():,}); kept.")
@@ -60,6 +67,8 @@ class Command(BaseCommand):
             f"Demo data ready in {time.monotonic() - started:.1f}s (seed {seed}): {rows}."
         ))
         self.score()
+        if today:
+            self.liven(summary["now"], seed)
         self.report(summary["now"], seed)
         self.print_logins(summary["logins"], summary["password"])
 
@@ -77,6 +86,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Scored {scored:,} leads by rules and {with_model:,} open leads by the model "
             f"in {time.monotonic() - started:.1f}s.")
+
+    def liven(self, now: datetime, seed: int) -> None:
+        """Today on the desk: hot requests arriving now, follow-ups due lately
+        or soon (demo.today), after the scoring the new leads go through."""
+        with as_background():
+            done = liven(now, seed)
+        self.stdout.write("Today: " + ", ".join(f"{count:,} {what}"
+                                                for what, count in done.items()) + ".")
 
     def report(self, now: datetime, seed: int) -> None:
         """Once everything is written: the reports' summary table from the
