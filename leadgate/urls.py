@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", include("leadgate.leads.profile_urls")),  # one's name, time zone, password
     path("", include("leadgate.workspace.queue_urls")),  # /desk/: the live queue
+    path("", include("leadgate.workspace.list_urls")),  # /leads/: lists, saved views, bulk
     path("", include("leadgate.workspace.urls")),
     path("", include("leadgate.workspace.touch_urls")),  # /leads/<id>/touch, /desk/aging/
     path("", include("leadgate.intake.urls")),  # /f/<key> (public) and /intake/forms/

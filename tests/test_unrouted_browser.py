@@ -115,7 +115,7 @@ def test_it_lets_a_manager_make_a_team_the_default(browser_page, named):  # noqa
     expect(page.locator("#default-team")).to_contain_text("No default team")
     card = page.locator(f"#team-{alice.team_id}")
     card.get_by_label("Default team").check()
-    card.get_by_role("button", name="Save the hours of Qualifiers EMEA").click()
+    card.get_by_role("button", name="Save hours of Qualifiers EMEA").click()
     expect(page.get_by_role("status")).to_contain_text("It is the default team.")
     expect(page.locator("#default-team")).to_contain_text(
         "Leads no routing rule sends elsewhere go to Qualifiers EMEA")

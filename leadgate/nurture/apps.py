@@ -6,4 +6,5 @@ class NurtureConfig(AppConfig):
     label = "nurture"
 
     def ready(self) -> None:
-        from . import reactions  # noqa: F401 - registers the consumer `nurture`
+        # Registers the consumer `nurture`, and the lead list's "Move to nurture".
+        from . import bulk, reactions  # noqa: F401

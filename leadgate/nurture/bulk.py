@@ -2,7 +2,10 @@
 line (a pasted column, or the first column of a CSV file). Each line gets its
 answer: enrolled, already in a cadence, not found (or not visible to the
 person enrolling), or refused with the reason (the lifecycle's or the
-engine's, naming the field). A line that fails never stops the others."""
+engine's, naming the field). A line that fails never stops the others.
+
+Also the lead list's bulk action "Move to nurture" (workspace.bulk, which
+sits below this stage: registered here, from NurtureConfig.ready)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from dataclasses import dataclass
 
 from django.db.models.functions import Lower
 
-from leadgate.leads.lifecycle import IllegalMove
+from leadgate.leads.lifecycle import IllegalMove, Role
 from leadgate.leads.models import Lead, User
+from leadgate.workspace import bulk as list_bulk
 
 from . import engine
 from .models import Cadence
@@ -69,3 +73,31 @@ def enroll_many(cells: list[str], cadence: Cadence, *, by: User) -> list[Line]:
         else:
             answers.append(Line(number, cell, "enrolled", "", lead))
     return answers
+
+
+# The lead list's bulk action ---------------------------------------------------------
+
+
+def _live_cadences() -> list[Cadence]:
+    return list(Cadence.objects.filter(archived_at__isnull=True).order_by("name"))
+
+
+def _enroll_one(lead: Lead, cadence: Cadence | None, by: User) -> None:
+    try:
+        engine.enroll(lead, trigger="bulk", cadence=cadence, by=by,
+                      reason="nurture: " + (cadence.name if cadence else "first cadence")
+                             + " (bulk)")
+    except engine.NurtureError as error:
+        raise list_bulk.Refused(str(error)) from error
+
+
+MOVE_TO_NURTURE = list_bulk.register(list_bulk.Action(
+    slug="nurture", label="Move to nurture", param="cadence", param_label="Cadence",
+    roles=list_bulk.ANY_LEAD | {Role.QUALIFIER.value}, optional=True,
+    choices=lambda user: [("", "the usual cadence")] + [
+        (str(cadence.pk), cadence.name) for cadence in _live_cadences()],
+    prepare=lambda value: next((cadence for cadence in _live_cadences()
+                                if str(cadence.pk) == value), None),
+    run=_enroll_one,
+    question=lambda count, label: f"Move {list_bulk.leads_word(count)} to nurture ({label})?",
+    done="moved to nurture ({label})"))

@@ -77,6 +77,12 @@ class ConditionForm(forms.Form):
 
 
 class BaseConditionFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:  # under the "Remove" column head: a name of its own
+            number = "" if index is None else f" {index + 1}"
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Remove condition{number}"
+
     def clean(self) -> None:
         """Each row checked as routing will evaluate it; the error names the
         row and sits at its field."""

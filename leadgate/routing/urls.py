@@ -24,5 +24,6 @@ urlpatterns = [
     path("sla/<int:pk>", views.sla_edit, name="routing-sla-edit"),
     path("alerts/", views.alert_list, name="routing-alerts"),
     path("alerts/<int:pk>/resolve", views.alert_resolve, name="routing-alert-resolve"),
+    path("alerts/resolve", views.alerts_resolve, name="routing-alerts-resolve"),
     path("me/pause", people_views.my_pause, name="routing-pause"),
 ]

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
 
+from .alerts import open_groups, resolve_groups
 from .forms import (
     BaseConditionFormSet,
     ConditionFormSet,
@@ -189,19 +190,33 @@ def sla_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def alert_list(request: AuthedRequest) -> HttpResponse:
-    """Open alerts, newest first, optionally of one kind."""
+    """Open alerts, newest first, one row per lead and kind (with a count),
+    optionally of one kind."""
     require_manager(request)
     kind = request.GET.get("kind", "")
     if kind not in Alert.Kind.values:
         kind = ""
-    alerts = Alert.objects.filter(resolved_at__isnull=True).select_related("lead", "team")
-    if kind:
-        alerts = alerts.filter(kind=kind)
-    rows = list(alerts.order_by("-created_at", "-pk")[:ALERT_LIMIT + 1])
+    groups, more = open_groups(kind, limit=ALERT_LIMIT)
     return routing_page(request, "routing/alerts.html", "alerts", {
-        "alerts": rows[:ALERT_LIMIT], "more": len(rows) > ALERT_LIMIT, "kind": kind,
-        "kinds": Alert.Kind.choices,
+        "groups": groups, "more": more, "kind": kind, "kinds": Alert.Kind.choices,
     })
+
+
+@login_required
+@require_POST
+def alerts_resolve(request: AuthedRequest) -> HttpResponse:
+    """Resolve the selected rows (each row: every open alert of its lead and kind)."""
+    require_manager(request)
+    keys = request.POST.getlist("group")[:ALERT_LIMIT]
+    done = resolve_groups(keys, by=request.user)
+    if done:
+        messages.success(request, f"Resolved {done} alert{'s' if done != 1 else ''}.")
+    else:
+        messages.info(request, "Nothing to resolve: select rows first (or they were resolved "
+                               "meanwhile).")
+    kind = request.POST.get("kind", "")
+    url = reverse("routing-alerts")
+    return redirect(f"{url}?kind={kind}" if kind in Alert.Kind.values else url)
 
 
 @login_required

@@ -100,3 +100,26 @@ class CallScript(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SavedView(models.Model):
+    """A lead list's filters and order kept under a name (workspace.lists):
+    the owner's own, or shared with a team (by a manager or an admin), listed
+    beside the list for everyone in that team."""
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="saved_views")
+    team = models.ForeignKey("leads.Team", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="saved_views", help_text="shared with this team")
+    # The list's query parameters as given (validated by lists.ListFilters when used).
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"],
+                                               name="savedview_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,9 +13,10 @@ from leadgate.leads.lifecycle import ON_DESK, Role
 from leadgate.leads.models import Lead, User
 from leadgate.scoring.models import Rule
 
+from ..alerts import open_group_count
 from ..availability import seat_of
 from ..forms import active_qualifiers
-from ..models import Alert, Assignment, Seat
+from ..models import Assignment, Seat
 
 register = template.Library()
 HISTORY_LIMIT = 20
@@ -50,7 +51,7 @@ def condition_text(condition: Any) -> str:
 
 @register.simple_tag
 def open_alert_count() -> int:
-    return Alert.objects.filter(resolved_at__isnull=True).count()
+    return open_group_count()  # the alerts page's rows: per lead and kind
 
 
 @register.simple_tag

@@ -2,6 +2,8 @@
 // onsubmit="..." / onkeydown="...", which the Content-Security-Policy forbids.
 //   <form data-confirm="Delete this?">: asks before it is sent.
 //   <textarea data-submit-on="ctrl-enter">: Ctrl+Enter (Cmd+Enter) sends its form.
+//   .tablecard: a table wider than the screen scrolls sideways in its card,
+//   which then takes the keyboard's focus so the arrows scroll it (WCAG 2.1.1).
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
@@ -15,4 +17,12 @@
     event.preventDefault();
     field.form.requestSubmit();
   });
+  function focusableWhenScrolling() {
+    document.querySelectorAll(".tablecard:not([tabindex])").forEach(function (card) {
+      if (card.scrollWidth > card.clientWidth) card.tabIndex = 0;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", focusableWhenScrolling);
+  document.addEventListener("htmx:afterSettle", focusableWhenScrolling);
+  window.addEventListener("resize", focusableWhenScrolling);
 })();
