@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import browser_page, log_in, screenshot  # noqa: F401
+from tests.browser import browser_page, log_in  # noqa: F401
 from tests.factories import make_account, make_lead
-from tests.nurture_browser import WIDER, WIDTHS
+from tests.nurture_browser import at_both_widths
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,15 +21,6 @@ def leads(alice):
                     email="ada@analytical.example", company_name="Analytical Engines")
     make_lead(owner=alice, first_name="Charles", last_name="Babbage", account=account)
     return ada
-
-
-def fits(page, name):
-    for width, height in WIDTHS.values():
-        page.set_viewport_size({"width": width, "height": height})
-        screenshot(page, f"{name}-{width}")
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} is {overflow}px too wide at {width}: {page.evaluate(WIDER)}"
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_it_finds_a_lead_as_you_type_and_opens_it_from_the_keyboard(browser_page, leads):  # noqa: F811
@@ -52,8 +43,8 @@ def test_it_lists_every_match_and_opens_the_account(browser_page, leads):  # noq
     page.locator("#search-q").fill("analytical")
     page.locator("#search-results").get_by_role("option", name=re.compile("All results")).click()
     expect(page.locator("#search-leads tbody tr")).to_have_count(2)  # both emails match
-    fits(page, "search-results")
+    at_both_widths(page, "search-results")
     page.locator("#search-accounts").get_by_role("link", name="Analytical Engines Ltd").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Analytical Engines Ltd")
     expect(page.locator("#account-leads tbody tr")).to_have_count(2)
-    fits(page, "account")
+    at_both_widths(page, "account")

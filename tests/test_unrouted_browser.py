@@ -2,6 +2,7 @@
 the unrouted pool with its count and gives it to a qualifier; a qualifier
 takes a lead from the team pool. Screenshots at desktop and phone widths."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -96,8 +97,10 @@ def test_it_shows_a_qualifier_the_team_pool_and_lets_him_take_a_lead(
     page.locator("#tab-pool").click()
     row = page.locator(f"#desk-leads tr[data-lead='{lead.pk}']")
     expect(row).to_contain_text("Grace Hopper")
-    # The first call, due with the 1-hour SLA at 11:00 UTC, in the viewer's Paris time.
-    expect(row.locator("td").nth(4)).to_contain_text("Mar 3, 12:00")
+    # The first call, due with the 1-hour SLA at 11:00 UTC: its full date on
+    # hover in the viewer's Paris time.
+    expect(row.locator("td").nth(4).locator("time")).to_have_attribute(
+        "title", re.compile(r"Mar 3, 2025 12:00$"))
     shots(page, "desk-team-pool")
 
     row.get_by_role("button", name="Take Grace Hopper").click()
