@@ -246,7 +246,7 @@ def test_it_forbids_sales_reps(client, lead, sam):
 def test_it_shows_the_touch_form_script_and_attempts_on_the_lead_page(client, lead, alice):
     client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     body = client.get(f"/leads/{lead.pk}/").content.decode()
-    assert 'id="touch-form"' in body and "autofocus" in body
+    assert 'id="touch-form"' in body and "autofocus" not in body and "accesskey" not in body
     assert 'href="tel:+33123456789"' in body
     assert "attempt 0 of 6" in body
     # Proposed: the day after, at 10:00 Paris (09:00 UTC) — alice sees UTC.

@@ -39,13 +39,14 @@ from .frameworks import (
 )
 from .models import Framework, Qualification
 from .touches import DISQUALIFY_REASONS, VERDICTS, TouchError, default_next_step, log_touch
-from .views import DESK_ROLES, desk_tabs, lead_context, visible_lead
+from .views import DESK_ROLES, desk_tabs, lead_context, next_to_call, visible_lead
 
 AGING_PAGE_SIZE = 50
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # <input type="datetime-local">
 # The form's fields, kept as typed when the touch is refused.
 FIELDS = ("channel", "disposition", "direction", "notes", "duration_minutes", "next_title",
-          "next_due", "next_kind", "verdict", "reason", "recontact_on", "framework")
+          "next_due", "next_kind", "verdict", "reason", "recontact_on", "framework",
+          "then_next")
 
 
 def user_zone(request: HttpRequest) -> ZoneInfo:
@@ -90,7 +91,8 @@ def touch_context(
             "channel": Touch.Channel.CALL, "disposition": "", "direction": "outbound",
             "next_title": suggestion.title, "next_kind": suggestion.kind,
             "next_due": suggestion.due_at.astimezone(zone).strftime(LOCAL_INPUT),
-            "verdict": "", **{k: v for k, v in values.items() if k in FIELDS},
+            "verdict": "", "then_next": "on",
+            **{k: v for k, v in values.items() if k in FIELDS},
         },
         "channels": Touch.Channel.choices,
         "dispositions": Touch.Disposition.choices,
@@ -171,11 +173,38 @@ def touch(request: AuthedRequest, pk: int) -> HttpResponse:
     except IntegrityError:
         return _refused(request, pk, {"stage": "the lead changed meanwhile; try again"}, values)
     notice = _notice(values)
-    lead = visible_lead(request, pk)
+    # Power-dialer style: the next lead of the queue opens, unless the form's
+    # "Open the next lead after logging" is off or the lead is sales-ready
+    # (its handoff comes next, on this page).
+    following = next_to_call(request.user, after=lead)
+    if (values["then_next"] == "on" and following is not None
+            and values["verdict"] != Qualification.Verdict.SALES_READY):
+        name = following.lead.name or following.lead.email or f"lead {following.lead.pk}"
+        messages.success(request, f"{notice} Next in your queue: {name}.")
+        target = reverse("lead", args=[following.lead.pk])
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    # The lead may have left the user's sight with a verdict (rare): then the desk.
+    still = Lead.objects.visible_to(request.user).select_related(
+        "account", "owner", "team", "source", "campaign").filter(pk=pk).first()
+    if still is None:
+        messages.success(request, notice)
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("desk")
+            return response
+        return redirect("desk")
     if is_htmx(request):
-        return render(request, "workspace/_lead_panel.html",
-                      lead_context(request, lead, notice=notice))
-    messages.success(request, notice)
+        context = lead_context(request, still, notice=notice)
+        if following is not None or request.user.has_role(Role.QUALIFIER):
+            context["after_touch"] = {"next": following}
+        return render(request, "workspace/_lead_panel.html", context)
+    empty = following is None and request.user.has_role(Role.QUALIFIER)
+    messages.success(request, f"{notice} Nothing else to call in your queue now." if empty
+                     else notice)
     return redirect("lead", pk=pk)
 
 

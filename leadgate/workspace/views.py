@@ -37,7 +37,7 @@ from leadgate.scoring.models import LeadScore
 from leadgate.scoring.predict import explain
 
 from .forms import StageForm
-from .queue import claim, claimed_by_other, claims_on_opening
+from .queue import QueueItem, claim, claimed_by_other, claims_on_opening, queue_for
 
 DESK_PAGE_SIZE = 50
 # Each kind of event shown on the lead page, newest first; older ones stay in
@@ -253,6 +253,52 @@ def score_context(lead: Lead) -> dict:
             "model_reasons": explain(lead) if score.probability is not None else []}
 
 
+# --- working lead after lead: the lead's place in the viewer's queue ---------------------
+
+
+def _scheduled_later(items: list[QueueItem]) -> set[int]:
+    """Of the queue's "score" leads (no task due), those with an open task due
+    later: a next step is already set for them. One query."""
+    ids = [item.lead.pk for item in items if item.reason == "score"]
+    if not ids:
+        return set()
+    return set(Task.objects.filter(lead_id__in=ids, done_at__isnull=True)
+               .values_list("lead_id", flat=True))
+
+
+def next_to_call(user: User, *, after: Lead, items: list[QueueItem] | None = None
+                 ) -> QueueItem | None:
+    """The lead to work after `after` (power-dialer style): the first of the
+    user's queue, in the desk's order, that is not `after`, is callable now
+    (not held back outside its calling hours), nobody else has open, and has
+    no next step set for later (a lead just worked gets one: it is not called
+    again in the same run). None: nothing left to call now."""
+    items = queue_for(user) if items is None else items
+    candidates = [item for item in items if item.lead.pk != after.pk and not item.held_back
+                  and item.claimed_by is None]
+    later = _scheduled_later(candidates)
+    return next((item for item in candidates if item.lead.pk not in later), None)
+
+
+def queue_place(user: User, lead: Lead) -> dict[str, Any] | None:
+    """Where the lead sits in the user's queue (the desk's order, held-back
+    leads last): its position, the leads before and after it (`k`/`j` on the
+    page), or, for a lead not in the queue or the last one, the next lead to
+    call. None for a user without a desk."""
+    if not user.has_role(*DESK_ROLES):
+        return None
+    items = queue_for(user)
+    if not items and not user.has_role(Role.QUALIFIER):
+        return None  # a manager or an admin with nothing of their own to call
+    at = next((index for index, item in enumerate(items) if item.lead.pk == lead.pk), None)
+    previous = items[at - 1] if at else None
+    following = items[at + 1] if at is not None and at + 1 < len(items) else None
+    if following is None:
+        following = next_to_call(user, after=lead, items=items)
+    return {"position": None if at is None else at + 1, "total": len(items),
+            "previous": previous, "next": following}
+
+
 @login_required
 @require_GET
 def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -262,8 +308,10 @@ def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     # is being worked; None: it is theirs now); anyone else only sees who has it.
     context["claimed_by"] = (claim(lead, request.user) if claims_on_opening(lead, request.user)
                              else claimed_by_other(lead, request.user))
-    template = "workspace/_lead_panel.html" if is_htmx(request) else "workspace/lead.html"
-    return render(request, template, context)
+    if is_htmx(request):
+        return render(request, "workspace/_lead_panel.html", context)
+    context["queue_place"] = queue_place(request.user, lead)
+    return render(request, "workspace/lead.html", context)
 
 
 @login_required
