@@ -33,7 +33,7 @@ from leadgate.leads.transitions import advance
 from leadgate.lib.proportions import rate
 from leadgate.reports import facts
 from leadgate.reports.models import Target
-from leadgate.reports.revenue_gap import defaults, estimate, lift
+from leadgate.reports.revenue_gap_figures import defaults, estimate, lift
 from leadgate.routing.models import SlaClock, SlaPolicy
 from leadgate.routing.sla import start_clock
 from leadgate.workspace.touches import log_touch

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from leadgate.reports.revenue_gap import OUTPUTS, defaults, estimate
+from leadgate.reports.revenue_gap import OUTPUTS
+from leadgate.reports.revenue_gap_figures import defaults, estimate
 from leadgate.reports.templatetags.report_cells import cell
 from tests.browser import browser_page, log_in, screenshot  # noqa: F401
 from tests.factories import make_source

@@ -41,7 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leadgate.leads.lifecycle import FUNNEL, Stage
-from leadgate.leads.models import StageChange, Task, Touch, User
+from leadgate.leads.models import Lead, StageChange, Task, Touch, User
 from leadgate.nurture.models import Enrollment
 from leadgate.workspace import attempts as attempt_policy
 
@@ -162,17 +162,16 @@ class FollowUpCoverage(Report):
         return table
 
     def _attempts(self, facts: QuerySet[CycleFact]) -> tuple[Table, int, int]:
-        bucket = Case(*(When(attempts=i, then=Value(i)) for i in range(6)),
-                      default=Value(6), output_field=IntegerField())
-        counts = [[0, 0, 0] for _ in ATTEMPT_BUCKETS]  # leads, open, touched
-        for index, is_open, touched, n in (
-                facts.annotate(b=bucket, t=Case(When(touches__gt=0, then=Value(1)),
-                                                default=Value(0), output_field=IntegerField()))
-                .values("b", "is_open", "t").annotate(n=Count("pk")).order_by()
-                .values_list("b", "is_open", "t", "n")):
-            counts[index][0] += n
-            counts[index][1] += n if is_open else 0
-            counts[index][2] += n * touched
+        # One row of counts (leads, still open, touched per bucket), not a
+        # grouped query: SQLite would sort the period's rows for 14 groups.
+        buckets = [Q(attempts=i) for i in range(len(ATTEMPT_BUCKETS) - 1)]
+        buckets.append(Q(attempts__gte=len(ATTEMPT_BUCKETS) - 1))
+        kinds = [Q(), Q(is_open=True), Q(touches__gt=0)]
+        found = facts.aggregate(**{f"n{i}_{j}": Count("pk", filter=bucket & kind)
+                                   for i, bucket in enumerate(buckets)
+                                   for j, kind in enumerate(kinds)})
+        counts = [[found[f"n{i}_{j}"] for j in range(len(kinds))]  # leads, open, touched
+                  for i in range(len(buckets))]
         leads = sum(c[0] for c in counts)
         touched = sum(c[2] for c in counts)
         table = Table("attempts", "Attempts per lead", [
@@ -205,12 +204,23 @@ class FollowUpCoverage(Report):
                            "(the verdict's, or a move by hand with such a reason); attempts "
                            "are those of the cycle up to it. "
                            + (f"The {LISTED} latest of {short}." if short > LISTED else ""))
-        rows = list(closures.filter(Q(tries__lt=least)).order_by("-at", "-pk")
-                    .values_list("lead_id", "lead__first_name", "lead__last_name",
-                                 "lead__email", "at", "by_id", "tries", "reason")[:LISTED])
+        # The aggregate has counted them: none, nothing to list. Else every
+        # closure, the short ones picked here: with `tries` filtered or sorted
+        # on in SQL (or the leads' names joined in), PostgreSQL estimates the
+        # correlated count once per candidate move, thinks the query costly
+        # and compiles it (JIT, over a second), where it runs in milliseconds.
+        found = closures.order_by().values_list("pk", "lead_id", "at", "by_id", "tries",
+                                                "reason") if short else []
+        rows = [row[1:] for row in sorted((row for row in found if row[4] < least),
+                                          key=lambda row: (row[2], row[0]),
+                                          reverse=True)[:LISTED]]
+        names = {pk: (first, last, email) for pk, first, last, email in
+                 Lead.objects.filter(pk__in={row[0] for row in rows})
+                 .values_list("pk", "first_name", "last_name", "email")} if rows else {}
         people = {user.pk: user for user in
-                  User.objects.filter(pk__in={row[5] for row in rows if row[5]})}
-        for lead_id, first, last, email, at, by_id, tries, reason in rows:
+                  User.objects.filter(pk__in={row[2] for row in rows if row[2]})}
+        for lead_id, at, by_id, tries, reason in rows:
+            first, last, email = names.get(lead_id, ("", "", ""))
             table.rows.append({"lead": lead_name(first, last, email, lead_id),
                                "page": f"/leads/{lead_id}/", "closed": day_text(at),
                                "by": person_name(people.get(by_id)), "tries": tries,
@@ -219,25 +229,22 @@ class FollowUpCoverage(Report):
 
     def _untouched(self, current: QuerySet[CycleFact], now: datetime
                    ) -> tuple[Table, int, int]:
-        age = Case(*(When(entered_at__gte=now - days * DAY, then=Value(i))
-                     for i, (_label, days) in enumerate(AGES) if days is not None),
-                   default=Value(len(AGES) - 1), output_field=IntegerField())
+        # The age bands, newest first: each from its start to the next's.
+        starts = [now - days * DAY for _label, days in AGES if days is not None]
+        ages = [Q(entered_at__gte=start) if i == 0 else
+                Q(entered_at__gte=start, entered_at__lt=starts[i - 1])
+                for i, start in enumerate(starts)] + [Q(entered_at__lt=starts[-1])]
         desk = Q(exit="", furthest__lte=ON_DESK_MOST) | Q(exit=Stage.REJECTED)
-        where = Case(When(desk, then=Value(0)), When(exit=Stage.NURTURE, then=Value(1)),
-                     default=Value(2), output_field=IntegerField())
-        counts = [[0, 0, 0] for _ in AGES]
-        open_now = 0
-        # Every open lead, grouped: the untouched ones by age and place, and
-        # how many are open at all, in one pass.
-        for index, place, untouched, n in (
-                current.filter(is_open=True)
-                .annotate(a=age, w=where, u=Case(When(touches=0, then=Value(1)),
-                                                 default=Value(0), output_field=IntegerField()))
-                .values("a", "w", "u").annotate(n=Count("pk")).order_by()
-                .values_list("a", "w", "u", "n")):
-            open_now += n
-            if untouched:
-                counts[index][place] += n
+        places = [desk, Q(exit=Stage.NURTURE), ~desk & ~Q(exit=Stage.NURTURE)]
+        # Every open lead in one pass, counted into one row (how many are
+        # open; the untouched ones per age and place): grouped instead,
+        # SQLite sorts every open row to form a dozen groups.
+        found = current.filter(is_open=True).aggregate(
+            open_now=Count("pk"),
+            **{f"n{i}_{j}": Count("pk", filter=Q(touches=0) & age & place)
+               for i, age in enumerate(ages) for j, place in enumerate(places)})
+        open_now = found["open_now"]
+        counts = [[found[f"n{i}_{j}"] for j in range(len(places))] for i in range(len(AGES))]
         table = Table("untouched", "Open leads nobody has touched, by age", [
             Column("age", "Came in", "text"), Column("leads", "Untouched"),
             Column("desk", "On a qualifier's desk"), Column("nurture", "In nurture"),

@@ -21,7 +21,7 @@ from leadgate.leads.models import User
 from leadgate.leads.records import RejectReason
 from leadgate.lib.proportions import rate
 
-from .aggregate import percentiles
+from .aggregate import hour_histograms, hour_percentiles
 from .facts import REACHED_FIELDS, SECONDS_FIELDS
 from .filters import Filters
 from .models import CycleFact
@@ -61,16 +61,19 @@ class Waterfall(Report):
         if filters.basis == "reached":
             return self._by_reach(filters)
         facts = filters.apply(CycleFact.objects.all())
+        # One grouped pass for the stages, the cycles and the cohorts tables
+        # (a few hundred groups): each reads every row of the period, and a
+        # pass over half a million rows is most of a query's cost.
+        passed = self._passed(facts, filters)
         by_furthest: Counter[int] = Counter()
         open_at: Counter[int] = Counter()
-        for furthest, is_open, n in (facts.values("furthest", "is_open")
-                                     .annotate(n=Count("pk")).order_by()
-                                     .values_list("furthest", "is_open", "n")):
+        for (_bucket, _which, furthest, is_open), n in passed.items():
             by_furthest[furthest] += n
             if is_open:
                 open_at[furthest] += n
         reached = reached_counts(by_furthest)
-        velocity = [percentiles(facts, column) for column in SECONDS_FIELDS] + [[None, None]]
+        velocity = [hour_percentiles(histogram) for histogram in
+                    hour_histograms(facts, SECONDS_FIELDS)] + [[None, None]]
         stages = Table("stages", "Stages", [
             Column("stage", "Stage", "text"), Column("reached", "Reached"),
             Column("from_previous", "From the stage before", "rate"),
@@ -88,8 +91,8 @@ class Waterfall(Report):
                 "open": open_at[i],
                 "median_days": None if median is None else median / DAY,
                 "p80_days": None if p80 is None else p80 / DAY})
-        result = Result(tables=[stages, self._exits(facts), self._cycles(facts),
-                                self._cohorts(facts, filters)])
+        result = Result(tables=[stages, self._exits(facts), self._cycles(passed),
+                                self._cohorts(passed, filters)])
         result.charts.append(Chart("waterfall-chart", {
             "type": "bar", "format": "count", "title": "Leads reaching each stage",
             "labels": [STAGE_NAMES[s] for s in FUNNEL],
@@ -133,13 +136,22 @@ class Waterfall(Report):
                                    "share": rest / total})
         return table
 
-    def _cycles(self, facts: Any) -> Table:
+    @staticmethod
+    def _passed(facts: Any, filters: Filters) -> Counter[tuple[int, int, int, bool]]:
+        """Rows per (cohort bucket, cycle: 1, 2 or 3 for later ones, furthest
+        stage, still open)."""
         which = Case(When(cycle=1, then=Value(1)), When(cycle=2, then=Value(2)),
                      default=Value(3), output_field=IntegerField())
+        return Counter({(bucket, cycle, furthest, is_open): n for bucket, cycle, furthest,
+                        is_open, n in (
+                            facts.annotate(b=filters.bucket(), which=which)
+                            .values("b", "which", "furthest", "is_open")
+                            .annotate(n=Count("pk")).order_by()
+                            .values_list("b", "which", "furthest", "is_open", "n"))})
+
+    def _cycles(self, passed: Counter[tuple[int, int, int, bool]]) -> Table:
         counts: dict[int, Counter[int]] = defaultdict(Counter)
-        for cycle, furthest, n in (facts.annotate(which=which).values("which", "furthest")
-                                   .annotate(n=Count("pk")).order_by()
-                                   .values_list("which", "furthest", "n")):
+        for (_bucket, cycle, furthest, _is_open), n in passed.items():
             counts[cycle][furthest] += n
         table = Table("cycles", "By cycle (recycled leads)", [
             Column("cycle", "Cycle", "text"),
@@ -153,16 +165,13 @@ class Waterfall(Report):
             table.rows.append(row)
         return table
 
-    def _cohorts(self, facts: Any, filters: Filters) -> Table:
+    def _cohorts(self, passed: Counter[tuple[int, int, int, bool]], filters: Filters) -> Table:
         counts: dict[int, Counter[int]] = defaultdict(Counter)
         open_now: Counter[int] = Counter()
-        for bucket, furthest, is_open, n in (
-                facts.annotate(b=filters.bucket()).values("b", "furthest", "is_open")
-                .annotate(n=Count("pk")).order_by()
-                .values_list("b", "furthest", "is_open", "n")):
-            counts[bucket][furthest] += n
+        for (index, _cycle, furthest, is_open), n in passed.items():
+            counts[index][furthest] += n
             if is_open:
-                open_now[bucket] += n
+                open_now[index] += n
         table = Table("cohorts", "Cohorts: leads by when they came in", [
             Column("cohort", "Came in", "text"), Column("inquiries", "Inquiries"),
             Column("mqls", "MQLs"), Column("sals", "SALs"), Column("won", "Won"),

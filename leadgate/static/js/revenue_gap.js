@@ -3,7 +3,7 @@
 // without a reload.
 //
 // The measured inputs come from Python in a json_script element
-// ("revenue-gap-inputs"); estimate() below is leadgate/reports/revenue_gap.py
+// ("revenue-gap-inputs"); estimate() below is leadgate/reports/revenue_gap_figures.py
 // estimate(), operation for operation and in the same order, so both give
 // the same floats (tests/test_report_revenue_gap_browser.py compares them).
 // Change one, change the other.
