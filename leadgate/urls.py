@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("leadgate.workspace.queue_urls")),  # /desk/: the live queue
     path("", include("leadgate.workspace.list_urls")),  # /leads/: lists, saved views, bulk
     path("", include("leadgate.workspace.urls")),
+    path("", include("leadgate.workspace.account_urls")),  # /accounts/<id>/edit
     path("", include("leadgate.workspace.touch_urls")),  # /leads/<id>/touch, /desk/aging/
     path("", include("leadgate.intake.urls")),  # /f/<key> (public) and /intake/forms/
     path("duplicates/", include("leadgate.intake.review_urls")),

@@ -17,10 +17,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from leadgate.intake.manual_views import ENTRY_ROLES
 from leadgate.leads.http import AuthedRequest, is_htmx
 from leadgate.leads.lifecycle import CLOSED
 from leadgate.leads.models import Handoff, Lead, Outcome
 from leadgate.leads.search import MIN_WORD, search, visible_accounts
+
+from .account_views import may_edit
 
 MAX_QUERY = 200
 
@@ -52,4 +55,5 @@ def account_page(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "workspace/account.html", {
         "nav": "search", "account": account, "leads": leads, "handoffs": handoffs,
         "outcomes": outcomes, "figures": figures, "won": won,
-        "currency": settings.LEADGATE_CURRENCY})
+        "currency": settings.LEADGATE_CURRENCY, "may_edit": may_edit(request.user, account),
+        "may_add_lead": request.user.has_role(*ENTRY_ROLES)})
