@@ -72,6 +72,7 @@ def test_it_nurtures_a_lead_until_its_reply_brings_it_back(
     page.get_by_label("Verdict").select_option(label="Long-term (nurture)")
     page.get_by_label("Re-contact on").fill(date(2027, 6, 1).isoformat())
     page.get_by_label("Notes").fill("No budget before next year")
+    page.get_by_label("Open the next lead after logging").uncheck()  # stay to see it move
     page.get_by_role("button", name="Log touch").click()
     expect(page.locator("#lead-stage")).to_have_text("Nurture")
 
