@@ -46,12 +46,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import LockWatch, finish, fresh_environment  # noqa: E402 - bench/ is the script's folder
+from common import (  # noqa: E402 - bench/ is the script's folder
+    FILL_BATCH,
+    LockWatch,
+    Writer,
+    finish,
+    fresh_environment,
+)
 
 GOAL_LEADS = 1_000_000
 GOAL_SECONDS = 60.0
 BATCH = 2_000  # the baseline's batch, as leadgate.scoring.rules.BATCH
-FILL_BATCH = 10_000
 LOCKS: list[str] = []  # what each step did to the write lock (common.LockWatch)
 
 # (title, weight): a small, realistic mix; seniority/department facts come from
@@ -91,41 +96,6 @@ def weighted(rng: random.Random, pairs: list[tuple[Any, int]], n: int) -> list[A
 
 
 # --- Filling -------------------------------------------------------------------
-
-class Writer:
-    """Raw executemany inserts into a model's table: the columns given per row,
-    every other concrete column its field default (so a new field with a
-    default needs no change here)."""
-
-    def __init__(self, model: Any, names: list[str]) -> None:
-        from django.db import connection
-
-        meta = model._meta
-        given = [meta.get_field(name) for name in names]
-        rest = [f for f in meta.concrete_fields
-                if f not in given and not f.primary_key]
-        self.constants = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-        columns = [f.column for f in given + rest]
-        qn = connection.ops.quote_name
-        self.sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-                    f"VALUES ({', '.join(['%s'] * len(columns))})")
-        self.rows: list[tuple[Any, ...]] = []
-        self.count = 0
-
-    def add(self, *values: Any) -> None:
-        self.rows.append(values + self.constants)
-        if len(self.rows) >= FILL_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        from django.db import connection
-
-        if self.rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.rows)
-            self.count += len(self.rows)
-            self.rows = []
-
 
 def fill(leads: int, seed: int, now: datetime) -> dict[str, int]:
     """Write the data set with raw SQL; returns rows per table."""

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def fresh_environment(prefix: str, database_url: str | None = None) -> Path:
@@ -148,3 +149,43 @@ class LockWatch:
                   f"(p99 {percentile(self.waits, 0.99):.2f} s, {len(self.waits):,} probes)"
                   if self.waits else "no probe")
         return f"write lock during {what}: {held}; {waited}"
+
+
+# Rows a fill writes per executemany (bench_rescore, bench_reports).
+FILL_BATCH = 10_000
+
+
+class Writer:
+    """Raw executemany inserts into a model's table: the columns given per row,
+    every other concrete column its field default (so a new field with a
+    default needs no change here), flushed every FILL_BATCH rows."""
+
+    def __init__(self, model: Any, names: list[str]) -> None:
+        from django.db import connection
+
+        meta = model._meta
+        given = [meta.get_field(name) for name in names]
+        rest = [f for f in meta.concrete_fields if f not in given and not f.primary_key]
+        self.constants = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+        columns = [f.column for f in given + rest]
+        qn = connection.ops.quote_name
+        self.table = meta.db_table
+        # The SQL is built from the model's _meta names, not from input.
+        self.sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "  # noqa: S608
+                    f"VALUES ({', '.join(['%s'] * len(columns))})")
+        self.rows: list[tuple[Any, ...]] = []
+        self.count = 0
+
+    def add(self, *values: Any) -> None:
+        self.rows.append(values + self.constants)
+        if len(self.rows) >= FILL_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        from django.db import connection
+
+        if self.rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.sql, self.rows)
+            self.count += len(self.rows)
+            self.rows = []

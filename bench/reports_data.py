@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-FILL_BATCH = 10_000
+from common import Writer  # bench/ is the scripts' folder
+
 DAY = 86_400
 SPAN_DAYS = 730  # leads over the last 24 months
 
@@ -69,41 +70,6 @@ def cumulative(pairs: list[tuple[Any, float]]) -> tuple[list[Any], list[float]]:
 
 
 # --- Filling -------------------------------------------------------------------------------
-
-class Writer:
-    """Raw executemany inserts into a model's table: the columns given per row,
-    every other concrete column its field default (so a new field with a
-    default needs no change here), flushed every FILL_BATCH rows."""
-
-    def __init__(self, model: Any, names: list[str]) -> None:
-        from django.db import connection
-
-        meta = model._meta
-        given = [meta.get_field(name) for name in names]
-        rest = [f for f in meta.concrete_fields if f not in given and not f.primary_key]
-        self.constants = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-        columns = [f.column for f in given + rest]
-        qn = connection.ops.quote_name
-        self.table = meta.db_table
-        self.sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-                    f"VALUES ({', '.join(['%s'] * len(columns))})")
-        self.rows: list[tuple[Any, ...]] = []
-        self.count = 0
-
-    def add(self, *values: Any) -> None:
-        self.rows.append(values + self.constants)
-        if len(self.rows) >= FILL_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        from django.db import connection
-
-        if self.rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.rows)
-            self.count += len(self.rows)
-            self.rows = []
-
 
 class Stamps:
     """Epoch seconds as the text each backend stores or parses: naive UTC on

@@ -15,15 +15,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from common import FILL_BATCH, Writer
 from reports_data import (
     COUNTRIES,
     DAY,
-    FILL_BATCH,
     INDUSTRIES,
     SPAN_DAYS,
     Filler,
     People,
-    Writer,
     cumulative,
     pick,
 )
