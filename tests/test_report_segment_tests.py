@@ -96,7 +96,7 @@ def test_it_compares_each_arm_with_the_control(client, mia, history):
     control, other = rows(report(client, mia), "arms")
     diff = difference(other["converted"], other["leads"], control["converted"], control["leads"])
     assert other["p_value"] == round(diff.p_value, 4)
-    assert other["difference"] == f"{diff.diff * 100:+.1f}"
+    assert (other["difference"], other["low"], other["high"]) == (diff.diff, diff.low, diff.high)
     assert control["p_value"] is None
     assert control["rate"]["k"] == control["converted"]
 

@@ -136,10 +136,6 @@ def segment_text(conditions: list[dict[str, Any]]) -> str:
                      for c in conditions) or "every lead"
 
 
-def points(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:+.1f}"
-
-
 @register
 class SegmentTests(Report):
     slug, title = "tests", "Segment tests"
@@ -208,8 +204,10 @@ class SegmentTests(Report):
                                                  "text"),
             Column("leads", "Leads"), Column("converted", "Converted"),
             Column("open", "Still open"), Column("rate", "Conversion", "rate"),
-            Column("difference", "Against the control (points)", "text"),
-            Column("interval", "95% interval (points)", "text"),
+            # As the speed report gives its 5-vs-30-minutes difference.
+            Column("difference", "Against the control", "percent"),
+            Column("low", "Difference, 95% low", "percent"),
+            Column("high", "Difference, 95% high", "percent"),
             Column("p_value", "p-value", "number")],
             note=f"Conversion: {GOALS.get(experiment.goal, experiment.goal)} after joining the "
                  f"test. The first arm is the control.")
@@ -219,13 +217,11 @@ class SegmentTests(Report):
                 "arm": arm.arm.label,
                 "treatment": kind.describe(arm.arm.value) if kind else arm.arm.value,
                 "leads": arm.leads, "converted": arm.converted, "open": arm.still_open,
-                "rate": rate(arm.converted, arm.leads), "difference": "", "interval": "",
-                "p_value": None}
+                "rate": rate(arm.converted, arm.leads),
+                "difference": None, "low": None, "high": None, "p_value": None}
             if number:
                 diff = difference(arm.converted, arm.leads, control.converted, control.leads)
-                row.update(difference=points(diff.diff),
-                           interval=(f"{points(diff.low)} to {points(diff.high)}"
-                                     if diff.low is not None else ""),
+                row.update(difference=diff.diff, low=diff.low, high=diff.high,
                            p_value=None if diff.p_value is None else round(diff.p_value, 4))
             table.rows.append(row)
         if len(arms) > 2:
