@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from leadgate.leads.events import record
 from leadgate.leads.models import Task, Touch
 from tests.a11y import axe_violations
 from tests.browser import browser_page, log_in, screenshot  # noqa: F401
@@ -156,6 +157,29 @@ def test_it_moves_through_the_queue_with_j_and_k_on_the_desk(browser_page, alice
     assert axe_violations(page) == []
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/leads/{first.pk}/")
+
+
+def test_it_keeps_the_keys_on_their_lead_when_the_live_queue_redraws(
+        browser_page, alice, frameworks):  # noqa: F811
+    page = browser_page
+    _first, second, _third = due_leads(alice, ["Ada", "Grace", "Edsger"])
+    log_in(page, "alice")
+    page.goto("/desk/")
+    expect(page.locator("#queue-live")).to_be_visible()  # the stream is open
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    current = page.locator("#queue-leads tr.key-current")
+    expect(current).to_have_attribute("data-lead", str(second.pk))
+
+    # A lead arrives: the rows are drawn anew, the new one among them.
+    hot = make_lead(owner=alice, first_name="Hot", last_name="Prospect", time_zone="")
+    record("lead.assigned", hot)
+    expect(page.locator("#queue-leads")).to_contain_text("Hot Prospect")
+    expect(current).to_have_count(1)
+    expect(current).to_have_attribute("data-lead", str(second.pk))
+    expect(page.get_by_role("link", name="Grace Queue")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/leads/{second.pk}/")
 
 
 def inside(box, width, height):

@@ -22,7 +22,7 @@
   var PICKS = {c: ["touch-channel", "Channel"], d: ["touch-disposition", "Disposition"]};
   var FOCUS = {n: "touch-notes", t: "touch-next-title", v: "touch-verdict"};
   var pending = null; // a "c" or "d" waiting for its number: {select, what, digits, timer}
-  var deskLead = null; // the lead of the desk row the keys are on
+  var deskLead = null, deskIndex = -1; // the desk row the keys are on: its lead, its place
 
   function byId(id) { return document.getElementById(id); }
   function typing(target) {
@@ -83,8 +83,23 @@
     var row = rows[to], link = row.querySelector("a[href]");
     row.classList.add("key-current");
     deskLead = row.dataset.lead;
+    deskIndex = to;
     if (link) link.focus();
   }
+  // The live queue redraws its rows when a lead arrives or leaves (queue.js):
+  // the keys stay on the same lead, or, if it left the queue, on the row that
+  // took its place, and the focus comes back if it was in the queue.
+  document.addEventListener("queue:redrawn", function (event) {
+    var rows = deskRows();
+    if (deskIndex < 0 || !rows.length) return;
+    var to = Math.min(deskIndex, rows.length - 1);
+    rows.forEach(function (row, index) { if (row.dataset.lead === deskLead) to = index; });
+    var row = rows[to], link = row.querySelector("a[href]");
+    row.classList.add("key-current");
+    deskLead = row.dataset.lead;
+    deskIndex = to;
+    if (link && event.detail && event.detail.hadFocus) link.focus();
+  });
   function go(link) {
     if (link && link.href) window.location.assign(link.href);
   }

@@ -40,7 +40,14 @@
     fetching = true;
     fetch(box.dataset.rowsUrl, {credentials: "same-origin", headers: {"HX-Request": "true"}})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { box.innerHTML = html; tick(); announce(); })
+      .then(function (html) {
+        var hadFocus = box.contains(document.activeElement);
+        box.innerHTML = html;
+        tick();
+        announce();
+        // desk_keys.js puts its cursor back on the rows drawn anew.
+        box.dispatchEvent(new CustomEvent("queue:redrawn", {bubbles: true, detail: {hadFocus: hadFocus}}));
+      })
       .catch(function () {})
       .then(function () { fetching = false; if (again) { again = false; refresh(); } });
   }
