@@ -2,6 +2,7 @@
 change recorded as if made by hand, refusals by name) and the managers'
 unassigned view; who may do what."""
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,9 +13,11 @@ from leadgate.leads.lifecycle import Stage
 from leadgate.leads.models import Event, Lead, StageChange, Task, Touch
 from leadgate.lib.score_rank import score_rank
 from leadgate.nurture.models import Enrollment
-from leadgate.routing.models import Assignment
+from leadgate.routing import experiments
+from leadgate.routing.experiments import ArmSpec
+from leadgate.routing.models import Assignment, ExperimentAssignment, SlaClock, SlaPolicy
 from leadgate.workspace import lists
-from leadgate.workspace.models import SavedView
+from leadgate.workspace.models import CallScript, SavedView
 from tests.factories import make_campaign, make_lead, make_team, make_user
 from tests.nurture_factories import make_cadence
 
@@ -295,3 +298,84 @@ def test_it_links_the_lists_from_the_desks_tabs(client, alice):
     page = client.get(reverse("desk")).content.decode()
     assert f'href="{LIST}" id="tab-lists"' in page
     assert 'id="tab-unassigned"' not in page
+
+
+def script_test(name="Pain first or the usual"):
+    usual = CallScript.objects.create(name="Usual", position=0, opening="Hello")
+    pain = CallScript.objects.create(name="Pain first", position=1, opening="Month-end?")
+    return experiments.start(name=name, kind="script", goal="qualified", arms=[
+        ArmSpec("Usual", str(usual.pk)), ArmSpec("Pain", str(pain.pk))])
+
+
+def test_it_adds_leads_to_a_segment_test_each_in_a_random_arm(client, alice, mia):
+    test = script_test()
+    leads = [make_lead(owner=alice, stage=Stage.WORKING) for _ in range(40)]
+    client.force_login(mia)
+    response = client.post(BULK, {"action": "test", "experiment": test.pk, "confirm": "1",
+                                  "lead": [lead.pk for lead in leads]})
+    assert "40 leads added to the test Pain first or the usual" in response.content.decode()
+    arms = Counter(ExperimentAssignment.objects.filter(experiment=test)
+                   .values_list("arm__label", flat=True))
+    assert sum(arms.values()) == 40 and set(arms) == {"Usual", "Pain"}
+    joined = Event.objects.filter(kind="experiment.assigned",
+                                  lead_id__in=[lead.pk for lead in leads])
+    assert joined.count() == 40
+    assert {event.data["by"] for event in joined} == {mia.pk}
+
+
+def test_it_refuses_a_lead_outside_the_tests_segment_or_already_in_it(client, alice, mia):
+    test = script_test()
+    test.conditions = [{"field": "lead.country", "operator": "eq", "value": "DE"}]
+    test.save()
+    german = make_lead(owner=alice, first_name="Greta", last_name="Berlin", country="DE")
+    french = make_lead(owner=alice, first_name="Fleur", last_name="Paris", country="FR")
+    client.force_login(mia)
+    client.post(BULK, {"action": "test", "experiment": test.pk, "confirm": "1",
+                       "lead": [german.pk]})
+    response = client.post(BULK, {"action": "test", "experiment": test.pk, "confirm": "1",
+                                  "lead": [german.pk, french.pk]})
+    page = response.content.decode()
+    assert "Greta Berlin</a>: already in the test" in page
+    assert "Fleur Paris</a>: not in the test&#x27;s segment" in page
+    assert ExperimentAssignment.objects.filter(experiment=test).count() == 1
+
+
+def test_it_refuses_a_response_time_arm_once_the_leads_clock_started(client, alice, mia):
+    test = experiments.start(name="Fast or slow", kind="response_time", goal="qualified",
+                             arms=[ArmSpec("5 minutes", "5"), ArmSpec("1 hour", "60")])
+    clocked = make_lead(owner=alice, first_name="Clocked", last_name="Lead")
+    waiting = make_lead(owner=alice, first_name="Waiting", last_name="Lead")
+    SlaClock.objects.create(lead=clocked, owner=alice, cycle=clocked.cycle,
+                            policy=SlaPolicy.objects.first(), started_at=timezone.now(),
+                            due_at=timezone.now() + timedelta(minutes=5))
+    client.force_login(mia)
+    response = client.post(BULK, {"action": "test", "experiment": test.pk, "confirm": "1",
+                                  "lead": [clocked.pk, waiting.pk]})
+    assert "Clocked Lead</a>: its first call&#x27;s clock of this cycle has started" in (
+        response.content.decode())
+    assert list(ExperimentAssignment.objects.values_list("lead_id", flat=True)) == [waiting.pk]
+
+
+def test_it_offers_only_running_tests_a_lead_can_join_by_hand(client, alice, mia):
+    make_lead(owner=alice)
+    client.force_login(mia)
+    assert 'value="test"' not in client.get(LIST).content.decode()  # no test running
+    cadences = [make_cadence(name="News"), make_cadence(name="Stories")]
+    experiments.start(name="News or stories", kind="cadence", goal="mql", arms=[
+        ArmSpec(cadence.name, str(cadence.pk)) for cadence in cadences])
+    assert 'value="test"' not in client.get(LIST).content.decode()  # joins at enrollment
+    experiments.stop(script_test(name="Stopped"))
+    assert 'value="test"' not in client.get(LIST).content.decode()
+    script_test(name="Running")
+    page = client.get(LIST).content.decode()
+    assert 'value="test"' in page and "Running (call script)" in page
+
+
+def test_it_keeps_segment_tests_from_a_qualifiers_bulk_actions(client, alice):
+    test = script_test()
+    lead = make_lead(owner=alice)
+    client.force_login(alice)
+    response = client.post(BULK, {"action": "test", "experiment": test.pk, "confirm": "1",
+                                  "lead": [lead.pk]})
+    assert response.status_code == 403
+    assert not ExperimentAssignment.objects.exists()

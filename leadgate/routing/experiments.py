@@ -27,11 +27,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leadgate.leads import events
-from leadgate.leads.lifecycle import Stage
+from leadgate.leads.lifecycle import ON_DESK, Stage
 from leadgate.leads.models import Lead, User
 
 from .conditions import Facts, conditions_error, holds
-from .models import Arm, Experiment, ExperimentAssignment
+from .models import Arm, Experiment, ExperimentAssignment, SlaClock
 
 INTAKE, ENROLLMENT = Experiment.Point.INTAKE, Experiment.Point.ENROLLMENT
 
@@ -59,6 +59,10 @@ class Kind:
     point: str
     treatment: str  # what an arm's value is, as the form asks for it
     choices: Callable[[], list[tuple[str, str]]] | None = None
+    # A lead put in the test by hand (a list's bulk action), past the kind's
+    # point: why its arm would change nothing for it, or None if it would.
+    # Not set: only at the point (a cadence is read when the lead is enrolled).
+    joins_late: Callable[[Lead], str | None] | None = None
 
     @property
     def point_label(self) -> str:
@@ -100,8 +104,16 @@ def minutes_label(minutes: int) -> str:
     return f"{minutes} min"
 
 
+def _clock_not_started(lead: Lead) -> str | None:
+    if lead.stage not in ON_DESK:
+        return f"not on a qualifier's desk (it is {lead.get_stage_display().lower()})"
+    if SlaClock.objects.filter(lead=lead, cycle=lead.cycle).exists():
+        return "its first call's clock of this cycle has started: an arm would change nothing"
+    return None
+
+
 RESPONSE_TIME = register(Kind("response_time", "Response time", INTAKE,
-                              "Minutes to the first call"))
+                              "Minutes to the first call", joins_late=_clock_not_started))
 
 
 @dataclass(frozen=True)
@@ -195,19 +207,68 @@ def assign(leads: Iterable[Lead], point: str, *,
         for experiment in running:
             if (experiment.pk, lead.pk) in had or not holds(experiment.conditions, facts):
                 continue
-            arms = list(experiment.arms.all())
-            arm = random.choices(arms, weights=[arm.weight for arm in arms])[0]  # noqa: S311
-            try:
-                with transaction.atomic():
-                    row = ExperimentAssignment.objects.create(
-                        experiment=experiment, arm=arm, lead=lead, cycle=lead.cycle, at=now)
-                    events.record("experiment.assigned", lead, at=now, data={
-                        "experiment": experiment.pk, "name": experiment.name,
-                        "arm": arm.pk, "label": arm.label})
-            except IntegrityError:
-                continue  # another worker gave it one meanwhile: that one stands
-            made.append(row)
+            row = _give_arm(experiment, lead, now)
+            if row is not None:
+                made.append(row)
     return made
+
+
+def _give_arm(experiment: Experiment, lead: Lead, now: datetime,
+              by: User | None = None) -> ExperimentAssignment | None:
+    """An arm drawn at random by the shares, with its event; None if the lead
+    got one meanwhile (another worker: that one stands)."""
+    arms = list(experiment.arms.all())
+    arm = random.choices(arms, weights=[arm.weight for arm in arms])[0]  # noqa: S311
+    data = {"experiment": experiment.pk, "name": experiment.name, "arm": arm.pk,
+            "label": arm.label}
+    if by is not None:
+        data["by"] = by.pk
+    try:
+        with transaction.atomic():
+            row = ExperimentAssignment.objects.create(
+                experiment=experiment, arm=arm, lead=lead, cycle=lead.cycle, at=now)
+            events.record("experiment.assigned", lead, at=now, data=data)
+    except IntegrityError:
+        return None
+    return row
+
+
+class NotJoined(ValueError):
+    """Why a lead cannot be put in a test by hand, in words for the person."""
+
+
+def add(lead: Lead, experiment: Experiment, *, by: User,
+        now: datetime | None = None) -> ExperimentAssignment:
+    """Put a lead in a running test by hand (a list's bulk action): its arm is
+    drawn at random as on arrival, so the comparison between arms stays fair
+    whichever leads a person picks. Only leads of the test's segment (the
+    report speaks for that segment), once, and only where the arm still acts
+    (`Kind.joins_late`). Raises NotJoined with the reason."""
+    kind = KINDS.get(experiment.kind)
+    if not experiment.running:
+        raise NotJoined(f"the test {experiment.name!r} has stopped")
+    if kind is None:
+        raise NotJoined(f"no such kind of test: {experiment.kind}")
+    if kind.joins_late is None:
+        raise NotJoined(f"leads join this test {kind.point_label}, not by hand")
+    had = ExperimentAssignment.objects.filter(experiment=experiment, lead=lead).first()
+    if had is not None:
+        raise NotJoined(f"already in the test ({had.arm.label})")
+    if not holds(experiment.conditions, Facts(lead)):
+        raise NotJoined("not in the test's segment")
+    reason = kind.joins_late(lead)
+    if reason:
+        raise NotJoined(reason)
+    row = _give_arm(experiment, lead, now or timezone.now(), by=by)
+    if row is None:
+        raise NotJoined("joined the test meanwhile")
+    return row
+
+
+def joinable_tests() -> list[Experiment]:
+    """The running tests a lead can be put in by hand."""
+    return [experiment for experiment in Experiment.objects.filter(stopped_at=None)
+            if experiment.kind in KINDS and KINDS[experiment.kind].joins_late is not None]
 
 
 def _kinds_at(point: str) -> list[str]:

@@ -4,9 +4,9 @@ leads.transitions.advance, nurture.engine.enroll), so each lead's change is
 recorded as if made by hand (its history and events). A lead that cannot be
 changed is reported by name with the reason; the others are still done.
 
-Actions are registered here by the stage that makes the change: assigning and
-disqualifying below; moving to nurture by leadgate.nurture.bulk (a later
-stage, which this module may not import).
+Actions are registered here by the stage that makes the change: assigning,
+disqualifying and adding to a segment test below; moving to nurture by
+leadgate.nurture.bulk (a later stage, which this module may not import).
 
 Who: managers and admins act on any lead they may open; a qualifier only on
 the leads they own, and assigning is for managers and admins only.
@@ -21,6 +21,7 @@ from typing import Any
 from leadgate.leads.lifecycle import IllegalMove, Role, Stage
 from leadgate.leads.models import Lead, User
 from leadgate.leads.transitions import advance
+from leadgate.routing import experiments
 from leadgate.routing.assign import reassign
 
 from .lists import person, qualifiers
@@ -149,3 +150,30 @@ DISQUALIFY = register(Action(
     run=_disqualify,
     question=lambda count, label: f"Disqualify {leads_word(count)} ({label})?",
     done="disqualified ({label})"))
+
+
+# Add to a segment test ----------------------------------------------------------------------
+
+
+def _test_choices(user: User) -> list[tuple[str, str]]:
+    return [(str(test.pk), f"{test.name} ({experiments.KINDS[test.kind].label.lower()})")
+            for test in experiments.joinable_tests()]
+
+
+def _add_to_test(lead: Lead, test: Any, by: User) -> None:
+    try:
+        experiments.add(lead, test, by=by)
+    except experiments.NotJoined as error:
+        raise Refused(str(error)) from None
+
+
+ADD_TO_TEST = register(Action(
+    slug="test", label="Add to segment test", param="experiment", param_label="Test",
+    roles=ANY_LEAD,
+    choices=_test_choices,
+    prepare=lambda value: next((test for test in experiments.joinable_tests()
+                                if str(test.pk) == value), None),
+    run=_add_to_test,
+    question=lambda count, label: (f"Add {leads_word(count)} to the test {label}, "
+                                   "each in an arm drawn at random?"),
+    done="added to the test {label}, each in an arm drawn at random"))

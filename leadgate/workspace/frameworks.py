@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadgate.leads.lifecycle import ON_DESK
 from leadgate.leads.models import Lead
 from leadgate.routing import experiments
 from leadgate.routing.conditions import Facts, holds
@@ -24,9 +25,17 @@ def _script_choices() -> list[tuple[str, str]]:
             CallScript.objects.filter(active=True).values_list("pk", "name")]
 
 
-# A call-script test: the desk shows the lead its arm's script.
+def _on_desk(lead: Lead) -> str | None:
+    if lead.stage not in ON_DESK:
+        return f"not on a qualifier's desk (it is {lead.get_stage_display().lower()})"
+    return None
+
+
+# A call-script test: the desk shows the lead its arm's script (from the next
+# time its page opens, so a lead may also be put in it by hand while on a desk).
 SCRIPT_TEST = experiments.register(experiments.Kind(
-    "script", "Call script", experiments.INTAKE, "Call script", _script_choices))
+    "script", "Call script", experiments.INTAKE, "Call script", _script_choices,
+    joins_late=_on_desk))
 
 # Answers that never meet a question, whatever the qualifier ticked.
 UNKNOWN = {"", "unknown"}

@@ -57,8 +57,11 @@ def _sort_links(params: QueryDict, sort: str) -> dict[str, dict[str, str]]:
 
 
 def _actions(request: AuthedRequest, only: tuple[str, ...] = ()) -> list[dict]:
-    return [{"action": action, "choices": action.choices(request.user)}
-            for action in bulk.actions_for(request.user) if not only or action.slug in only]
+    # An action with nothing to choose (no segment test running) is not offered.
+    offered = [(action, action.choices(request.user))
+               for action in bulk.actions_for(request.user) if not only or action.slug in only]
+    return [{"action": action, "choices": choices} for action, choices in offered
+            if choices or action.optional]
 
 
 @login_required
