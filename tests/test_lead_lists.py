@@ -109,6 +109,77 @@ def test_it_sorts_by_name_both_ways(client, alice):
         "Lovelace", "Boole", "Babbage"]
 
 
+def test_it_sorts_by_the_next_step_due_soonest_first_and_none_last(client, alice):
+    now = timezone.now()
+    for name, hours in (("Later", 5), ("None", None), ("Overdue", -3), ("Soon", 1)):
+        lead = make_lead(owner=alice, first_name=name)
+        if hours is not None:
+            Task.objects.create(lead=lead, assignee=alice, title="call",
+                                due_at=now + timedelta(hours=hours))
+    done = Task.objects.create(lead=Lead.objects.get(first_name="None"), assignee=alice,
+                               title="done", due_at=now - timedelta(days=9))
+    done.done_at = now
+    done.save()
+    client.force_login(alice)
+    firsts = [name.split()[0] for name in names(client.get(LIST, {"sort": "due"}))]
+    assert firsts == ["Overdue", "Soon", "Later", "None"]
+    firsts = [name.split()[0] for name in names(client.get(LIST, {"sort": "-due"}))]
+    assert firsts == ["Later", "Soon", "Overdue", "None"]
+
+
+def test_it_sorts_by_the_last_touch_and_never_touched_last(client, alice):
+    now = timezone.now()
+    for name, days in (("Old", 9), ("Never", None), ("Fresh", 1)):
+        lead = make_lead(owner=alice, first_name=name)
+        if days is not None:
+            Touch.objects.create(lead=lead, actor=alice, channel="phone",
+                                 disposition="no_answer", at=now - timedelta(days=days))
+            Touch.objects.create(lead=lead, actor=alice, channel="phone",
+                                 disposition="no_answer", at=now - timedelta(days=days + 20))
+    client.force_login(alice)
+    assert [n.split()[0] for n in names(client.get(LIST, {"sort": "-touched"}))] == [
+        "Fresh", "Old", "Never"]
+    assert [n.split()[0] for n in names(client.get(LIST, {"sort": "touched"}))] == [
+        "Old", "Fresh", "Never"]
+
+
+def test_it_sorts_by_owner_name_with_unowned_leads_last(client, alice, bob, mia):
+    alice.first_name, bob.first_name = "Zoe", "Adam"
+    alice.save()
+    bob.save()
+    make_lead(owner=alice, first_name="Zoes")
+    make_lead(owner=None, first_name="Nobodys")
+    make_lead(owner=bob, first_name="Adams")
+    client.force_login(mia)
+    assert [n.split()[0] for n in names(client.get(LIST, {"sort": "owner"}))] == [
+        "Adams", "Zoes", "Nobodys"]
+    assert [n.split()[0] for n in names(client.get(LIST, {"sort": "-owner"}))] == [
+        "Zoes", "Adams", "Nobodys"]
+
+
+def test_it_sorts_by_grade_best_first_and_unscored_last(client, alice):
+    ranks = (("Unscored", None), ("Cee", score_rank("C2", 0.3)), ("Ay", score_rank("A1", 0.9)))
+    for name, rank in ranks:
+        lead = make_lead(owner=alice, first_name=name)
+        if rank is not None:
+            Lead.objects.filter(pk=lead.pk).update(score_rank=rank)
+    client.force_login(alice)
+    assert [n.split()[0] for n in names(client.get(LIST, {"sort": "grade"}))] == [
+        "Ay", "Cee", "Unscored"]
+
+
+def test_it_links_every_sortable_column_with_its_state(client, alice):
+    make_lead(owner=alice)
+    client.force_login(alice)
+    columns = {column["label"]: column
+               for column in client.get(LIST, {"sort": "-due"}).context["columns"]}
+    assert columns["Next step"]["state"] == "descending"
+    assert "sort=due" in columns["Next step"]["url"]  # turns it around
+    assert "sort=-touched" in columns["Last touch"]["url"]  # the latest first
+    assert "sort=owner" in columns["Owner"]["url"]
+    assert columns["Company"]["url"] == ""
+
+
 def test_it_pages_the_list(client, alice):
     for _ in range(lists.PER_PAGE + 3):
         make_lead(owner=alice)

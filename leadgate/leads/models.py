@@ -220,6 +220,9 @@ class Lead(models.Model):
             ),
             # Blocking for fuzzy duplicate search.
             models.Index(fields=["last_name"], name="lead_last_name"),
+            # Lead lists sorted by grade, by country (and filtered by country).
+            models.Index(fields=["score_rank", "created_at"], name="lead_rank_created"),
+            models.Index(fields=["country", "created_at"], name="lead_country_created"),
         ]
 
     def __str__(self) -> str:

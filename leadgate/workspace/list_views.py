@@ -34,7 +34,13 @@ from . import bulk, lists
 from .models import SavedView
 from .views import desk_tabs
 
-SORTABLE = {"name": "Name", "stage": "Stage", "created": "Created"}
+# The list's columns, in order: the key of their sort (lists.SORTS) or None.
+COLUMNS = [("name", "Name"), (None, "Company"), ("stage", "Stage"), ("owner", "Owner"),
+           ("team", "Team"), ("source", "Source · campaign"), ("grade", "Grade"),
+           ("country", "Country"), ("created", "Created"), ("touched", "Last touch"),
+           ("due", "Next step")]
+# The first click on these sorts the most recent (or the latest due) first.
+NEWEST_FIRST = {"created", "touched"}
 
 
 def _query(params: QueryDict, **changes: str) -> str:
@@ -47,13 +53,18 @@ def _query(params: QueryDict, **changes: str) -> str:
     return data.urlencode()
 
 
-def _sort_links(params: QueryDict, sort: str) -> dict[str, dict[str, str]]:
-    links = {}
-    for key in SORTABLE:
-        current = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
-        wanted = f"-{key}" if sort == key or (not current and key == "created") else key
-        links[key] = {"url": "?" + _query(params, sort=wanted, page=""), "state": current}
-    return links
+def _columns(params: QueryDict | None, sort: str = "") -> list[dict[str, str]]:
+    """The table's headers: with a link that sorts by the column (or turns
+    its sort around), and its state for aria-sort; no links without params."""
+    columns = []
+    for key, label in COLUMNS:
+        column = {"label": label, "url": "", "state": ""}
+        if key is not None and params is not None:
+            current = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+            wanted = f"-{key}" if sort == key or (not current and key in NEWEST_FIRST) else key
+            column.update(url="?" + _query(params, sort=wanted, page=""), state=current)
+        columns.append(column)
+    return columns
 
 
 def _actions(request: AuthedRequest, only: tuple[str, ...] = ()) -> list[dict]:
@@ -84,7 +95,7 @@ def leads_list(request: AuthedRequest) -> HttpResponse:
     here = request.path + ("?" + params.urlencode() if params else "")
     return render(request, "workspace/leads_list.html", {
         "nav": "desk", "tab": "lists", "form": form, "page": page, "rows": rows,
-        "paginator": page.paginator, "sort_links": _sort_links(params, sort),
+        "paginator": page.paginator, "columns": _columns(params, sort),
         "page_query": _query(params, page=""), "query": _query(params, page="", view=""),
         "active": len([key for key in lists.kept(params) if key != "sort"]),
         "views": lists.views_for(user), "view": view, "may_share": lists.may_share(user),
@@ -191,5 +202,5 @@ def unassigned(request: AuthedRequest) -> HttpResponse:
         "total": capped_count(waiting), "title": title, "page": page, "rows": rows,
         "paginator": page.paginator, "page_query": _query(request.GET, page=""),
         "actions": _actions(request, only=("assign",)), "selectable": True,
-        "here": request.get_full_path(), "sort_links": None, **desk_tabs(request.user),
+        "here": request.get_full_path(), "columns": _columns(None), **desk_tabs(request.user),
     })

@@ -2,8 +2,8 @@
 sorted and paginated, and the saved views that keep a list's filters under a
 name (workspace.models.SavedView).
 
-Fast on a big table: every sort is one an index of Lead serves (created,
-last name, stage with created), filters on the lead's own columns or an
+Fast on a big table: the sorts on the lead's own columns are served by an
+index of Lead (see SORTS), filters on the lead's own columns or an
 EXISTS on an indexed child table (touches by lead and time, open tasks by
 lead and due time), and the count behind the pages stops at COUNT_CAP
 ("10,000+"): a COUNT over a LIMITed subquery. The last touch and the next
@@ -19,7 +19,7 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -34,12 +34,27 @@ PER_PAGE = 50
 COUNT_CAP = 10_000
 NOBODY = "none"
 
-# The sort a column asks for, and the index that serves it (pk: a stable order).
+# The sort a column asks for (pk last: a stable order). The lead's own
+# columns have an index each (named beside them); a person, team, source or
+# campaign sorts by its name (a join: leads without one come last either way);
+# the last touch and the next step due by a subquery per lead, which stays
+# quick on a filtered list and costs a pass over the leads on an unfiltered
+# one (see docs/benchmarks.md, "Lead lists").
 SORTS: dict[str, tuple[str, ...]] = {
     "created": ("created_at", "pk"),  # lead_created
     "name": ("last_name", "first_name", "pk"),  # lead_last_name
     "stage": ("stage", "created_at", "pk"),  # lead_stage_created
+    "grade": ("score_rank", "created_at", "pk"),  # lead_rank_created
+    "country": ("country", "created_at", "pk"),  # lead_country_created
+    "owner": ("owner__first_name", "owner__last_name", "owner__username", "pk"),
+    "team": ("team__name", "pk"),
+    "source": ("source__name", "campaign__name", "pk"),
+    "touched": ("last_touch_at", "pk"),
+    "due": ("next_due_at", "pk"),
 }
+# Joined or computed: nothing (no owner, never touched) comes last both ways.
+NULLABLE = {"owner__first_name", "owner__last_name", "owner__username", "team__name",
+            "source__name", "campaign__name", "last_touch_at", "next_due_at"}
 SORT_CHOICES = [(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS]
 DEFAULT_SORT = "-created"
 
@@ -178,11 +193,28 @@ def filtered(user: User, data: dict[str, Any], *, now: datetime | None = None) -
         else:
             leads = leads.filter(Exists(tasks.filter(due_at__gte=now,
                                                      due_at__lt=now + timedelta(days=7))))
-    sort = data.get("sort") or DEFAULT_SORT
-    fields = SORTS[sort.lstrip("-")]
-    if sort.startswith("-"):
-        fields = tuple(f"-{field}" for field in fields)
-    return leads.order_by(*fields)
+    return sorted_by(leads, data.get("sort") or DEFAULT_SORT)
+
+
+def sorted_by(leads: LeadQuerySet, sort: str) -> LeadQuerySet:
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
+    if key == "touched":
+        leads = leads.alias(last_touch_at=Subquery(
+            Touch.objects.filter(lead=OuterRef("pk")).order_by("-at").values("at")[:1]))
+    elif key == "due":
+        leads = leads.alias(next_due_at=Subquery(
+            Task.objects.filter(lead=OuterRef("pk"), done_at__isnull=True)
+            .order_by("due_at").values("due_at")[:1]))
+    order = []
+    for field in SORTS[key]:
+        expression = F(field)
+        if field in NULLABLE:
+            order.append(expression.desc(nulls_last=True) if descending
+                         else expression.asc(nulls_last=True))
+        else:
+            order.append(expression.desc() if descending else expression.asc())
+    return leads.order_by(*order)
 
 
 class CappedPaginator(Paginator):
