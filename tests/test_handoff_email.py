@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leadgate.handoff.dossier import email_time
 from leadgate.handoff.flow import send
 from leadgate.mail.suppression import suppress
 from leadgate.mail.tasks import send_due_emails
@@ -133,3 +134,28 @@ def test_it_tells_the_rep_they_were_emailed(client, smtp, handoff, sam):
     shown = rep_email(client, sam, f"/sales/handoffs/{handoff.pk}/")
     assert "Emailed" in shown and "to you" in shown
 
+
+
+def test_it_writes_the_reps_email_in_the_reps_time_zone_without_iso_dates(
+        alice, sam, time_machine):
+    from leadgate.mail.models import OutboundEmail
+
+    time_machine.move_to(TUESDAY_10, tick=False)
+    sam.time_zone = "America/New_York"
+    sam.save()
+    lead = make_lead(owner=alice, stage="working", first_name="Grace")
+    log_touch(lead, alice, channel="call", disposition="connected", verdict="sales_ready",
+              answers=BANT)
+    handoff = send(lead, by=alice, to_user=sam, dossier=None)  # composed from the record
+    body = OutboundEmail.objects.get(key=f"handoff:{handoff.pk}").body
+    due = email_time(handoff.due_at, "America/New_York")
+    assert f"Please accept or reject it by {due} (America/New_York)." in body
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", body), body
+    # The touch logged at 10:00 UTC: 05:00 in New York.
+    assert re.search(r"^  Feb 25, 2025 05:00 call connected", body, re.M), body
+
+
+def test_it_gives_email_times_in_the_zone_asked_and_leaves_odd_text_alone():
+    assert email_time("2025-02-25T10:00:00+00:00", "Europe/Paris") == "Feb 25, 2025 11:00"
+    assert email_time(TUESDAY_10, "America/New_York", with_time=False) == "Feb 25, 2025"
+    assert email_time("last spring", "UTC") == "last spring"

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -304,8 +305,24 @@ def _default_summary(dossier: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def dossier_text(dossier: dict[str, Any]) -> str:
-    """The dossier as plain text, for the rep's email."""
+def email_time(value: datetime | str | None, zone: str, *, with_time: bool = True) -> str:
+    """A time as the rep's email gives it: in the rep's zone, the format the
+    pages use ("Dec 15, 2025 14:05"); an ISO text from a dossier is read
+    first, and anything unreadable is shown as stored."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if timezone.is_aware(value) and zone:
+        value = value.astimezone(ZoneInfo(zone))
+    return f"{value:%b} {value.day}, {value:%Y}" + (f" {value:%H:%M}" if with_time else "")
+
+
+def dossier_text(dossier: dict[str, Any], zone: str = "UTC") -> str:
+    """The dossier as plain text, for the rep's email, times in `zone`."""
     out: list[str] = []
     if dossier.get("summary"):
         out += ["SUMMARY", str(dossier["summary"]), ""]
@@ -341,12 +358,14 @@ def dossier_text(dossier: dict[str, Any]) -> str:
             f"{k} {v}" for k, v in touches["by_disposition"].items()))
     for touch in touches.get("last") or []:
         notes = f": {touch['notes']}" if touch.get("notes") else ""
-        out.append(f"  {touch['at'][:16]} {touch['channel']} {touch['disposition']}{notes}")
+        out.append(f"  {email_time(touch.get('at'), zone)} {touch['channel']} "
+                   f"{touch['disposition']}{notes}")
     nurtured = dossier.get("nurture") or []
     if nurtured:
         out += ["", "NURTURE"]
         for cycle in nurtured:
-            out.append(f"  {str(cycle.get('started_at') or '')[:10]} {cycle.get('cadence')} "
+            started = email_time(cycle.get("started_at"), zone, with_time=False)
+            out.append(f"  {started} {cycle.get('cadence')} "
                        f"({cycle.get('why')}): {cycle.get('emails', 0)} emails, "
                        f"{cycle.get('tasks', 0)} tasks"
                        + (f"; ended: {cycle['end']}" if cycle.get("end") else ""))
@@ -363,7 +382,7 @@ def dossier_text(dossier: dict[str, Any]) -> str:
             + (f" / {source['campaign']}" if source.get("campaign") else "")]
     out += ["", "INQUIRIES"]
     for inquiry in dossier.get("inquiries") or []:
-        out.append(f"  {(inquiry.get('at') or '')[:16]} {inquiry.get('channel')} "
+        out.append(f"  {email_time(inquiry.get('at'), zone)} {inquiry.get('channel')} "
                    f"source {inquiry.get('source') or '-'} "
                    f"campaign {inquiry.get('campaign') or '-'}")
     return "\n".join(out) + "\n"

@@ -22,6 +22,7 @@ from leadgate.leads.lifecycle import IllegalMove, Role, Stage
 from leadgate.leads.models import Handoff, Lead, RejectReason, Task, User
 from leadgate.leads.transitions import advance
 from leadgate.lib.business_hours import add_business_time
+from leadgate.lib.timezones import is_time_zone
 from leadgate.mail.models import OutboundEmail
 from leadgate.mail.outbox import Attachment, emails_by_key, queue_email
 from leadgate.routing.alerts import manager_emails, raise_alert
@@ -31,7 +32,7 @@ from leadgate.routing.models import Alert, Assignment
 from leadgate.workspace.models import Qualification
 from leadgate.workspace.touches import HANDOFF_TITLE
 
-from .dossier import compose_dossier, dossier_text, shape_problem, user_name
+from .dossier import compose_dossier, dossier_text, email_time, shape_problem, user_name
 
 __all__ = [
     "HandoffError", "RejectReason", "compose_dossier", "suggest_rep", "send", "accept",
@@ -184,15 +185,17 @@ def _email_rep(handoff: Handoff) -> None:
     lead = handoff.lead
     body = [f"{user_name(handoff.from_user) or 'Leadgate'} handed you a sales-ready lead: "
             f"{lead}."]
+    # Times in the rep's own zone, named, as the rep's pages show them.
+    zone = rep.display_time_zone
     if handoff.due_at:
-        due = handoff.due_at.astimezone(UTC)
-        body.append(f"Please accept or reject it by {due:%Y-%m-%d %H:%M} UTC.")
+        body.append(f"Please accept or reject it by {email_time(handoff.due_at, zone)} "
+                    f"({zone}).")
     if handoff.meeting_at:
-        body.append(f"Proposed meeting: {handoff.meeting_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC "
-                    "(invitation attached).")
+        body.append(f"Proposed meeting: {email_time(handoff.meeting_at, zone)} ({zone}; "
+                    "invitation attached).")
     if handoff.note:
         body += ["", "Note from the qualifier:", handoff.note]
-    body += ["", dossier_text(handoff.dossier if isinstance(handoff.dossier, dict) else {})]
+    body += ["", dossier_text(handoff.dossier if isinstance(handoff.dossier, dict) else {}, zone)]
     attachments = []
     if handoff.meeting_at:
         attachments.append(Attachment("meeting.ics", build_ics(handoff), "text/calendar",
@@ -386,8 +389,10 @@ def _escalate(handoff: Handoff, now: datetime) -> None:
     rep = handoff.to_user
     team = rep.team if rep.team_id else None
     assert handoff.due_at is not None
-    message = (f"Acceptance SLA breached: {handoff.lead} was handed to {rep.username} and is "
-               f"neither accepted nor rejected (due {handoff.due_at:%Y-%m-%d %H:%M} UTC).")
+    # One message for every manager of the team: the team's zone, named.
+    zone = team.time_zone if team is not None and is_time_zone(team.time_zone) else "UTC"
+    message = (f"Acceptance SLA breached: {handoff.lead} was handed to {user_name(rep)} and is "
+               f"neither accepted nor rejected (due {email_time(handoff.due_at, zone)} {zone}).")
     raise_alert(Alert.Kind.SLA_BREACH, message, subject=f"Acceptance SLA breached: "
                 f"{handoff.lead}", email_to=manager_emails(team), lead=handoff.lead, team=team,
                 at=now)
