@@ -170,6 +170,24 @@ def test_it_shows_a_manager_every_handoff(client, handoff, mia):
     assert f"handoff-{handoff.pk}" in client.get("/sales/").content.decode()
 
 
+def test_it_says_how_many_wait_when_more_than_the_inbox_lists(
+        client, handoff, sam, monkeypatch):
+    from leadgate.handoff import views
+
+    client.force_login(sam)
+    page = client.get("/sales/").content.decode()
+    assert "(1, oldest first)" in page and 'id="waiting-more"' not in page
+    for _ in range(2):
+        lead = make_lead(owner=handoff.from_user, stage="working")
+        log_touch(lead, handoff.from_user, channel="call", disposition="connected",
+                  verdict="sales_ready", answers=BANT)
+        send(lead, by=handoff.from_user, to_user=sam, dossier={"summary": "later"})
+    monkeypatch.setattr(views, "INBOX_LIMIT", 2)
+    page = client.get("/sales/").content.decode()
+    assert "The 2 oldest of 3 are listed" in page
+    assert f"handoff-{handoff.pk}" in page  # the oldest is among them
+
+
 def test_it_accepts_from_the_inbox(client, handoff, sam):
     client.force_login(sam)
     response = client.post(f"/sales/handoffs/{handoff.pk}/accept")

@@ -90,9 +90,10 @@ def inbox_response(
     )
     if not overview:
         handoffs = handoffs.filter(flow.addressed_to(user))
-    pending = list(
-        handoffs.filter(status=Handoff.Status.PENDING).order_by("created_at", "pk")[:INBOX_LIMIT]
-    )
+    waiting = handoffs.filter(status=Handoff.Status.PENDING)
+    pending = list(waiting.order_by("created_at", "pk")[:INBOX_LIMIT])
+    # The oldest INBOX_LIMIT are listed (they are due first); the page says how many wait.
+    waiting_count = len(pending) if len(pending) < INBOX_LIMIT else waiting.count()
     decided_page = Paginator(
         handoffs.exclude(status=Handoff.Status.PENDING).order_by("-created_at", "-pk"),
         DECIDED_PAGE_SIZE,
@@ -115,6 +116,7 @@ def inbox_response(
         {
             "nav": "inbox",
             "pending": [(h, dossier_summary(h.dossier)) for h in pending],
+            "waiting_count": waiting_count,
             "decided": [(h, dossier_summary(h.dossier)) for h in decided],
             "decided_page": decided_page,
             "overview": overview,
