@@ -12,6 +12,7 @@ from leadgate.scoring.model import tabular
 from leadgate.scoring.models import ModelVersion
 from leadgate.scoring.predict import explain, score_with_model
 from leadgate.scoring.reasons import LEFT_OUT, MISSING, RARE, WORDS, in_words
+from tests.api_helpers import api_get, make_key
 from tests.factories import make_outcome_history
 
 
@@ -95,3 +96,16 @@ def test_it_shows_the_model_reasons_in_words_on_the_lead_page(client, mia):
         assert f'<li data-feature="{reason["feature"]}">' in page
         assert f'{reason["words"]}</li>' in page
     assert " = " not in page.split('class="model-reasons"')[1].split("</ul>")[0]
+
+
+@pytest.mark.django_db
+def test_it_gives_the_model_reasons_in_words_in_the_api(mia):
+    make_outcome_history()
+    call_command("model", "train", "--name", "leads", stdout=StringIO(), stderr=StringIO())
+    lead = Lead.objects.filter(stage="working", title="Head of Sales").first()
+    score_with_model([lead.pk])
+    body = api_get(make_key(), f"/leads/{lead.pk}").json()
+    given = body["score"]["model_reasons"]
+    assert given and [reason["words"] for reason in given] == [
+        reason["words"] for reason in explain(lead)]
+    assert all(reason["words"] for reason in given)

@@ -133,6 +133,8 @@ class ModelReasonOut(Schema):
     feature: str
     value: str
     direction: str = Field(description="+ raised the probability, - lowered it")
+    words: str = Field("", description="the reason as the desk says it, e.g. "
+                                       "'title says Head of Sales'")
 
 
 class ScoreOut(Schema):
