@@ -9,6 +9,8 @@ from django.utils import timezone
 from leadgate.handoff.flow import send
 from leadgate.intake.models import Campaign, Inquiry, Source
 from leadgate.leads.models import Account, Handoff, Lead, StageChange, Team, User, create_lead
+from leadgate.lib.business_hours import DAY_NAMES
+from leadgate.routing.hours_grid import spec_to_week
 from leadgate.workspace.touches import log_touch
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - test users only
@@ -32,6 +34,19 @@ def join_team(user: User, name: str) -> Team:
     user.team = make_team(name)
     user.save(update_fields=["team"])
     return user.team
+
+
+def hours_grid_data(spec: dict[str, str]) -> dict[str, str]:
+    """What the weekly hours grid of the routing pages posts for these hours
+    (a business-hours spec): "on" for each open day, its spans' times."""
+    data = {}
+    for name, spans in zip(DAY_NAMES, spec_to_week(spec), strict=True):
+        if spans:
+            data[f"{name}_open"] = "on"
+        for number, (opens, closes) in enumerate(spans, start=1):
+            data[f"{name}_opens_{number}"] = opens.strftime("%H:%M")
+            data[f"{name}_closes_{number}"] = closes.strftime("%H:%M")
+    return data
 
 
 def make_source(name: str = "") -> Source:

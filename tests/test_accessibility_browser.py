@@ -98,7 +98,9 @@ def violations_of_a_role(page, role: str, *, follow: bool) -> list[str]:
 def violations_with_errors(page) -> list[str]:
     """A form sent back with its errors (the shared field and error markup)."""
     page.goto("/routing/rules/new")
-    page.locator("#id_conditions-0-field").fill("lead.nonsense")
+    page.locator("#id_conditions-0-field").select_option("account.employees")
+    page.locator("#id_conditions-0-operator").select_option("gte")
+    page.locator("#id_conditions-0-value").fill("many")
     page.get_by_role("button", name="Save rule").click()
     expect(page.locator(".error-box").first).to_be_visible()
     return axe_violations(page)

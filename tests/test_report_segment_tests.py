@@ -165,7 +165,7 @@ def test_it_starts_a_test_from_the_form(client, mia):
         "arms-1-label": "1 hour", "arms-1-value": "60", "arms-1-weight": "1",
         "conditions-TOTAL_FORMS": "1", "conditions-INITIAL_FORMS": "0",
         "conditions-0-field": "inquiry.hot", "conditions-0-operator": "eq",
-        "conditions-0-value": "true"})
+        "conditions-0-value": "yes"})
     experiment = Experiment.objects.get()
     assert answer.status_code == 302
     assert answer["Location"] == f"/reports/tests/?test={experiment.pk}"

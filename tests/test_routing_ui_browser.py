@@ -23,9 +23,9 @@ def test_it_creates_a_routing_rule_and_lists_it(browser_page, mia, team):  # noq
     page.get_by_label("Name").fill("France")
     page.get_by_label("Team").select_option(label=team.name)
     row = page.locator("#condition-1")
-    row.get_by_label("Condition Field").fill("account.country")
-    row.get_by_label("Condition Operator").select_option("in")
-    row.get_by_label("Condition Value").fill('["FR"]')
+    row.get_by_label("Condition 1: field").select_option("account.country")
+    row.get_by_label("Condition 1: operator").select_option("in")
+    row.get_by_label("Condition 1: value").fill("FR")
     page.get_by_role("button", name="Save rule").click()
 
     expect(page.get_by_role("status")).to_contain_text("Created the rule “France”.")

@@ -27,8 +27,8 @@ def test_it_starts_reads_and_stops_a_test_as_a_manager(browser_page, mia):  # no
     page.get_by_label("Arm arms-0 value").fill("5")
     page.get_by_label("Arm arms-1 value").fill("60")
     page.get_by_label("Arm arms-1 label").fill("1 hour")
-    page.get_by_label("Condition Field").first.fill("inquiry.hot")
-    page.get_by_label("Condition Value").first.fill("true")
+    page.get_by_label("Condition 1: field").select_option("inquiry.hot")
+    page.get_by_label("Condition 1: value").fill("yes")
     page.get_by_role("button", name="Start the test").click()
 
     expect(page).to_have_url(re.compile(r"/reports/tests/\?test=\d+$"))

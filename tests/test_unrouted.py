@@ -13,12 +13,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from leadgate.leads.models import Lead, Task, Team
+from leadgate.lib.business_hours import OFFICE_HOURS
 from leadgate.orchestration.tasks import after_intake
 from leadgate.routing.assign import default_team, route
 from leadgate.routing.models import Alert, Assignment, Seat, SlaClock
 from leadgate.workspace.followup import ensure_next_steps
 from tests.api_helpers import api_post, make_key
-from tests.factories import make_lead
+from tests.factories import hours_grid_data, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +243,8 @@ def test_it_allows_one_default_team_at_most(demo_like):
 
 
 def team_form(team, **changes):
-    return {"time_zone": team.time_zone, "hours": "", "holidays": "", **changes}
+    return {"time_zone": team.time_zone, **hours_grid_data(team.hours or OFFICE_HOURS),
+            "holidays": "", **changes}
 
 
 def test_it_lets_a_manager_make_a_team_the_default_on_the_team_hours_page(

@@ -2,12 +2,12 @@
 absences, team hours, SLA policies, and reassignment by hand.
 
 Every check is the one routing itself relies on (`conditions.condition_error`,
-`Schedule.from_spec`), so what a manager saves is what routing can use.
+`Schedule.from_spec`), so what a manager saves is what routing can use. The
+condition rows are in `condition_forms`, the weekly hours grid in `hours_forms`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import Any
@@ -16,15 +16,14 @@ from django import forms
 
 from leadgate.leads.lifecycle import ON_DESK, Role
 from leadgate.leads.models import Lead, Team, User
-from leadgate.lib.business_hours import OFFICE_HOURS, Schedule
+from leadgate.lib.business_hours import OFFICE_HOURS
 from leadgate.lib.timezones import is_time_zone
-from leadgate.scoring.forms import JSONValueField
-from leadgate.scoring.models import Rule
 
-from .conditions import condition_error, conditions_error
+# Re-exported: the segment tests' form (reports) takes its condition rows from here.
+from .condition_forms import BaseConditionFormSet as BaseConditionFormSet
+from .condition_forms import ConditionFormSet as ConditionFormSet
+from .hours_forms import HoursGridMixin
 from .models import Absence, RoutingRule, Seat, SlaPolicy
-
-HOURS_HELP = 'JSON, e.g. {"mon-fri": "09:00-12:30,13:30-18:00", "sat": "10:00-14:00"}'
 
 
 def active_qualifiers() -> Any:
@@ -54,114 +53,33 @@ class RuleForm(forms.ModelForm):
         return data
 
 
-class ConditionForm(forms.Form):
-    field = forms.CharField(required=False, max_length=100,
-                            widget=forms.TextInput(attrs={"size": 20,
-                                                          "placeholder": "account.country"}))
-    operator = forms.ChoiceField(choices=Rule.Operator.choices, initial="eq")
-    value = JSONValueField(required=False, widget=forms.TextInput(attrs={"size": 18}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for bound in self.visible_fields():
-            bound.field.widget.attrs.setdefault("aria-label", f"Condition {bound.label}")
-
-    def is_blank(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return not data.get("field") and data.get("value") in (None, "")
-
-    def condition(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {"field": data["field"].strip(), "operator": data.get("operator") or "eq",
-                "value": data.get("value")}
+def team_hours(team: Team | None) -> dict[str, str]:
+    """The hours a team works (office hours when it has none), as routing reads them."""
+    return (team.hours if team is not None else None) or OFFICE_HOURS
 
 
-class BaseConditionFormSet(forms.BaseFormSet):
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:  # under the "Remove" column head: a name of its own
-            number = "" if index is None else f" {index + 1}"
-            form.fields["DELETE"].widget.attrs["aria-label"] = f"Remove condition{number}"
-
-    def clean(self) -> None:
-        """Each row checked as routing will evaluate it; the error names the
-        row and sits at its field."""
-        if any(self.errors):
-            return
-        for number, form in enumerate(self.forms, start=1):
-            if form.cleaned_data.get("DELETE") or form.is_blank():
-                continue
-            if not form.cleaned_data.get("field"):
-                form.add_error("field", f"condition {number}: a field is required")
-                continue
-            error = condition_error(form.condition())
-            if error:
-                form.add_error("field", f"condition {number}: {error}")
-
-    def conditions(self) -> list[dict[str, Any]]:
-        kept = [form.condition() for form in self.forms
-                if not form.cleaned_data.get("DELETE") and not form.is_blank()]
-        error = conditions_error(kept)
-        if error:  # unreachable after clean(); a guard against saving what routing skips
-            raise forms.ValidationError(error)
-        return kept
-
-
-ConditionFormSet = forms.formset_factory(ConditionForm, formset=BaseConditionFormSet,
-                                         extra=2, can_delete=True)
-
-
-def condition_initial(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"field": c.get("field", ""), "operator": c.get("operator", "eq"),
-             "value": c.get("value")} for c in conditions if isinstance(c, dict)]
-
-
-class HoursField(forms.JSONField):
-    """A business-hours spec as JSON text; empty is {} (the default hours)."""
-
-    default_error_messages = {"invalid": f"not valid JSON; {HOURS_HELP}"}
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", HOURS_HELP)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 30}))
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if value in (None, {}, ""):
-            return ""
-        return super().prepare_value(value)
-
-    def clean(self, value: Any) -> Any:
-        cleaned = super().clean(value)
-        if cleaned in (None, ""):
-            return {}
-        if not isinstance(cleaned, dict) or not all(
-            isinstance(key, str) and isinstance(item, str) for key, item in cleaned.items()
-        ):
-            raise forms.ValidationError(f"an object of days to hours; {HOURS_HELP}")
-        return cleaned
-
-
-def schedule_error(tz: str, hours: dict[str, str], holidays: Any = ()) -> str | None:
-    try:
-        Schedule.from_spec(tz, hours, holidays)
-    except ValueError as error:
-        return str(error)
-    return None
-
-
-class SeatForm(forms.ModelForm):
+class SeatForm(HoursGridMixin, forms.ModelForm):
     weight = forms.FloatField(help_text="share of new leads (2 = twice as many)")
     max_open = forms.IntegerField(required=False, min_value=1, label="Cap",
                                   help_text="open leads at most; empty: no cap",
                                   widget=forms.NumberInput(attrs={"style": "width: 5rem"}))
-    hours = HoursField(label="Own hours",
-                       help_text=f"in the qualifier's time zone; empty: the team's. {HOURS_HELP}")
+    # An explicit choice rather than "an empty grid means the team's": closing
+    # every day by mistake must not silently hand the seat the team's hours.
+    hours_mode = forms.ChoiceField(
+        label="Working hours", initial="team", widget=forms.RadioSelect,
+        choices=[("team", "The team's hours"), ("own", "Own hours (in the grid)")])
 
     class Meta:
         model = Seat
-        fields = ["weight", "max_open", "paused", "hours"]
+        fields = ["weight", "max_open", "paused"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        own = bool(self.instance.hours)
+        self.initial.setdefault("hours_mode", "own" if own else "team")
+        # Without hours of its own, the grid starts from the team's: a manager
+        # choosing "own hours" edits them rather than starting from nothing.
+        self.add_hours_grid(self.instance.hours if own else team_hours(self.instance.user.team))
 
     def clean_weight(self) -> float:
         weight = self.cleaned_data["weight"]
@@ -169,13 +87,22 @@ class SeatForm(forms.ModelForm):
             raise forms.ValidationError("the weight must be above 0 (pause the seat instead)")
         return weight
 
-    def clean_hours(self) -> dict[str, str]:
-        hours = self.cleaned_data["hours"]
-        if hours:
-            error = schedule_error(self.instance.user.display_time_zone, hours)
-            if error:
-                raise forms.ValidationError(f"own hours: {error}")
-        return hours
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if data.get("hours_mode") != "own":
+            # The grid is not used: what it holds (even a bad time) is not the seat's.
+            for name in self.grid_field_names():
+                self.errors.pop(name, None)
+            data["hours"] = {}
+            return data
+        week = self.clean_hours_grid()
+        if week is not None:
+            data["hours"] = self.hours_spec(self.instance.user.display_time_zone, week)
+        return data
+
+    def save(self, commit: bool = True) -> Any:
+        self.instance.hours = self.cleaned_data["hours"]
+        return super().save(commit)
 
 
 class AbsenceForm(forms.ModelForm):
@@ -223,10 +150,7 @@ class HolidaysField(forms.CharField):
         return sorted(set(days))
 
 
-class TeamHoursForm(forms.ModelForm):
-    hours = HoursField(label="Business hours",
-                       help_text=f"in the team's time zone; empty: Monday-Friday 09:00-18:00. "
-                                 f"{HOURS_HELP}")
+class TeamHoursForm(HoursGridMixin, forms.ModelForm):
     holidays = HolidaysField(label="Holidays")
 
     # Not the model field: making a team the default unsets the one before
@@ -239,7 +163,7 @@ class TeamHoursForm(forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ["time_zone", "hours", "holidays"]
+        fields = ["time_zone", "holidays"]
         widgets = {"time_zone": forms.TextInput(attrs={"size": 18})}
         labels = {"time_zone": "Time zone"}
         help_texts = {"time_zone": "an IANA name, e.g. Europe/Paris"}
@@ -247,18 +171,23 @@ class TeamHoursForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["make_default"].initial = self.instance.is_default
+        # A team without hours works office hours: the grid shows them, and
+        # saving writes them down.
+        self.add_hours_grid(team_hours(self.instance))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
-        tz = data.get("time_zone")
-        hours = data.get("hours")
-        if hours is not None and "hours" not in self.errors:
+        week = self.clean_hours_grid()
+        if week is not None:
             # An invalid zone is reported at its own field; the hours are still checked.
+            tz = data.get("time_zone")
             zone = tz if isinstance(tz, str) and is_time_zone(tz) else "UTC"
-            error = schedule_error(zone, hours or OFFICE_HOURS)
-            if error:
-                self.add_error("hours", f"business hours: {error}")
+            data["hours"] = self.hours_spec(zone, week)
         return data
+
+    def save(self, commit: bool = True) -> Any:
+        self.instance.hours = self.cleaned_data["hours"]
+        return super().save(commit)
 
 
 class SlaPolicyForm(forms.ModelForm):
@@ -293,10 +222,6 @@ def reassign_refusal(by: User, lead: Lead, to_user: User | None) -> str | None:
     if by.team_id is None or to_user.team_id != by.team_id:
         return f"{to_user.username} is not on your team"
     return None
-
-
-def as_json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def instance_rows(objects: Any, form_class: Any, prefix: str,

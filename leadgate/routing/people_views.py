@@ -77,6 +77,7 @@ def seat_rows(bound_seat: SeatForm | None = None,
     rows = []
     for user in users:
         seat = seats[user.pk]
+        seat.user = user  # with its team, loaded once: the form reads the team's hours
         form = (bound_seat if bound_seat is not None and bound_seat.instance.user_id == user.pk
                 else SeatForm(instance=seat, auto_id=f"seat{user.pk}_%s"))
         absence_form = (bound_absence[1] if bound_absence and bound_absence[0] == user.pk

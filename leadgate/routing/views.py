@@ -26,14 +26,8 @@ from leadgate.leads.http import AuthedRequest
 from leadgate.leads.lifecycle import Role
 
 from .alerts import open_groups, resolve_groups
-from .forms import (
-    BaseConditionFormSet,
-    ConditionFormSet,
-    RuleForm,
-    SlaPolicyForm,
-    condition_initial,
-    instance_rows,
-)
+from .condition_forms import BaseConditionFormSet, ConditionFormSet, condition_initial
+from .forms import RuleForm, SlaPolicyForm, instance_rows
 from .models import Alert, RoutingRule, SlaPolicy
 
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
