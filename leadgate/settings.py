@@ -317,7 +317,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEADGATE_HSTS_SUBDOMAINS", PRODUCTION
 SECURE_HSTS_PRELOAD = env_bool("LEADGATE_HSTS_PRELOAD", PRODUCTION)
 SECURE_SSL_REDIRECT = env_bool("LEADGATE_SSL_REDIRECT", PRODUCTION)
 # A load balancer's health checks come over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Behind a TLS-terminating proxy, the request was HTTPS when it says so.
 if env_bool("LEADGATE_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -338,17 +338,44 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Where background tasks wait: in the database (the default: nothing more to
+# run or to back up), or in Redis through RQ ("rq", with REDIS_URL; `pip
+# install leadgate[scale]`) when several hosts run workers. Either way what
+# must happen later (a nurture step, an SLA due time, a retry) is a row with
+# a due time that a periodic sweep queues, never a countdown in the queue, so
+# losing the queue loses no work.
+TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
+                 "rq": "leadgate.leads.rq_backend.RQBackend"}
+_task_backend = env_str("LEADGATE_TASK_BACKEND", "database")
+TASK_BACKEND = next((name for name, path in TASK_BACKENDS.items()
+                     if _task_backend in (name, path)), None)
+if TASK_BACKEND is None:
+    raise ImproperlyConfigured(
+        f"LEADGATE_TASK_BACKEND: {_task_backend!r} is not one of {', '.join(TASK_BACKENDS)}")
+REDIS_URL = env_str("REDIS_URL", "")
+if TASK_BACKEND == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("LEADGATE_TASK_BACKEND=rq needs REDIS_URL "
+                               "(e.g. redis://127.0.0.1:6379/0)")
+TASK_QUEUES = ["default", "urgent", "imports"]
 TASKS = {
     "default": {
-        "BACKEND": env_str("LEADGATE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASK_BACKENDS[TASK_BACKEND],
         # "urgent": work with a deadline (SLA breaches, the acceptance SLA,
         # webhook and email delivery), which a dedicated worker takes first so
         # a backlog of "default" work (after-intake steps) never delays it.
         # "imports": file imports and their previews started in the web app,
         # which `leadgate serve` gives a worker of their own (one at a time).
-        "QUEUES": ["default", "urgent", "imports"],
+        "QUEUES": TASK_QUEUES,
     }
 }
+if TASK_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    # A job may run for an hour (a big import); a finished job's result is
+    # kept a day in Redis, for the pages that show a task's state.
+    RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600, "DEFAULT_RESULT_TTL": 86400}
+                 for name in TASK_QUEUES}
+    # Sent when asked: leads.queue.enqueue_with_transaction already waits for the commit.
+    RQ = {"COMMIT_MODE": "auto"}
 
 # Email goes through the outbox (leadgate.mail). Without EMAIL_HOST it is
 # written as files into DATA_DIR/mail, so a laptop with no mail server runs
@@ -416,6 +443,8 @@ LOGGING = {
 # `leadgate worker`: how often a worker says it is alive; after six silent
 # intervals its running tasks are taken as lost (and their work retried).
 LEADGATE_WORKER_HEARTBEAT_SECONDS = env_float("LEADGATE_WORKER_HEARTBEAT_SECONDS", 5)
+# Finished tasks' results kept this long (the admin's Task results), then pruned.
+LEADGATE_TASK_RESULTS_KEEP_DAYS = env_int("LEADGATE_TASK_RESULTS_KEEP_DAYS", 7)
 # A lead whose steps after intake have not finished this long after it arrived,
 # with no copy of its task waiting or running, is queued again.
 LEADGATE_INTAKE_RETRY_AFTER_SECONDS = env_float("LEADGATE_INTAKE_RETRY_AFTER_SECONDS", 120)

@@ -11,6 +11,7 @@ from leadgate.leads import views as lead_views
 urlpatterns = [
     path("", lead_views.home, name="home"),
     path("healthz", lead_views.healthz, name="healthz"),
+    path("readyz", lead_views.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", include("leadgate.leads.profile_urls")),  # one's name, time zone, password

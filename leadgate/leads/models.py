@@ -292,6 +292,22 @@ class PeriodicJob(models.Model):
         return self.name
 
 
+class SchedulerLease(models.Model):
+    """Which scheduler is the active one (leads.periodic.hold_lease): several
+    may run, on several hosts, for a quick take-over; one holds the lease and
+    queues the jobs, renewing it at each turn, and another takes it once it
+    has gone unrenewed past `expires_at` (its holder stopped or lost the
+    database)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+    renewed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
 class StageChange(models.Model):
     """One move of a lead between stages. Never updated, never deleted."""
 

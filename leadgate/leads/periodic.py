@@ -1,8 +1,11 @@
 """Periodic jobs: tasks queued every N seconds by `leadgate scheduler`.
 
-Each app registers its own (`@every(seconds)` on a django-tasks task). The
-scheduler claims due jobs through the database (PeriodicJob rows, locked with
-skip_locked), so running several schedulers is safe: each due run is queued once.
+Each app registers its own (`@every(seconds)` on a django-tasks task). One
+scheduler is active at a time: the holder of the database lease
+(`hold_lease`); others stand by and take over within LEASE_SECONDS of its
+stopping. Each due job is also claimed through the database (PeriodicJob
+rows, locked with skip_locked), so even two schedulers that both believe
+they hold the lease (a clock far off) queue each due run once.
 """
 
 from __future__ import annotations
@@ -11,14 +14,47 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 
-from .models import PeriodicJob, WorkerHeartbeat
+from .models import PeriodicJob, SchedulerLease, WorkerHeartbeat
 from .queue import enqueue_with_transaction
 
 JOBS: dict[str, tuple[int, Any]] = {}
+LEASE = "scheduler"
+# How long a lease holds unrenewed: the take-over time when a scheduler dies.
+# Far above a turn (2 s) and any clock difference between hosts.
+LEASE_SECONDS = 30
+
+
+def hold_lease(holder: str, *, seconds: int = LEASE_SECONDS) -> bool:
+    """Take the scheduler's lease, or renew it, for `holder`; False while
+    another holds it. One UPDATE (or the first INSERT): two schedulers asking
+    at once cannot both get it, on SQLite or PostgreSQL."""
+    now = timezone.now()
+    fresh = {"holder": holder, "expires_at": now + timedelta(seconds=seconds),
+             "renewed_at": now}
+    if SchedulerLease.objects.filter(Q(holder=holder) | Q(expires_at__lte=now),
+                                     name=LEASE).update(**fresh):
+        return True
+    try:
+        with transaction.atomic():
+            SchedulerLease.objects.create(name=LEASE, **fresh)
+    except IntegrityError:
+        return False  # another holds it (or took it just now)
+    return True
+
+
+def release_lease(holder: str) -> None:
+    """Give the lease up now (a scheduler stopping): another takes over at its next turn."""
+    SchedulerLease.objects.filter(name=LEASE, holder=holder).update(expires_at=timezone.now())
+
+
+def lease_holder() -> SchedulerLease | None:
+    """The lease while held (not expired)."""
+    return SchedulerLease.objects.filter(name=LEASE, expires_at__gt=timezone.now()).first()
 
 
 def every(seconds: int) -> Callable[[Any], Any]:

@@ -1,9 +1,12 @@
 """Queueing background work that belongs to a database change."""
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django_tasks import TaskResult, TaskResultStatus
+from django.utils import timezone
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResult, TaskResultStatus, task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -81,3 +84,27 @@ def runs_in_batches(task: Any, size: int) -> Any:
         return function
 
     return register
+
+
+PRUNE_BATCH = 5000
+
+
+def prune_finished_results(now: Any = None) -> int:
+    """Delete the database queue's results of tasks that finished (succeeded
+    or failed) more than LEADGATE_TASK_RESULTS_KEEP_DAYS ago, in batches of
+    PRUNE_BATCH (short transactions beside the workers); returns how many.
+    Why: every task leaves a row, and a worker's claim slows as they pile up
+    (millions after a few weeks at tens of thousands of leads a day). RQ
+    expires its results in Redis by itself (settings.RQ_QUEUES)."""
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return 0
+    before = (now or timezone.now()) - timedelta(days=settings.LEADGATE_TASK_RESULTS_KEEP_DAYS)
+    finished = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lt=before)
+    pruned = 0
+    while True:
+        ids = list(finished.values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not ids:
+            return pruned
+        pruned += DBTaskResult.objects.filter(pk__in=ids).delete()[0]

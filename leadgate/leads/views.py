@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import health
 from .http import AuthedRequest
 from .lifecycle import Role
 
@@ -35,3 +36,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
             {"status": "error", "database": type(error).__name__}, status=503
         )
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """For orchestrators: 200 when the service can do its work (leads.health),
+    503 naming what is missing."""
+    ready, checks = health.readiness()
+    return JsonResponse({"status": "ok" if ready else "error", **checks},
+                        status=200 if ready else 503)

@@ -75,14 +75,13 @@ class ResilientWorker(Worker):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._stop_beating = threading.Event()
         self._failures = 0
 
     # --- the loop ----------------------------------------------------------------
 
     def run(self) -> None:
         logger.info("worker %s started on queues %s", self.worker_id, ",".join(self.queue_names))
-        beat = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+        beat = Heartbeat(self.worker_id, self.queue_names)
         beat.start()
         # One thread for OpenMP/BLAS: parallelism comes from worker processes. A
         # model predicting one lead on every core while other processes want
@@ -111,8 +110,7 @@ class ResilientWorker(Worker):
                     time.sleep(self.interval)
         finally:
             limits.restore_original_limits()
-            self._stop_beating.set()
-            beat.join(timeout=5)
+            beat.stop()
 
     def _claim(self) -> list[DBTaskResult]:
         """The next ready task, claimed; with the other ready copies of it when
@@ -218,26 +216,40 @@ class ResilientWorker(Worker):
                     raise
                 self._back_off("recording a task's result", error)
 
-    # --- heartbeat ---------------------------------------------------------------
 
-    def _beat(self) -> None:
+class Heartbeat(threading.Thread):
+    """Keeps a worker's WorkerHeartbeat row fresh every few seconds from a
+    thread of its own (a long task does not stop it), and deletes the row when
+    stopped. The database worker and the RQ worker (leads.rq_worker) both beat:
+    the reaper, the scheduler and /readyz read one table whatever the queue."""
+
+    def __init__(self, worker_id: str, queue_names: list[str]) -> None:
+        super().__init__(name="heartbeat", daemon=True)
+        self.worker_id = worker_id
+        self.queues = ",".join(queue_names)[:200]
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=5)
+
+    def run(self) -> None:
         host, pid = socket.gethostname(), os.getpid()
-        queues = ",".join(self.queue_names)[:200]
         started = timezone.now()
         try:
-            while not self._stop_beating.is_set():
+            while not self._stopping.is_set():
                 try:
                     WorkerHeartbeat.objects.update_or_create(
                         worker_id=self.worker_id,
                         defaults={"seen_at": timezone.now(), "host": host, "pid": pid,
-                                  "queues": queues},
+                                  "queues": self.queues},
                         create_defaults={"seen_at": timezone.now(), "host": host, "pid": pid,
-                                         "queues": queues, "started_at": started})
+                                         "queues": self.queues, "started_at": started})
                 except TRANSIENT as error:
                     logger.warning("worker %s: heartbeat not written (%s)", self.worker_id,
                                    first_line(error))
                     connection.close()
-                self._stop_beating.wait(heartbeat_seconds())
+                self._stopping.wait(heartbeat_seconds())
             with contextlib.suppress(*TRANSIENT):  # else the row goes quiet and is pruned
                 WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         finally:

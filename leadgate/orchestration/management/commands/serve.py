@@ -2,8 +2,8 @@
 urgent work, one per core for the rest, one for web imports) and the
 periodic-job scheduler together, for a single machine, under a supervisor
 that restarts a process that stops unexpectedly. Larger set-ups run
-`gunicorn leadgate.wsgi`, `leadgate worker` and `leadgate scheduler` as
-separate services instead."""
+`leadgate web`, `leadgate worker` and `leadgate scheduler` as separate
+services instead (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection
 
 from leadgate.leads.queue import DEFAULT_QUEUE, IMPORTS_QUEUE, URGENT_QUEUE
 from leadgate.mail.transport import describe_transport
+from leadgate.orchestration import web
 
 # A process that stops this soon after it started failed to start; this many
 # such failures in a row and the service stops rather than restart forever.
@@ -61,23 +61,7 @@ class Command(BaseCommand):
     help = "Run the web app, the background workers and the scheduler on this machine."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-        parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
-        # SQLite takes one writer at a time: one process whose threads queue for
-        # it (leadgate/sqlite) beats several processes that sleep in SQLite's
-        # busy handler (p99 of API intake at 50 clients: 0.3 s against 2.6 s).
-        sqlite = connection.vendor == "sqlite"
-        parser.add_argument(
-            "--workers", type=int,
-            default=int(os.environ.get("WEB_CONCURRENCY", "1" if sqlite else "2")),
-            help="gunicorn worker processes (default: WEB_CONCURRENCY, else 1 on SQLite, 2)",
-        )
-        # Each open desk holds a thread for its live queue stream (it reads only,
-        # so more threads add no write contention): room for a team of qualifiers.
-        parser.add_argument(
-            "--threads", type=int, default=32 if sqlite else 16,
-            help="threads per web worker (default: 32 on SQLite, else 16)",
-        )
+        web.add_arguments(parser)
         parser.add_argument(
             "--task-workers", type=int, default=settings.LEADGATE_WORKER_PROCESSES,
             help="task worker processes, besides one kept for urgent work and one for "
@@ -89,23 +73,7 @@ class Command(BaseCommand):
         )
 
     def children(self, options: dict[str, Any]) -> list[Child]:
-        host, port = options["host"], options["port"]
-        chatty = settings.LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
-        web = [
-            sys.executable, "-m", "gunicorn", "leadgate.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(options["workers"]),
-            "--threads", str(options["threads"]),
-            "--worker-class", "leadgate.gunicorn_conf.PacedThreadWorker",
-            "--config", "python:leadgate.gunicorn_conf",  # time limits on reading requests
-            "--graceful-timeout", "10",
-            "--log-level", "info" if chatty else "warning",
-            # No control socket: it lives in $HOME and would clash between instances.
-            "--no-control-socket",
-        ]
-        if chatty:
-            web += ["--access-logfile", "-"]
-        children = [Child("web", web)]
+        children = [Child("web", web.gunicorn_argv(options))]
         if options["no_worker"]:
             return children
         leadgate = [sys.executable, "-m", "leadgate"]
