@@ -3,7 +3,7 @@ a million leads. The goal (issue 16): < 100 ms a query on PostgreSQL and on
 SQLite, warm, as a manager (every lead) and as a qualifier (their team's).
 
     .venv/bin/python bench/bench_search.py [--leads 1000000] [--database-url URL]
-        [--samples 30] [--seed 1] [--keep]
+        [--samples 30] [--seed 1] [--keep] [--reuse DIR]
 
 A fresh SQLite file (or an EMPTY PostgreSQL database given by --database-url),
 migrated, then filled with `bulk_create` in batches, through the same
@@ -22,12 +22,18 @@ the goal):
 - baseline, in the same run: the indexed lookup of one lead by its exact
   email (`Lead.objects.filter(email=...).first()`), p50.
 
+`--keep` keeps the folder (the SQLite file and `words.json`, what the
+queries draw from); `--reuse DIR` times again on a kept folder without
+filling (with --database-url: the database that run filled), migrating first
+so a new migration is applied to the kept data.
+
 Exit code 0 when every query ran (a measurement, met or not).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -139,8 +145,20 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="a folder kept by --keep: time again, no fill")
     args = parser.parse_args()
-    workdir = fresh_environment("bench-search-", args.database_url)
+    if args.reuse:
+        workdir = args.reuse.resolve()
+        os.environ["LEADGATE_DATA_DIR"] = str(workdir)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadgate.settings")
+        if args.database_url:
+            os.environ["DATABASE_URL"] = args.database_url
+        else:
+            os.environ.pop("DATABASE_URL", None)
+            os.environ["LEADGATE_SQLITE_PATH"] = str(workdir / "leadgate.sqlite3")
+    else:
+        workdir = fresh_environment("bench-search-", args.database_url)
     os.environ.setdefault("LEADGATE_SECRET_KEY", "bench")
     os.environ["ALLOWED_HOSTS"] = "testserver"  # Django's test client, in process
     import django
@@ -150,11 +168,20 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
-    from leadgate.leads.models import Lead
+    from leadgate.leads.models import Lead, User
     from leadgate.leads.search import search
 
     call_command("migrate", verbosity=0)
-    made = fill(args.leads, args.seed)
+    if args.reuse:
+        kept = json.loads((workdir / "words.json").read_text())
+        args.leads = kept["leads"]
+        made = {"words": kept["words"], "fill_seconds": kept["fill_seconds"],
+                "manager": User.objects.get(username="manager"),
+                "qualifier": User.objects.get(username="q00")}
+    else:
+        made = fill(args.leads, args.seed)
+        (workdir / "words.json").write_text(json.dumps(
+            {"leads": args.leads, "words": made["words"], "fill_seconds": made["fill_seconds"]}))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # what autovacuum does soon after a load
@@ -193,7 +220,7 @@ def main() -> int:
                   f"{'met' if p95 < GOAL_MS else 'NOT met'}")
     print(f"\nslowest page p95 {worst:.1f} ms: goal < {GOAL_MS} ms "
           f"{'met' if worst < GOAL_MS else 'not met'}")
-    finish(workdir, args.keep)
+    finish(workdir, args.keep or bool(args.reuse))
     return 0
 
 
