@@ -211,9 +211,12 @@ def _databases() -> dict:
     url = env_str("DATABASE_URL")
     if url:
         max_age = env_int("DATABASE_CONN_MAX_AGE", 60)
-        return {
-            "default": dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
-        }
+        database = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
+        # Behind PgBouncer in transaction mode a server-side cursor (what
+        # QuerySet.iterator() uses) may land on another server connection.
+        database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+            "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
+        return {"default": database}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
@@ -342,8 +345,8 @@ CONTENT_SECURITY_POLICY = {
 # run or to back up), or in Redis through RQ ("rq", with REDIS_URL; `pip
 # install leadgate[scale]`) when several hosts run workers. Either way what
 # must happen later (a nurture step, an SLA due time, a retry) is a row with
-# a due time that a periodic sweep queues, never a countdown in the queue, so
-# losing the queue loses no work.
+# a due time that a periodic sweep queues, never a countdown in the queue;
+# docs/deploy.md lists the few jobs a lost Redis queue does not bring back.
 TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
                  "rq": "leadgate.leads.rq_backend.RQBackend"}
 _task_backend = env_str("LEADGATE_TASK_BACKEND", "database")
@@ -403,7 +406,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "leadgate@localhost")
 # in the data directory keeps every warning and error with its traceback.
 LEADGATE_LOG_LEVEL = env_str("LEADGATE_LOG_LEVEL", "WARNING").upper()
 _CHATTY = LEADGATE_LOG_LEVEL in ("INFO", "DEBUG")
-LOG_FILE = DATA_DIR / "leadgate.log"
+# Several containers sharing one data volume would rotate one file at once:
+# there each sets its own LEADGATE_LOG_FILE, or "" for the terminal only
+# (which the container runtime keeps).
+LOG_FILE = env_str("LEADGATE_LOG_FILE", str(DATA_DIR / "leadgate.log"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -426,7 +432,8 @@ LOGGING = {
             "level": "WARNING", "formatter": "full", "delay": True,
         },
     },
-    "root": {"handlers": ["console", "file"], "level": LEADGATE_LOG_LEVEL},
+    "root": {"handlers": ["console", "file"] if LOG_FILE else ["console"],
+             "level": LEADGATE_LOG_LEVEL},
     # django-tasks logs every task start and end at INFO and each failure with
     # its traceback (the worker logs one line per failure itself), and a
     # warning per worker when it is told to stop; Django a warning per 404 and
@@ -440,6 +447,8 @@ LOGGING = {
         "axes": {"level": LEADGATE_LOG_LEVEL if _CHATTY else "ERROR"},
     },
 }
+if not LOG_FILE:
+    del LOGGING["handlers"]["file"]  # type: ignore[attr-defined]
 # `leadgate worker`: how often a worker says it is alive; after six silent
 # intervals its running tasks are taken as lost (and their work retried).
 LEADGATE_WORKER_HEARTBEAT_SECONDS = env_float("LEADGATE_WORKER_HEARTBEAT_SECONDS", 5)
