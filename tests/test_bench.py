@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.markers import own_sqlite_service
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = own_sqlite_service
 
 
 @pytest.mark.parametrize(

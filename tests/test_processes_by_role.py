@@ -14,10 +14,12 @@ import urllib.request
 
 import pytest
 
+from tests.markers import own_sqlite_service
 from tests.redis_service import require_redis
 from tests.test_serve import ROOT, free_port, healthz_ok, queue_marker, wait_for
 
 LEADGATE = [sys.executable, "-m", "leadgate"]
+pytestmark = own_sqlite_service
 
 
 @pytest.fixture

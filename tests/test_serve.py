@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.markers import own_sqlite_service
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = own_sqlite_service
 
 
 def free_port() -> int:
