@@ -18,7 +18,6 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from soak import Client, Stats, run_clients  # noqa: E402 - bench/ is put on the path above
+from cluster import CHECK, ROUTED, Receiver  # noqa: E402 - bench/ is put on the path above
+from soak import Client, Stats, run_clients  # noqa: E402
 
 from tests.test_serve import free_port, healthz_ok, wait_for  # noqa: E402
 
 # What the clients send: no touches (no desk session here).
 MIX = {"api": 70, "api_async": 10, "bulk": 5, "form": 15}
-ROUTED = ("rule", "account_owner", "rotation", "pool")  # Assignment.Why of intake routing
 
 SETUP = """
 from leadgate.api.models import WebhookSubscription
@@ -41,76 +40,6 @@ form = WebForm.objects.create(name="Soak form", is_hot=True)
 WebhookSubscription.objects.create(url={url!r}, events=["lead.created"])
 print("FORM", form.key)
 """
-
-# Run in the service's environment: how often each acknowledged lead went
-# through each after-intake step.
-CHECK = """
-import json
-from collections import Counter
-from soak import Stats, check_stored
-from leadgate.api.models import WebhookDelivery
-from leadgate.leads.models import Lead
-from leadgate.mail.models import OutboundEmail
-from leadgate.routing.models import Assignment, SlaClock
-from leadgate.leads.models import Touch
-from leadgate.routing.acknowledge import MARK
-
-stats = Stats()
-stats.acknowledged = json.load(open({path!r}))
-report = check_stored(stats)
-report.pop("waits")
-leads = list(Lead.objects.filter(email__in=list(stats.acknowledged)).values_list("pk", flat=True))
-def per_lead(rows):
-    counts = Counter(rows)
-    return sorted(Counter(counts.get(pk, 0) for pk in leads).items())
-report["routings"] = per_lead(Assignment.objects.filter(lead__in=leads, why__in={routed!r})
-                              .values_list("lead_id", flat=True))
-report["clocks"] = per_lead(SlaClock.objects.filter(lead__in=leads)
-                            .values_list("lead_id", flat=True))
-report["ack emails"] = per_lead(OutboundEmail.objects.filter(
-    lead__in=leads, kind="acknowledgement").values_list("lead_id", flat=True))
-report["ack touches"] = per_lead(Touch.objects.filter(
-    lead__in=leads, actor__isnull=True, notes__startswith=MARK).values_list("lead_id", flat=True))
-report["webhook events"] = per_lead(WebhookDelivery.objects.filter(
-    event="lead.created", payload__data__lead__id__in=leads)
-    .values_list("payload__data__lead__id", flat=True))
-report["unsent emails"] = OutboundEmail.objects.exclude(status="sent").count()
-print("REPORT", json.dumps(report))
-"""
-
-
-class Receiver(ThreadingHTTPServer):
-    """A webhook receiver on loopback: the event ids it was sent, by lead."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.events: dict[int, set[str]] = {}
-        self.copies = Counter()  # event id -> deliveries received
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class ReceiverHandler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        with self.server.lock:
-            lead = body["data"]["lead"]["id"]
-            self.server.events.setdefault(lead, set()).add(body["id"])
-            self.server.copies[body["id"]] += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def receiver():
@@ -188,7 +117,8 @@ class Service:
     def report(self, stats: Stats) -> dict:
         path = self.workdir / f"acknowledged-{uuid.uuid4().hex}.json"
         path.write_text(json.dumps(stats.acknowledged))
-        out = self.leadgate("shell", "-c", CHECK.format(path=str(path), routed=ROUTED))
+        out = self.leadgate("shell", "-c", CHECK.format(path=str(path), routed=ROUTED)
+                           + '\nprint("REPORT", json.dumps(report))\n')
         return json.loads(out.split("REPORT ", 1)[1])
 
     def processed(self, stats: Stats, timeout: float = 120) -> dict:

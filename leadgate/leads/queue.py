@@ -48,8 +48,10 @@ IMPORTS_QUEUE = "imports"
 
 def pending_args(*tasks: Any) -> list[list[Any]] | None:
     """The arguments of every queued or running copy of these tasks (a copy
-    whose worker died does not count), or None when the queue cannot tell (not
-    the database queue): sweeps use it to leave alone work still on its way."""
+    whose worker died does not count), or None when the queue cannot tell:
+    sweeps use it to leave alone work still on its way."""
+    if settings.TASK_BACKEND == "rq":
+        return _pending_rq_args(tasks)
     if not all(isinstance(task.get_backend(), DatabaseBackend) for task in tasks):
         return None
     rows = DBTaskResult.objects.filter(
@@ -64,6 +66,40 @@ def pending_args(*tasks: Any) -> list[list[Any]] | None:
             if not worker_ids or worker_ids[-1] not in alive:
                 continue
         found.append(list(args_kwargs.get("args") or []))
+    return found
+
+
+def _pending_rq_args(tasks: tuple[Any, ...]) -> list[list[Any]] | None:
+    """pending_args() on Redis: the jobs of these tasks waiting in their
+    queues, and those a live worker has started; None when Redis cannot be
+    read (a sweep then queues everything again, which is safe, only slower).
+    Without it, a sweep re-queued every lead of a backlog each minute, each
+    copy a full run of the steps after intake: the backlog grew as it drained."""
+    import django_rq
+    from redis.exceptions import RedisError
+    from rq.job import Job
+    from rq.registry import StartedJobRegistry
+
+    paths = {task.module_path for task in tasks}
+    found: list[list[Any]] = []
+    alive: set[str] | None = None
+    try:
+        for name in sorted({task.queue_name for task in tasks}):
+            queue = django_rq.get_queue(name)
+            started = StartedJobRegistry(queue=queue)
+            for ids, running in ((queue.get_job_ids(), False), (started.get_job_ids(), True)):
+                for start in range(0, len(ids), 1000):
+                    for job in Job.fetch_many(ids[start:start + 1000],
+                                              connection=queue.connection):
+                        if job is None or job.func_name not in paths:
+                            continue
+                        if running:
+                            alive = WorkerHeartbeat.objects.alive_ids() if alive is None else alive
+                            if job.worker_name not in alive:
+                                continue  # its worker died with it
+                        found.append(list(job.args or []))
+    except RedisError:
+        return None
     return found
 
 
