@@ -12,7 +12,7 @@ the one lead being shown.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -64,6 +64,12 @@ def _artifact(version: ModelVersion) -> dict[str, Any]:
     return _load(version.pk, version.created_at)
 
 
+def _naive_utc(moment: datetime) -> datetime:
+    """The scoring time as the encoder counts a date's age (the dates of
+    `lead_rows` are UTC days, without a zone)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
                      version: ModelVersion | None = None,
                      now: datetime | None = None) -> int:
@@ -81,7 +87,8 @@ def score_with_model(leads: QuerySet[Lead] | Iterable[int] | None = None,
         table, current = lead_rows(ids)
         if not table.n_rows:
             continue
-        probabilities = pipeline.predict(artifact, tabular.encode(spec, table))
+        probabilities = pipeline.predict(artifact,
+                                         tabular.encode(spec, table, now=_naive_utc(now)))
         ranks = []
         for lead_id, probability in zip(table.columns["lead_id"], probabilities, strict=True):
             old_rank, grade = current.get(int(lead_id), (None, None))
@@ -111,7 +118,7 @@ def explain(lead: Lead, top: int = 3) -> list[dict[str, str]]:
     if not table.n_rows:
         return []
     spec = version.features
-    X = tabular.encode(spec, table)
+    X = tabular.encode(spec, table, now=_naive_utc(timezone.now()))
     ranked = pipeline.reasons(_artifact(version), spec, X, top=len(spec["features"]))[0]
     features = {feature["name"]: feature for feature in spec["features"]}
     chosen = [reason for reason in ranked if about_the_lead(reason["feature"])][:top]

@@ -5,8 +5,11 @@ this module says each one as a person would ("title says Head of Sales",
 "from the Webinar source") instead of "title = head of sales", and names the
 features that are left out of the reasons because they say nothing about the
 lead. Every feature the lead model can use (`scoring.database.FEATURES`, a
-date as its month and weekday) is in exactly one of WORDS and LEFT_OUT: a test
-holds it so, so a new feature cannot reach the lead page as a bare name.
+date as its month, weekday and age) is in exactly one of WORDS and LEFT_OUT: a
+test holds it so, so a new feature cannot reach the lead page as a bare name.
+Features of models trained on other columns (a CSV export) are said by their
+kind: "notes mention 'budget'", "landing page /pricing", "first contact 12
+days ago".
 """
 
 from __future__ import annotations
@@ -84,6 +87,14 @@ def _yes_no(yes: str, no: str, missing: str) -> Callable[[str], str]:
     return words
 
 
+def _days(value: str) -> str:
+    try:
+        days = float(value)
+    except ValueError:
+        return value
+    return "today" if days < 1 else "1 day ago" if days < 2 else f"{days:,.0f} days ago"
+
+
 def _people(value: str) -> str:
     try:
         count = float(value)
@@ -113,6 +124,7 @@ WORDS: dict[str, Callable[[str], str]] = {
                           "email address not known"),
     "industry": _said("in the {} industry", "industry not known"),
     "employees": _said("company of {} employees", "company size not known", _people),
+    "created_age_days": _said("came in {}", "arrival date not known", _days),
 }
 
 
@@ -125,12 +137,32 @@ def in_words(feature: dict[str, Any], value: str, raw: str = "") -> str:
     the model decoded it (lower case, MISSING, RARE) and the lead's raw cell
     (as typed), which is what is shown when there is one."""
     name = feature["name"]
-    as_typed = feature["kind"] != "boolean" and value != MISSING and raw.strip()
+    as_typed = (feature["kind"] in ("categorical", "numeric") and "part" not in feature
+                and value != MISSING and raw.strip())
     shown = raw.strip() if as_typed else value
     words = WORDS.get(name)
-    if words is None:  # a feature of a newer spec than this module: its name, plainly
-        return f"{name.replace('_', ' ')}: {shown}"
-    text = words(shown)
+    text = words(shown) if words is not None else by_kind(feature, value, shown)
     if value == RARE:
         text += " (rare among past leads)"
     return text
+
+
+def by_kind(feature: dict[str, Any], value: str, shown: str) -> str:
+    """Words for a feature this module has no words of, from its kind."""
+    column = feature["column"].replace("_", " ")
+    part = feature.get("part")
+    if feature["kind"] == "term":
+        verb = "mention" if column.endswith("s") else "mentions"
+        negative = "do not mention" if column.endswith("s") else "does not mention"
+        return f"{column} {verb if value == 'yes' else negative} '{feature['term']}'"
+    if value == MISSING:
+        return f"no {column} given"
+    if part == "age":
+        return f"{column} {_days(value)}"
+    if part == "words":
+        return f"{column}: {_people(value)} words"
+    if part in ("month", "dow"):
+        return f"{column} {'in' if part == 'month' else 'on a'} {value}"
+    if feature.get("encoding") == "target":  # a page, a campaign, a city
+        return f"{column} {shown}"
+    return f"{feature['name'].replace('_', ' ')}: {shown}"

@@ -46,11 +46,18 @@ def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[tuple[floa
             for c in np.array_split(order, bins) if len(c)]
 
 
+def captured(y: np.ndarray, p: np.ndarray, share: float) -> float:
+    """The share of all positives among the `share` of rows with the highest scores."""
+    top = np.argsort(-p, kind="stable")[:int(round(share * len(y)))]
+    return float(y[top].sum() / y.sum()) if y.sum() else 0.0
+
+
 def summary(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     table = deciles(y, p)
     return {
         "rows": len(y), "positives": int(y.sum()), "auc": auc(y, p), "log_loss": log_loss(y, p),
         "lift_top_decile": table[0]["lift"] if table else 0.0, "deciles": table,
+        "top_20_share": captured(y, p, 0.2), "top_50_share": captured(y, p, 0.5),
     }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leadgate.scoring.database import OUTCOMES, lead_table
-from leadgate.scoring.model import baselines, metrics, pipeline, tabular
+from leadgate.scoring.model import baselines, leakage, metrics, pipeline, tabular
 from leadgate.scoring.models import ModelVersion
 
 
@@ -40,7 +40,9 @@ class Command(BaseCommand):
                            help="from the database: the stage that counts as success "
                                 "(accepted by sales, or won; default accepted)")
         train.add_argument("--positive", help="outcome value to predict (default: yes/true/1/won)")
-        train.add_argument("--drop", help="columns to leave out, comma-separated")
+        train.add_argument("--drop", help="columns to leave out, comma-separated (e.g. one "
+                                          "the leakage guard warns about); recorded with "
+                                          "the version")
         train.add_argument("--id", dest="id_column",
                            help="identifier column (kept out of the model)")
         train.add_argument("--date", dest="date_column",
@@ -112,8 +114,10 @@ class Command(BaseCommand):
             parsed = [tabular._parse_date(v, fmt) for v in table.columns[spec["date_column"]]]
             dates = np.array([d.timestamp() if d else np.nan for d in parsed])
         validation = "time" if (spec["date_column"] or time_ordered) else "kfold"
+        suspects = leakage.warnings(spec, X, y)
         trained = pipeline.train(X, y, tabular.categorical_mask(spec), positive=positive,
-                                 validation=validation, dates=dates)
+                                 validation=validation, dates=dates,
+                                 target_mask=tabular.target_mask(spec))
         summary = {
             "source": source, "from_database": not csv,
             "rows": int(len(y)), "positives": int(y.sum()),
@@ -121,21 +125,30 @@ class Command(BaseCommand):
             "columns": {c: i["kind"] for c, i in spec["columns"].items()},
             "dropped": spec["dropped"], "ignored": spec["ignored"],
             "id_column": id_column, "date_column": spec["date_column"],
+            "leakage_warnings": suspects,
             "seconds": round(time.monotonic() - started, 1),
         }
         version = ModelVersion.register(name, trained.artifact, target=target, positive=positive,
                                         features=spec, training=summary, metrics=trained.metrics)
         m = trained.metrics
         others = ", ".join(f"{k} {v['auc']:.4f}" for k, v in m["candidates"].items())
+        self.stdout.write("What each column became:")
+        width = max(len(b["column"]) for b in spec["became"])
+        for became in spec["became"]:
+            self.stdout.write(f"  {became['column']:<{width}}  {became['kind']:<16} "
+                              f"{became['became']}")
+        for suspect in suspects:
+            self.stdout.write(self.style.WARNING(
+                f"Leakage? {suspect['reason']} If so, train again with --drop "
+                f"{suspect['column']}."))
+        if not m["beats_baselines"]:
+            self.stdout.write(self.style.WARNING(f"Note: {m['note']}."))
         self.stdout.write(self.style.SUCCESS(
             f"Trained {version} on {len(y):,} rows ({int(y.sum()):,} positive {positive!r}): "
             f"{m['chosen']} chosen, {m['validation']} AUC {m['auc']:.4f}, "
-            f"log loss {m['log_loss']:.4f} (candidates: {others}); "
+            f"log loss {m['log_loss']:.4f} (same splits: {others}); "
             f"{m['calibration']} calibration; {summary['seconds']}s."
         ))
-        if spec["ignored"]:
-            self.stdout.write(f"Ignored columns (free text or constant): "
-                              f"{', '.join(spec['ignored'])}")
 
     # score ---------------------------------------------------------------------------
 
@@ -197,7 +210,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{version} on {s['rows']:,} rows ({s['positives']:,} positive {positive!r}):\n"
             f"AUC {s['auc']:.4f}  log loss {s['log_loss']:.4f}  "
-            f"lift at top decile {s['lift_top_decile']:.2f}\n"
+            f"lift at top decile {s['lift_top_decile']:.2f}  "
+            f"conversions in the top 20%: {s['top_20_share']:.1%}, "
+            f"in the top 50%: {s['top_50_share']:.1%}\n"
             f"(trained on {version.training.get('source', '?')}: scoring the training file "
             f"is in-sample; validation AUC at training {version.metrics.get('auc')})\n"
         )
@@ -214,7 +229,8 @@ class Command(BaseCommand):
         chosen = version.metrics.get("chosen", "hgb")
         mask = tabular.categorical_mask(version.features)
         splits = pipeline.kfold_splits(y)
-        results = baselines.compare(X, y, mask, chosen, splits)
+        results = baselines.compare(X, y, mask, chosen, splits,
+                                    tabular.target_mask(version.features))
         self.stdout.write(f"\nCross-validated on this CSV ({len(splits)}-fold, same folds):")
         self.stdout.write(f"{'model':<22} {'AUC':>7} {'log loss':>9} {'seconds':>8}")
         for name, r in results.items():
