@@ -88,6 +88,42 @@ class ModelVersion(models.Model):
             enqueue_with_transaction(score_open_leads_with_model)
 
 
+class ModelTraining(models.Model):
+    """One training of the lead model started from the models page: a
+    background job (scoring.tasks.train_lead_model) takes it from queued
+    through running to done (with the version it made) or failed (with why)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    name = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=20, default="accepted")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    message = models.TextField(blank=True, help_text="what it is doing, or why it failed")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"training of {self.name} ({self.state})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+
 # --- Rule scoring -----------------------------------------------------------
 
 FIT_GRADES = ("A", "B", "C", "D")  # best first

@@ -211,21 +211,26 @@ def time_split(order: np.ndarray, test_share: float = 0.2) -> list[tuple[np.ndar
 
 
 def validate(make: Any, X: np.ndarray, y: np.ndarray,
-             splits: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
-    """Mean AUC and log loss over the splits, for a fresh estimator per split."""
+             splits: list[tuple[np.ndarray, np.ndarray]],
+             held_out: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, float]:
+    """Mean AUC and log loss over the splits, for a fresh estimator per split;
+    each split's (outcomes, predictions) appended to `held_out` when given."""
     aucs: list[float] = []
     losses: list[float] = []
     with threads_for(len(splits[0][0]) if splits else 0):
         for train, test in splits:
-            _fit_score(make, X, y, train, test, aucs, losses)
+            _fit_score(make, X, y, train, test, aucs, losses, held_out)
     return {"auc": float(np.mean(aucs)) if aucs else float("nan"),
             "log_loss": float(np.mean(losses))}
 
 
 def _fit_score(make: Any, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray,
-               aucs: list[float], losses: list[float]) -> None:
+               aucs: list[float], losses: list[float],
+               held_out: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
     model = make().fit(X[train], y[train])
     p = model.predict_proba(X[test])[:, 1]
+    if held_out is not None:
+        held_out.append((y[test], p))
     if len(set(y[test].tolist())) == 2:
         aucs.append(metrics.auc(y[test], p))
     losses.append(metrics.log_loss(y[test], p))
@@ -236,6 +241,29 @@ class Trained:
     artifact: dict[str, Any]
     metrics: dict[str, Any]
     candidates: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def validation_curves(held_out: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+    """The chosen model's held-out predictions, as the models page charts them:
+    lift at the top decile, the positives captured in the top 20% and 50%,
+    ten calibration bins and the deciles (with the cumulative gains)."""
+    if not held_out:
+        return {}
+    y = np.concatenate([outcomes for outcomes, _ in held_out])
+    p = np.concatenate([predicted for _, predicted in held_out])
+    if not len(y):
+        return {}
+    deciles = metrics.deciles(y, p)
+    return {
+        "rows": int(len(y)), "positives": int(y.sum()),
+        "lift_top_decile": round(deciles[0]["lift"], 4),
+        "top_20_share": round(metrics.captured(y, p, 0.2), 4),
+        "top_50_share": round(metrics.captured(y, p, 0.5), 4),
+        "calibration": [{"predicted": round(a, 4), "observed": round(b, 4), "rows": n}
+                        for a, b, n in metrics.calibration(y, p)],
+        "deciles": [{k: round(float(v), 4) if isinstance(v, float) else v
+                     for k, v in row.items()} for row in deciles],
+    }
 
 
 def time_order(dates: np.ndarray | None, n_rows: int) -> np.ndarray:
@@ -286,10 +314,13 @@ def _train(X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, validation: str,
         target_mask = np.zeros(X.shape[1], dtype=bool)
     tried = tuple(candidates) + (BASELINES if compare_baselines else ())
     scores: dict[str, dict[str, float]] = {}
+    held_out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for kind in tried:
         started = time.monotonic()
+        held_out[kind] = []
         scores[kind] = validate(
-            lambda k=kind: make_candidate(k, cat_mask, len(y), target_mask), X, y, splits)
+            lambda k=kind: make_candidate(k, cat_mask, len(y), target_mask), X, y, splits,
+            held_out[kind])
         scores[kind]["seconds"] = round(time.monotonic() - started, 2)
 
     def auc_of(kind: str) -> float:
@@ -335,6 +366,7 @@ def _train(X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, validation: str,
         "note": note,
         "calibration": method,
         "fit_seconds": round(fit_seconds, 2),
+        "curves": validation_curves(held_out[chosen]),
     }
     return Trained(artifact=artifact, metrics=result_metrics, candidates=scores)
 
