@@ -159,6 +159,67 @@ ids = list(Lead.objects.on_desk().filter(owner=qualifier).values_list("pk", flat
 print("LEADS", ",".join(map(str, ids)))
 """
 
+# With SETUP when handoffs and nurture sends are asked for: {handoffs} new
+# leads on the qualifier's desk (processed: intake has nothing to do for
+# them) to hand off, each with answers meeting its framework's short-term
+# questions, a sales rep with an address to hand them to; and up to {nurture}
+# active enrollments whose next step is an email that can go now (valid
+# address, not suppressed, under the frequency cap, no condition), their
+# steps' send windows opened (the demo's are business hours, lead-local) so
+# that moving next_due_at (Cluster.make_due) is what makes them go.
+SETUP_MORE = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from leadgate.intake.models import Inquiry
+from leadgate.leads.models import Lead, User, create_lead
+from leadgate.mail.models import Suppression
+from leadgate.mail.suppression import suppressed
+from leadgate.nurture import engine, timing
+from leadgate.nurture.models import Enrollment, Step
+from leadgate.workspace.forms import sales_reps
+from leadgate.workspace.frameworks import UNKNOWN, framework_for, questions
+from django.conf import settings
+now = timezone.now()
+qualifier = User.objects.get(username="qualifier")
+rep = next(user for user in sales_reps() if user.email)
+print("REP", json.dumps([rep.pk, rep.email]))
+handoffs = []
+for n in range({handoffs}):
+    lead = create_lead(owner=qualifier, team=qualifier.team, stage="working", processed_at=now,
+                       first_name="Hand", last_name=f"Off{{n}}", email=f"handoff{{n}}@hand.example",
+                       company_name="Handoff Ltd", country="GB")
+    Inquiry.objects.create(lead=lead, channel="form", payload={{"email": lead.email}})
+    framework = framework_for(lead)
+    answers = {{}}
+    for question in questions(framework):
+        if question.get("short_term"):
+            choices = [c for c in question.get("choices") or [] if c.casefold() not in UNKNOWN]
+            answers[question["key"]] = choices[0] if choices else "yes, this quarter"
+    handoffs.append({{"lead": lead.pk, "framework": framework.kind if framework else "",
+                     "answers": answers}})
+print("HANDOFFS", json.dumps(handoffs))
+nurture = []
+for enrollment in (Enrollment.objects.filter(status="active").select_related("lead", "version")
+                   .order_by("pk")):
+    steps = engine._steps(enrollment.version)
+    if enrollment.position >= len(steps) or len(nurture) >= {nurture}:
+        continue
+    step, lead = steps[enrollment.position], enrollment.lead
+    cap = settings.LEADGATE_EMAIL_CAP_COUNT
+    if (step.kind != Step.Kind.AUTO_EMAIL or step.condition or not lead.email
+            or lead.email_invalid or lead.stage != "nurture"
+            or Suppression.objects.filter(address__in=suppressed([lead.email])).exists()
+            or (cap > 0 and len(engine.emails_in_window(lead.pk, now)) >= cap)):
+        continue
+    Step.objects.filter(pk=step.pk).update(window_days=[], window_start=None, window_end=None)
+    step.refresh_from_db()
+    calendar = timing.calendar_for(lead)
+    if all(timing.in_window(step, calendar, now + timedelta(minutes=m)) for m in (0, 2, 4)):
+        nurture.append([enrollment.pk, step.pk, enrollment.number])
+print("NURTURE", json.dumps(nurture))
+"""
+
 # Run in the service's environment (`leadgate shell`): how often each
 # acknowledged lead went through each after-intake step; with `{path}` a
 # JSON file of the acknowledged {email: lead id or null}.
@@ -208,6 +269,39 @@ report["ack message ids"] = [[to[0].lower(), message_id] for to, message_id in
 report["event ids"] = [[lead, str(event)] for lead, event in WebhookDelivery.objects.filter(
     event="lead.created", payload__data__lead__id__in=leads)
     .values_list("payload__data__lead__id", "event_id")]
+"""
+
+# With CHECK_SINKS, for `{extra}` a JSON file of {"handoff leads": [lead id],
+# "nurture": [[enrollment, step, cycle]]}: each lead's handoffs and each
+# handoff's email (outbox key handoff:<pk>), and each nurture step's runs and
+# email (key nurture:<enrollment>:<step>:<cycle>).
+CHECK_MORE = """
+from leadgate.leads.models import Handoff
+from leadgate.nurture.models import Enrollment, StepRun
+extra = json.load(open({extra!r}))
+handoffs = list(Handoff.objects.filter(lead__in=extra["handoff leads"])
+                .values_list("pk", "lead_id", "to_user_id", "to_user__email"))
+emails = {{email.key: email for email in OutboundEmail.objects.filter(
+    key__in=[f"handoff:{{pk}}" for pk, *_ in handoffs])}}
+report["handoffs"] = [
+    [pk, lead, rep, to, getattr(emails.get(f"handoff:{{pk}}"), "kind", None),
+     getattr(emails.get(f"handoff:{{pk}}"), "to", None),
+     getattr(emails.get(f"handoff:{{pk}}"), "status", None),
+     getattr(emails.get(f"handoff:{{pk}}"), "message_id", None)]
+    for pk, lead, rep, to in handoffs]
+report["unsent"] = [[email.key, email.kind, email.status, str(email.claimed_until),
+                     str(email.transmitting_at), email.attempts, email.last_error[:200]]
+                    for email in OutboundEmail.objects.exclude(status="sent")[:20]]
+report["nurture"] = []
+for enrollment, step, cycle in extra["nurture"]:
+    runs = list(StepRun.objects.filter(enrollment=enrollment, step=step, cycle=cycle)
+                .values_list("status", flat=True))
+    email = OutboundEmail.objects.filter(key=f"nurture:{{enrollment}}:{{step}}:{{cycle}}").first()
+    row = Enrollment.objects.get(pk=enrollment)
+    report["nurture"].append({{
+        "step": [enrollment, step, cycle], "runs": runs,
+        "email": [email.kind, email.status, email.message_id] if email else None,
+        "enrollment": [row.status, row.position, str(row.next_due_at), row.exit_reason]}})
 """
 
 
@@ -339,6 +433,10 @@ class Cluster:
         self.roles: dict[str, Role] = {}
         self.key = self.form_key = ""
         self.desk_leads: list[int] = []
+        self.handoffs: list[dict] = []  # {"lead", "framework", "answers"}: SETUP_MORE's
+        self.handoff_pool: list[dict] = []
+        self.rep: list | None = None  # [id, email] of the sales rep handed to
+        self.nurture_steps: list[list[int]] = []  # [enrollment, step, cycle]
         drop = ("DATABASE_URL", "REDIS_URL", "LEADGATE_TASK_BACKEND", "PGAPPNAME",
                 "DJANGO_SETTINGS_MODULE", "EMAIL_BACKEND")
         self.env = {k: v for k, v in os.environ.items() if k not in drop}
@@ -348,6 +446,9 @@ class Cluster:
             LEADGATE_DATA_DIR=str(workdir),
             PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]),
             EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(self.mail.port),
+            # The sink is on loopback: a conversation takes milliseconds, and a
+            # sender killed mid-send must not hold its email past the drain.
+            EMAIL_TIMEOUT="5", LEADGATE_EMAIL_LEASE_SECONDS="30",
             LEADGATE_AUTO_ACK="1", LEADGATE_WEBHOOK_ALLOW_PRIVATE="1",
             LEADGATE_FORM_RATE_LIMIT="1000000", OMP_NUM_THREADS="1",
             # A killed worker is noticed after 6 quiet heartbeats; a lead whose
@@ -370,16 +471,38 @@ class Cluster:
         self.receiver.start()
         self.leadgate("migrate", "-v0")
 
-    def set_up(self, demo_leads: int | None = None) -> None:
-        """`leadgate demo` (when asked), an API key, a web form and a webhook."""
+    def set_up(self, demo_leads: int | None = None, handoffs: int = 0,
+               nurture: int = 0) -> None:
+        """`leadgate demo` (when asked), an API key, a web form and a webhook;
+        with `handoffs`/`nurture`, SETUP_MORE's leads to hand off and nurture
+        steps to make due (the demo's enrollments: `demo_leads` wanted)."""
         if demo_leads:
             self.leadgate("demo", "--leads", str(demo_leads), "--quiet")
         self.key = self.leadgate("apikey", "create", "--name", "cluster", "--scopes",
                                  "intake,read").strip().splitlines()[-1]
-        out = self.leadgate("shell", "-c", SETUP.format(url=self.receiver.url))
+        code = SETUP.format(url=self.receiver.url)
+        if handoffs or nurture:
+            code += SETUP_MORE.format(handoffs=handoffs, nurture=nurture)
+        out = self.leadgate("shell", "-c", code)
         lines = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
         self.form_key = lines["FORM"].strip()
         self.desk_leads = [int(n) for n in lines.get("LEADS", "").split(",") if n.strip()]
+        self.handoffs = json.loads(lines.get("HANDOFFS", "[]"))
+        self.handoff_pool = list(reversed(self.handoffs))  # clients pop() from it
+        self.rep = json.loads(lines.get("REP", "null"))
+        self.nurture_steps = json.loads(lines.get("NURTURE", "[]"))
+
+    def make_due(self, enrollments: list[int], every: float) -> None:
+        """The next steps of these enrollments come due one after another,
+        `every` seconds apart from now (the nurture sweep takes them)."""
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True,
+                             application_name="leadgate-setup") as connection:
+            for number, enrollment in enumerate(enrollments):
+                connection.execute(
+                    "UPDATE nurture_enrollment SET next_due_at = now() + %s * interval '1 second'"
+                    " WHERE id = %s", [number * every, enrollment])
 
     def leadgate(self, *args: str, app: str = "setup", timeout: float = 600) -> str:
         result = subprocess.run([*LEADGATE, *args], env={**self.env, "PGAPPNAME":
@@ -546,14 +669,23 @@ class Cluster:
     def client(self, tag: str, number: int, session: Session | None = None,
                seed: int = 0) -> RetryingClient:
         return RetryingClient(self.ports, self.key, self.form_key, tag, number, session,
-                              self.desk_leads, seed=seed)
+                              self.desk_leads, seed=seed, handoffs=self.handoff_pool,
+                              rep=self.rep[0] if self.rep else None)
 
-    def report(self, acknowledged: dict[str, int | None]) -> dict:
-        """CHECK_SINKS for these acknowledged leads, run on the cluster's database."""
+    def report(self, acknowledged: dict[str, int | None], *,
+               handoff_leads: list[int] | None = None,
+               nurture: list[list[int]] | None = None) -> dict:
+        """CHECK_SINKS for these acknowledged leads, run on the cluster's
+        database; with CHECK_MORE for these handoff leads and nurture steps."""
         path = self.workdir / f"acknowledged-{uuid.uuid4().hex}.json"
         path.write_text(json.dumps(acknowledged))
-        out = self.shell(CHECK_SINKS.format(path=str(path), routed=ROUTED)
-                         + '\nprint("REPORT", json.dumps(report, default=str))\n')
+        code = CHECK_SINKS.format(path=str(path), routed=ROUTED)
+        if handoff_leads is not None or nurture is not None:
+            extra = self.workdir / f"extra-{uuid.uuid4().hex}.json"
+            extra.write_text(json.dumps({"handoff leads": handoff_leads or [],
+                                         "nurture": nurture or []}))
+            code += CHECK_MORE.format(extra=str(extra))
+        out = self.shell(code + '\nprint("REPORT", json.dumps(report, default=str))\n')
         return json.loads(out.split("REPORT ", 1)[1])
 
     # --- the end ---

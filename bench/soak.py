@@ -6,7 +6,8 @@ Every lead sent is a new person with a unique email. Each client thread keeps
 its own keep-alive connection and sends a mix: single API posts with an
 `Idempotency-Key` (some sent twice, as a client retrying after a timeout
 would), bulk posts, public web-form posts and, when a logged-in qualifier is
-given, touches logged on the desk. Every answer is counted by status; every
+given, touches logged on the desk and handoffs (a touch with the
+sales-ready verdict, then the handoff to a sales rep). Every answer is counted by status; every
 lead the service acknowledged is remembered so the checks can look for it.
 """
 
@@ -32,6 +33,9 @@ COMPANIES = 300  # leads share accounts, as they do in life
 
 # What one client does per turn, by weight.
 MIX = {"api": 70, "bulk": 5, "form": 15, "touch": 10}
+# Kinds whose success is a redirect (a form posted as a browser does, not by
+# htmx): soak counts their 302 as success, any other 3xx as a failure.
+REDIRECTED = ("handoff",)
 RETRY_SHARE = 0.1  # API posts sent a second time with the same Idempotency-Key
 BULK_SIZE = 10
 
@@ -45,6 +49,7 @@ class Stats:
     acknowledged: dict[str, int | None] = field(default_factory=dict)  # email -> lead id
     sent_at: dict[str, float] = field(default_factory=dict)  # email -> epoch seconds
     replays: Counter = field(default_factory=Counter)  # "same" / "different"
+    handed_off: dict[int, int] = field(default_factory=dict)  # lead id -> rep id
     started: float = 0.0
     finished: float = 0.0
 
@@ -55,13 +60,15 @@ class Stats:
         self.acknowledged.update(other.acknowledged)
         self.sent_at.update(other.sent_at)
         self.replays.update(other.replays)
+        self.handed_off.update(other.handed_off)
 
     @property
     def requests(self) -> int:
         return sum(self.statuses.values())
 
     def failures(self) -> Counter:
-        return Counter({key: n for key, n in self.statuses.items() if not 200 <= key[1] < 300})
+        return Counter({(kind, status): n for (kind, status), n in self.statuses.items()
+                        if not (200 <= status < 300 or (kind in REDIRECTED and status == 302))})
 
     def all_latencies(self) -> list[float]:
         return [value for values in self.latencies.values() for value in values]
@@ -75,9 +82,13 @@ class Client:
 
     def __init__(self, port: int, key: str, form_key: str, tag: str, number: int,
                  session: Session | None = None, lead_ids: list[int] | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, handoffs: list[dict] | None = None,
+                 rep: int | None = None) -> None:
         self.port, self.key, self.form_key, self.tag = port, key, form_key, tag
         self.number, self.session, self.lead_ids = number, session, lead_ids or []
+        # Leads to hand off ({"lead", "framework", "answers"}), shared by the
+        # clients (list.pop is atomic), and the sales rep to hand them to.
+        self.handoffs, self.rep = handoffs if handoffs is not None else [], rep
         self.rng = random.Random(seed * 1000 + number)
         self.stats = Stats()
         self.serial = 0
@@ -203,6 +214,49 @@ class Client:
             {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.session.cookie,
              "Referer": f"http://127.0.0.1:{self.port}/leads/{lead_id}/",
              "X-CSRFToken": self.session.csrf, "HX-Request": "true"})  # as the desk sends it
+        return 0
+
+    def desk_headers(self, lead_id: int) -> dict[str, str]:
+        assert self.session is not None
+        return {"Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": self.session.cookie,
+                "Referer": f"http://127.0.0.1:{self.port}/leads/{lead_id}/",
+                "X-CSRFToken": self.session.csrf}
+
+    def handoff(self) -> int:
+        """Qualify a lead sales-ready on the desk (a touch with the verdict and
+        the framework's short-term answers met), then hand it off to the rep
+        (the review page's form; a redirect to the lead is success). Once the
+        leads to hand off are used up, a touch."""
+        try:
+            lead = self.handoffs.pop()
+        except IndexError:
+            lead = None
+        if lead is None or self.session is None or self.rep is None:
+            return self.touch()
+        lead_id = lead["lead"]
+        fields = {"channel": "call", "disposition": "connected", "direction": "outbound",
+                  "notes": "soak: sales-ready", "verdict": "sales_ready",
+                  "framework": lead["framework"], "csrfmiddlewaretoken": self.session.csrf}
+        for key, value in lead["answers"].items():
+            fields[f"answer_{key}"], fields[f"met_{key}"] = value, "on"
+        status, _answer, _data = self.send(
+            "handoff touch", "POST", f"/leads/{lead_id}/touch",
+            urllib.parse.urlencode(fields).encode(),
+            {**self.desk_headers(lead_id), "HX-Request": "true"})
+        if not 200 <= status < 300:
+            return 0
+        fields = {"summary": "Ready for a demo this quarter.", "to_user": str(self.rep),
+                  "note": "soak", "csrfmiddlewaretoken": self.session.csrf}
+        headers = {**self.desk_headers(lead_id), "Referer":
+                   f"http://127.0.0.1:{self.port}/sales/handoff/{lead_id}/"}
+        status, answer, _data = self.send(
+            "handoff", "POST", f"/sales/handoff/{lead_id}/",
+            urllib.parse.urlencode(fields).encode(), headers)
+        if status == 302 and answer.get("location", "").endswith(f"/leads/{lead_id}/"):
+            self.stats.handed_off[lead_id] = self.rep
+        elif status == 302:  # to the login page, say: not handed off
+            self.stats.statuses[("handoff not done", 302)] += 1
         return 0
 
     def turn(self, mix: dict[str, int]) -> int:

@@ -400,6 +400,9 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "leadgate@localhost")
+# How long a sender holds an email it is sending: longer than one SMTP
+# conversation can last; a sender killed mid-send leaves it due again after.
+LEADGATE_EMAIL_LEASE_SECONDS = env_int("LEADGATE_EMAIL_LEASE_SECONDS", 300)
 
 # The terminal gets one line per problem (WARNING and up; "INFO" adds a line
 # per task, request and scheduled job; "DEBUG" adds tracebacks); the log file

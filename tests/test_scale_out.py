@@ -2,14 +2,16 @@
 `leadgate worker` + a `leadgate scheduler`, each its own OS process, on
 their own PostgreSQL database and their own Redis (bench/cluster.py). Mixed
 traffic goes to both web processes for a bounded time (API intake with
-idempotency keys, bulk, web forms, desk touches) while one worker and one
+idempotency keys, bulk, web forms, desk touches, handoffs to a sales rep)
+while nurture steps come due, while one worker and one
 web process are SIGKILLed and restarted, the database connections of a
 worker and a web process are cut (pg_terminate_backend) and Redis crashes
 and comes back empty. Clients retry as real ones do (bench/cluster.py
 RetryingClient). Then every lead acknowledged must be stored and processed
 exactly once: one routing, one SLA clock, one acknowledgement email at the
-SMTP sink, one lead.created webhook at the receiver; no email twice; and the
-service ends ready.
+SMTP sink, one lead.created webhook at the receiver; every handoff
+acknowledged stored once with one email to the rep; every nurture step made
+due taken once with one email; no email twice; and the service ends ready.
 
 PostgreSQL only (DATABASE_URL; CI's PostgreSQL pass), with redis-server.
 The scenario runs once for the module; each test checks one invariant.
@@ -35,9 +37,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from cluster import REDIS_SERVER, Cluster, wait_for  # noqa: E402 - bench/ is put on the path above
 from soak import Stats, log_in, run_clients  # noqa: E402
 
-MIX = {"api": 60, "bulk": 5, "form": 20, "touch": 15}
+MIX = {"api": 60, "bulk": 5, "form": 20, "touch": 10, "handoff": 6}
+HANDOFFS = 8  # leads the qualifier hands off (then the "handoff" turns are touches)
+NURTURE = 8  # demo enrollments whose next email step is made due during the traffic
+NURTURE_EVERY = 2.0  # seconds between their due times: through the faults
 CLIENTS = 6
-TRAFFIC_SECONDS = 26
+TRAFFIC_SECONDS = 24
 # Leads per second in all: what two RQ workers take through the steps after
 # intake on 2 busy cores, so that the end is bounded by the faults, not a backlog.
 RATE = 8
@@ -73,15 +78,23 @@ class Outcome:
     def describe(self) -> str:
         failures = sorted(self.stats.failures().items())
         figures = {k: v for k, v in self.report.items() if not isinstance(v, list | dict)}
+        kinds = Counter(kind for kind, _ in self.stats.statuses.elements())
+        nurture = Counter(str(row["runs"]) for row in self.report.get("nurture", []))
         return (f"faults {self.faults}\nnon-2xx {failures}\nretries "
-                f"{dict(self.stats.replays)}\nreport {figures}")
+                f"{dict(self.stats.replays)}\nreport {figures}\nrequests {dict(kinds)}\n"
+                f"handoffs: {len(self.stats.handed_off)} acknowledged, "
+                f"{len(self.report.get('handoffs', []))} stored; nurture steps: {dict(nurture)}\n"
+                f"unsent emails {self.report.get('unsent')}")
 
 
-def done(cluster: Cluster, report: dict) -> bool:
+def done(cluster: Cluster, report: dict, stats: Stats) -> bool:
     stored = report["stored"]
     every_once = [[1, stored]]
     acks = [message_id for _, message_id in report["ack message ids"]]
     events = {event for _, event in report["event ids"]}
+    handed = {lead for _, lead, *_ in report["handoffs"]}
+    acks += [row[-1] for row in report["handoffs"]]
+    acks += [row["email"][2] for row in report["nurture"] if row["email"]]
     with cluster.mail.lock:
         mailed = all(message_id in cluster.mail.message_ids for message_id in acks)
     with cluster.receiver.lock:
@@ -89,7 +102,9 @@ def done(cluster: Cluster, report: dict) -> bool:
     return (report["processed"] == report["acknowledged"]
             and all(report[step] == every_once for step in
                     ("routings", "clocks", "ack emails", "ack touches", "webhook events"))
-            and report["unsent emails"] == 0 and mailed and hooked)
+            and report["unsent emails"] == 0 and mailed and hooked
+            and set(stats.handed_off) <= handed
+            and all(row["email"] for row in report["nurture"]))
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +119,7 @@ def outcome(tmp_path_factory):
     phases = {"begun": time.monotonic()}
     try:
         cluster.create()
-        cluster.set_up(demo_leads=200)
+        cluster.set_up(demo_leads=200, handoffs=HANDOFFS, nurture=NURTURE)
         phases["set up"] = time.monotonic()
         cluster.start(webs=2, workers=2)
         phases["started"] = time.monotonic()
@@ -117,6 +132,8 @@ def outcome(tmp_path_factory):
                 seconds=TRAFFIC_SECONDS, rate=RATE, mix=MIX)
 
         thread = threading.Thread(target=traffic, daemon=True)
+        cluster.make_due([enrollment for enrollment, _, _ in cluster.nurture_steps],
+                         NURTURE_EVERY)
         started = time.monotonic()
         thread.start()
         faults = []
@@ -130,8 +147,10 @@ def outcome(tmp_path_factory):
         drain_started = time.monotonic()
         drained_in = None
         while True:
-            report = cluster.report(stats.acknowledged)
-            if done(cluster, report):
+            report = cluster.report(stats.acknowledged,
+                                    handoff_leads=[h["lead"] for h in cluster.handoffs],
+                                    nurture=cluster.nurture_steps)
+            if done(cluster, report, stats):
                 drained_in = time.monotonic() - drain_started
                 break
             if time.monotonic() - drain_started > DRAIN_SECONDS:
@@ -162,7 +181,8 @@ def test_it_acknowledges_traffic_over_both_web_processes_through_the_faults(outc
     assert outcome.faults[-4][2] >= 1, "no backend of worker2 to cut"
     assert len(stats.acknowledged) >= 100, outcome.describe()
     kinds = {kind.split(" (")[0] for kind, status in stats.statuses if 200 <= status < 300}
-    assert {"api", "bulk", "form", "touch"} <= kinds, outcome.describe()
+    assert {"api", "bulk", "form", "touch", "handoff touch"} <= kinds, outcome.describe()
+    assert len(stats.handed_off) >= HANDOFFS // 2, outcome.describe()
 
 
 def test_it_answers_no_failure_but_unreachable_or_unavailable(outcome):
@@ -205,6 +225,35 @@ def test_it_sends_each_lead_one_acknowledgement_email_to_the_mail_server(outcome
     assert len(acks) == report["stored"]
     assert all(outcome.mail[message_id] == 1 for message_id in acks.values())
     assert all(outcome.recipients[email.lower()] == 1 for email in outcome.stats.acknowledged)
+
+
+def test_it_stores_each_acknowledged_handoff_once_and_emails_the_rep_once(outcome):
+    """A handoff the client saw done (the redirect to the lead) is one
+    Handoff row, to the rep chosen; every handoff of these leads (also one
+    whose answer was lost) has one email, sent to the rep, at the sink once."""
+    rows = outcome.report["handoffs"]
+    per_lead = Counter(lead for _, lead, *_ in rows)
+    assert per_lead and max(per_lead.values()) == 1, rows
+    assert {lead: per_lead[lead] for lead in outcome.stats.handed_off} == dict.fromkeys(
+        outcome.stats.handed_off, 1), outcome.describe()
+    rep, rep_email = outcome.cluster.rep
+    for pk, lead, to_user, to_email, kind, to, status, message_id in rows:
+        assert (to_user, to_email) == (rep, rep_email), (pk, lead)
+        assert (kind, to, status) == ("handoff", [rep_email], "sent"), (pk, lead, status)
+        assert outcome.mail[message_id] == 1, (pk, message_id)
+    assert outcome.recipients[rep_email.lower()] == len(rows)
+
+
+def test_it_sends_each_nurture_step_made_due_once(outcome):
+    """Each nurture step made due during the traffic (through worker kills,
+    cut connections and Redis lost) ran once, queued one email, and that
+    email reached the mail server once."""
+    steps = outcome.report["nurture"]
+    assert len(steps) == len(outcome.cluster.nurture_steps) >= NURTURE // 2, steps
+    for step in steps:
+        assert step["runs"] == ["done"], step
+        assert step["email"] is not None and step["email"][:2] == ["nurture", "sent"], step
+        assert outcome.mail[step["email"][2]] == 1, step
 
 
 def test_it_sends_no_email_twice(outcome):

@@ -62,8 +62,9 @@ logger = logging.getLogger("leadgate.mail")
 Status = OutboundEmail.Status
 Kind = OutboundEmail.Kind
 # Longer than one SMTP conversation can last (EMAIL_TIMEOUT per step): a
-# sender still talking to the server keeps its row.
-LEASE = timedelta(minutes=5)
+# sender still talking to the server keeps its row; the row of a sender
+# killed mid-send is due again when it ends (LEADGATE_EMAIL_LEASE_SECONDS).
+LEASE = timedelta(seconds=settings.LEADGATE_EMAIL_LEASE_SECONDS)
 RETRY_FOR = timedelta(hours=24)
 BACKOFF_MINUTES = (1, 2, 5, 15, 30, 60)
 BATCH = 50
