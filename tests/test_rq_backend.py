@@ -3,6 +3,7 @@ an RQ worker exactly as by the database worker, and work above the default
 priority goes to the front of its queue. Needs a Redis on 127.0.0.1:6379
 (CI starts one); skipped without."""
 
+import os
 import signal
 
 import pytest
@@ -14,7 +15,8 @@ from leadgate.leads.models import Lead, WorkerHeartbeat
 from leadgate.leads.tasks import dispatch_events, prune_task_results
 from tests.redis_service import require_redis
 
-REDIS = "redis://127.0.0.1:6379/14"
+# A database of its own per pass: CI runs the SQLite and PostgreSQL passes side by side.
+REDIS = f"redis://127.0.0.1:6379/{12 if os.environ.get('DATABASE_URL') else 14}"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
