@@ -18,6 +18,8 @@ import pytest
 import yaml
 from django.urls import reverse
 
+from tests.test_settings_declared import readme_table
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -65,18 +67,6 @@ def runtime_stage() -> str:
     """The Dockerfile's last stage: what the image is made of."""
     text = DOCKERFILE.read_text()
     return text[[m.start() for m in re.finditer(r"(?m)^FROM ", text)][-1]:]
-
-
-def documented_settings() -> set[str]:
-    """Every variable named in the README's settings table."""
-    lines = (ROOT / "README.md").read_text().splitlines()
-    start = lines.index("| variable | default | meaning |")
-    names: set[str] = set()
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        names |= set(re.findall(r"`([A-Z][A-Z0-9_]*)`", line))
-    return names
 
 
 def unit_values(name: str, key: str) -> list[str]:
@@ -156,7 +146,7 @@ def test_it_writes_no_secret_into_compose():
 
 
 def test_it_names_only_documented_settings_in_the_shared_environment():
-    assert set(compose()["x-leadgate-env"]) - documented_settings() == set()
+    assert set(compose()["x-leadgate-env"]) - readme_table(first_column=False) == set()
 
 
 def test_it_migrates_once_before_web_workers_and_scheduler_start():
@@ -287,7 +277,7 @@ def test_it_lets_each_process_finish_its_work_when_systemd_stops_it():
 def test_it_lists_only_documented_settings_in_the_env_example():
     names = set(re.findall(r"(?m)^#?([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text()))
     assert {"DATABASE_URL", "SECRET_KEY", "REDIS_URL", "LEADGATE_TASK_BACKEND"} <= names
-    assert names - documented_settings() == set()
+    assert names - readme_table(first_column=False) == set()
 
 
 def test_it_leaves_the_secrets_of_the_env_example_empty():

@@ -35,16 +35,17 @@ def variables_read() -> set[str]:
     return names
 
 
-def readme_table() -> set[str]:
-    """The names in the first column of the README's settings table."""
+def readme_table(*, first_column: bool = True) -> set[str]:
+    """The names in the first column of the README's settings table (or in
+    any column: a default may name a variable, e.g. the one holding a key)."""
     lines = (ROOT / "README.md").read_text().splitlines()
     start = lines.index("| variable | default | meaning |")
     names: set[str] = set()
     for line in lines[start + 2:]:
         if not line.startswith("|"):
             break
-        first = line.split(" | ", 1)[0]
-        names |= set(re.findall(r"`([A-Z][A-Z0-9_]*)`", first))
+        cells = line.split(" | ", 1)[0] if first_column else line
+        names |= set(re.findall(r"`([A-Z][A-Z0-9_]*)`", cells))
     return names
 
 
