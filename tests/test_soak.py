@@ -25,7 +25,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cluster import CHECK, ROUTED, Receiver  # noqa: E402 - bench/ is put on the path above
+from cluster import ROUTED, Receiver  # noqa: E402 - bench/ is put on the path above
+from cluster_scripts import CHECK  # noqa: E402
 from soak import Client, Stats, run_clients  # noqa: E402
 
 from tests.test_serve import free_port, healthz_ok, wait_for  # noqa: E402
